@@ -1,0 +1,57 @@
+namespace Reassure;
+
+/// <summary>
+/// The stable error codes of the project. RSR1xxx: bad input (file, node, row); RSR2xxx: gate failures;
+/// RSR3xxx: internal limits (budget hit, solver status). The README holds the same table.
+/// </summary>
+public static class ErrorCodes
+{
+    /// <summary>A file is missing or cannot be read.</summary>
+    public const string FileUnreadable = "RSR1001";
+    /// <summary>ONNX bytes are not a valid protobuf ModelProto (e.g. truncated).</summary>
+    public const string OnnxMalformed = "RSR1002";
+    /// <summary>An ONNX operator the engine cannot represent exactly.</summary>
+    public const string OnnxUnsupportedOperator = "RSR1003";
+    /// <summary>An ONNX graph whose structure is not a feed-forward ReLU network (attributes, shapes, non-constant operands).</summary>
+    public const string OnnxUnsupportedGraph = "RSR1004";
+    /// <summary>An ONNX tensor with an unsupported data type or missing data.</summary>
+    public const string OnnxBadTensor = "RSR1005";
+    /// <summary>An NNet file that does not follow the format.</summary>
+    public const string NNetMalformed = "RSR1010";
+    /// <summary>A rows CSV line with the wrong number of columns.</summary>
+    public const string RowsWrongWidth = "RSR1020";
+    /// <summary>A rows CSV cell that is not a number.</summary>
+    public const string RowsNotNumeric = "RSR1021";
+    /// <summary>A rows CSV label that is not an integer output index.</summary>
+    public const string RowsBadLabel = "RSR1022";
+    /// <summary>A rows CSV with no rows.</summary>
+    public const string RowsEmpty = "RSR1023";
+    /// <summary>An MNIST idx file that does not follow the format.</summary>
+    public const string IdxMalformed = "RSR1030";
+    /// <summary>A VNN-LIB file that cannot be read.</summary>
+    public const string VnnLibMalformed = "RSR1040";
+    /// <summary>The same input is required to meet contradicting specifications.</summary>
+    public const string ConflictingRequirements = "RSR1050";
+    /// <summary>A specification that does not fit the network (sizes, rank, empty interval).</summary>
+    public const string BadSpecification = "RSR1051";
+    /// <summary>An input outside the repair domain.</summary>
+    public const string InputOutsideDomain = "RSR1052";
+    /// <summary>Gate: a buggy row is not fixed by the repaired model.</summary>
+    public const string GateNotFixed = "RSR2001";
+    /// <summary>Gate: accuracy on the regression rows below the allowed level.</summary>
+    public const string GateAccuracy = "RSR2002";
+    /// <summary>Gate: a regression row outside every support changed its output.</summary>
+    public const string GateLocality = "RSR2003";
+    /// <summary>The LP solver reported an infeasible region that must be non-empty.</summary>
+    public const string LpInfeasible = "RSR3001";
+    /// <summary>The LP solver reported an unbounded objective on a bounded region.</summary>
+    public const string LpUnbounded = "RSR3002";
+    /// <summary>The LP solver stopped without an optimum (iteration limit, numerical trouble).</summary>
+    public const string LpNotOptimal = "RSR3003";
+    /// <summary>A time or region budget was hit.</summary>
+    public const string BudgetExceeded = "RSR3004";
+    /// <summary>Soundness could not be reached by raising gamma within its limit.</summary>
+    public const string SoundnessNotReached = "RSR3005";
+    /// <summary>A patch failed its independent LP check.</summary>
+    public const string PatchCheckFailed = "RSR3006";
+}

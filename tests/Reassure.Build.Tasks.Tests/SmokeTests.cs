@@ -1,0 +1,12 @@
+namespace Reassure.Build.Tasks.Tests;
+
+[TestClass]
+public sealed class AssemblyLoadsTests
+{
+    [TestMethod]
+    public void ProjectAssemblyLoads()
+    {
+        var asm = typeof(Reassure.ErrorCodes).Assembly;
+        Assert.AreEqual("Reassure.Core", asm.GetName().Name);
+    }
+}
