@@ -1,0 +1,61 @@
+using Reassure.Networks;
+
+namespace Reassure.Repair;
+
+/// <summary>How a patch is computed (method.md §3).</summary>
+public enum PatchMode
+{
+    /// <summary>Scale and shift along the specification rows: 2k small LPs per region (default).</summary>
+    Fast,
+    /// <summary>The smallest affine patch in max-norm over the region, by LP duality.</summary>
+    Minimal,
+}
+
+/// <summary>How a patch is gated to its region (method.md §4).</summary>
+public enum SupportKind
+{
+    /// <summary>Signs read from the network's own pre-activations (default).</summary>
+    ActivationPattern,
+    /// <summary>Explicit affine rows A x &lt;= b of the region's polytope.</summary>
+    PolytopeRows,
+}
+
+/// <summary>Options of a repair run.</summary>
+public sealed record RepairOptions
+{
+    /// <summary>Patch form.</summary>
+    public PatchMode Mode { get; init; } = PatchMode.Fast;
+
+    /// <summary>Support (gating) form.</summary>
+    public SupportKind Support { get; init; } = SupportKind.ActivationPattern;
+
+    /// <summary>Starting sharpness gamma of every support (method.md §4); raised automatically where soundness needs it.</summary>
+    public double Gamma { get; init; } = 1.0;
+
+    /// <summary>Largest gamma the soundness loop may reach before it reports RSR3005.</summary>
+    public double MaxGamma { get; init; } = 1e9;
+
+    /// <summary>The input domain D; null takes the network's own domain, else the box of the buggy inputs widened to [0, 1] where they fit.</summary>
+    public InputBox? Domain { get; init; }
+
+    /// <summary>Threads for regions (1 = sequential). The result does not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Check every buggy input in float32 through ONNX Runtime too (the exported graph), and raise gamma where it fails.</summary>
+    public bool CheckFloat32 { get; init; } = true;
+
+    /// <summary>Run the independent LP check of every patch over its whole region.</summary>
+    public bool VerifyPatches { get; init; } = true;
+
+    /// <summary>Stop after this many patches (regions); the rest are reported unfixed with RSR3004.</summary>
+    public int? MaxPatches { get; init; }
+
+    /// <summary>Time budget; when hit the remaining inputs are reported unfixed with RSR3004.</summary>
+    public TimeSpan? MaxTime { get; init; }
+}
+
+/// <summary>Progress of a repair run.</summary>
+/// <param name="Stage">regions, patches, soundness, verify, export.</param>
+/// <param name="Done">Units done in the stage.</param>
+/// <param name="Total">Units in the stage.</param>
+public sealed record RepairProgress(string Stage, int Done, int Total);
