@@ -44,6 +44,9 @@ public sealed record RepairOptions
     /// <summary>Check every buggy input in float32 through ONNX Runtime too (the exported graph), and raise gamma where it fails.</summary>
     public bool CheckFloat32 { get; init; } = true;
 
+    /// <summary>The float32 evaluator of the soundness check; null uses ONNX Runtime on the exported graph.</summary>
+    public IFloat32Evaluator? Float32Evaluator { get; init; }
+
     /// <summary>Run the independent LP check of every patch over its whole region.</summary>
     public bool VerifyPatches { get; init; } = true;
 

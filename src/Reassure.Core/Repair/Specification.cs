@@ -8,6 +8,19 @@ public abstract record Specification
     /// <summary>The general linear form for a network with <paramref name="outputs"/> outputs.</summary>
     public abstract LinearSpecification ToLinear(int outputs);
 
+    /// <summary>
+    /// How far a float32 evaluation may fall short of the specification's slack and still count as meeting it:
+    /// for classification the margin (the label must still win strictly), else 0.
+    /// </summary>
+    public virtual double Float32Tolerance => 0;
+
+    /// <summary>Whether a float32 output meets the specification within <see cref="Float32Tolerance"/>.</summary>
+    public bool IsMetInFloat32(ReadOnlySpan<double> y)
+    {
+        double slack = ToLinear(y.Length).Slack(y);
+        return Float32Tolerance > 0 ? slack + Float32Tolerance > 0 : slack >= 0;
+    }
+
     /// <summary>Whether y meets the specification (with no tolerance).</summary>
     public bool IsMetBy(ReadOnlySpan<double> y) => ToLinear(y.Length).Slack(y) >= 0;
 }
@@ -21,6 +34,9 @@ public abstract record Specification
 /// <param name="ArgMin">Whether the predicted label is the argmin of the outputs instead of the argmax.</param>
 public sealed record ClassificationSpecification(int Label, double Margin = 1e-3, bool ArgMin = false) : Specification
 {
+    /// <inheritdoc />
+    public override double Float32Tolerance => Margin;
+
     /// <inheritdoc />
     public override LinearSpecification ToLinear(int outputs)
     {

@@ -1,0 +1,120 @@
+using Reassure.Patching;
+
+namespace Reassure.Formats.Onnx;
+
+/// <summary>
+/// Writes the patch network of method.md §4-§5 as standard ONNX (opset 13) reading the original network's own
+/// tensors: the flattened input x <c>[N, n]</c> and the hidden pre-activations z_l <c>[N, w_l]</c>.
+/// <code>
+///   u = gamma z                                     per gamma group of patches
+///   t+ = Clip(u + 1, 0, 1),  t- = Clip(1 - u, 0, 1)   (t for an active / inactive neuron of a pattern)
+///   sum = t+ S+ + t- S- (+ Clip(gamma (b - A x) + 1, 0, 1) M for explicit rows)   [N, P]
+///   g = Relu(sum - K + 1);  G = ReduceMax(g[:, None, :] * U, axis 2)  (U[l, k] = [k >= l], the suffix max)
+///   h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1));  out = f(x) + ReduceSum(h, axis 1)
+/// </code>
+/// S+ and S- are 0/1 matrices <c>[H, P]</c> of the patterns, so the gate costs one matrix product, not one per patch.
+/// </summary>
+internal static class PatchGraph
+{
+    /// <summary>Adds the patch nodes; returns the name of the correction tensor <c>[N, m]</c>.</summary>
+    public static string Add(OnnxBuilder b, RepairedNetwork net, string x, IReadOnlyList<string> preActivations)
+    {
+        var patches = net.Patches;
+        int pCount = patches.Count, n = net.Original.InputSize, m = net.Original.OutputSize, h = net.Original.HiddenCount;
+        string? z = null;
+        if (h > 0)
+            z = preActivations.Count == 1 ? preActivations[0] : b.Node("Concat", [.. preActivations], null, OnnxBuilder.Int("axis", 1));
+        string one = b.Constant("one", [1.0], 1);
+        string zero = b.Constant("zero", [0.0], 1);
+
+        // Gates g [N, P], built per distinct gamma and scattered into patch order.
+        string? gates = null;
+        foreach (var group in Enumerable.Range(0, pCount).GroupBy(p => patches[p].Support.Gamma).OrderBy(g => g.Key))
+        {
+            double gamma = group.Key;
+            var members = group.ToArray();
+            int pg = members.Length;
+            string? sum = null;
+            if (z is not null && members.Any(p => patches[p].Support.Pattern is not null))
+            {
+                var sPos = new double[h * pg];
+                var sNeg = new double[h * pg];
+                for (int c = 0; c < pg; c++)
+                {
+                    var pattern = patches[members[c]].Support.Pattern;
+                    if (pattern is null) continue;
+                    for (int j = 0; j < h; j++) (pattern[j] ? sPos : sNeg)[j * pg + c] = 1;
+                }
+                string u = b.Node("Mul", [z, b.Constant("gamma", [gamma], 1)]);
+                string tPos = b.Node("Clip", [b.Node("Add", [u, one]), zero, one]);
+                string tNeg = b.Node("Clip", [b.Node("Sub", [one, u]), zero, one]);
+                sum = b.Node("Add", [
+                    b.Node("MatMul", [tPos, b.Constant("spos", sPos, h, pg)]),
+                    b.Node("MatMul", [tNeg, b.Constant("sneg", sNeg, h, pg)])]);
+            }
+            var rows = members.SelectMany((p, c) => patches[p].Support.Rows.Select(r => (Row: r, Column: c))).ToList();
+            if (rows.Count > 0)
+            {
+                // U = gamma (b - A x) = x (-gamma A^T) + gamma b   [N, R]
+                var at = new double[n * rows.Count];
+                var bias = new double[rows.Count];
+                var owner = new double[rows.Count * pg];
+                for (int r = 0; r < rows.Count; r++)
+                {
+                    for (int i = 0; i < n; i++) at[i * rows.Count + r] = -gamma * rows[r].Row.A[i];
+                    bias[r] = gamma * rows[r].Row.B;
+                    owner[r * pg + rows[r].Column] = 1;
+                }
+                string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
+                string tr = b.Node("Clip", [b.Node("Add", [ur, one]), zero, one]);
+                string rowSum = b.Node("MatMul", [tr, b.Constant("owner", owner, rows.Count, pg)]);
+                sum = sum is null ? rowSum : b.Node("Add", [sum, rowSum]);
+            }
+            var kMinus1 = members.Select(p => patches[p].Support.RowCount - 1.0).ToArray();
+            string g = sum is null
+                ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
+                : b.Node("Relu", [b.Node("Sub", [sum, b.Constant("k1", kMinus1, pg)])]);
+            var scatter = new double[pg * pCount];
+            for (int c = 0; c < pg; c++) scatter[c * pCount + members[c]] = 1;
+            string placed = b.Node("MatMul", [g, b.Constant("scatter", scatter, pg, pCount)]);
+            gates = gates is null ? placed : b.Node("Add", [gates, placed]);
+        }
+
+        // Suffix max G [N, P].
+        var upper = new double[pCount * pCount];
+        for (int l = 0; l < pCount; l++) for (int k = l; k < pCount; k++) upper[l * pCount + k] = 1;
+        string g3 = b.Node("Unsqueeze", [gates!, b.Int64s("axes", 1)]);                      // [N, 1, P]
+        string masked = b.Node("Mul", [g3, b.Constant("suffix", upper, pCount, pCount)]);    // [N, P, P]
+        string suffixMax = b.Node("ReduceMax", [masked], null, OnnxBuilder.Ints("axes", 2), OnnxBuilder.Int("keepdims", 0));
+
+        // p' [N, P, m] (or [P, m] when every difference is constant) and K' [P, m].
+        var dConst = new double[pCount * m];
+        var kBound = new double[pCount * m];
+        for (int p = 0; p < pCount; p++)
+            for (int o = 0; o < m; o++)
+            {
+                dConst[p * m + o] = patches[p].Difference.D[o];
+                kBound[p * m + o] = patches[p].Bound[o];
+            }
+        string pDiff = b.Constant("pdiff", dConst, pCount, m);
+        if (patches.Any(p => p.Difference.C is not null))
+        {
+            var ct = new double[n * pCount * m]; // [n, P*m]
+            for (int p = 0; p < pCount; p++)
+            {
+                var c = patches[p].Difference.C;
+                if (c is null) continue;
+                for (int o = 0; o < m; o++) for (int i = 0; i < n; i++) ct[i * pCount * m + p * m + o] = c[o * n + i];
+            }
+            string cx = b.Node("MatMul", [x, b.Constant("pc", ct, n, pCount * m)]);
+            string cx3 = b.Node("Reshape", [cx, b.Int64s("shape", -1, pCount, m)]);
+            pDiff = b.Node("Add", [cx3, pDiff]);
+        }
+        string gm = b.Node("Unsqueeze", [suffixMax, b.Int64s("axes", 2)]);                 // [N, P, 1]
+        string shift = b.Node("Mul", [b.Node("Sub", [gm, one]), b.Constant("kbound", kBound, pCount, m)]);
+        string hPos = b.Node("Relu", [b.Node("Add", [pDiff, shift])]);
+        string hNeg = b.Node("Relu", [b.Node("Sub", [shift, pDiff])]);
+        string hSum = b.Node("Sub", [hPos, hNeg]);
+        return b.Node("ReduceSum", [hSum, b.Int64s("axes", 1)], null, OnnxBuilder.Int("keepdims", 0));
+    }
+}

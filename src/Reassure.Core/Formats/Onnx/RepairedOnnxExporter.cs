@@ -1,0 +1,51 @@
+using Google.Protobuf;
+using Reassure.Formats.Onnx.Proto;
+using Reassure.Patching;
+
+namespace Reassure.Formats.Onnx;
+
+/// <summary>
+/// Exports a repaired network as standard ONNX (opset 13, no custom operators): the original path
+/// (Gemm/Relu) untouched, plus the patch network of <see cref="PatchGraph"/> added to the output at the end.
+/// </summary>
+public static class RepairedOnnxExporter
+{
+    /// <summary>Prefix of every tensor the patch network adds.</summary>
+    public const string Prefix = "reassure/";
+
+    /// <summary>The repaired network as ONNX bytes, the original network written as Gemm/Relu with a symbolic batch.</summary>
+    public static byte[] ToBytes(RepairedNetwork network)
+    {
+        var net = network.Original;
+        var graph = new GraphProto { Name = "reassure_repaired" };
+        var b = new OnnxBuilder(graph, Prefix);
+        string current = net.InputName;
+        var pre = new List<string>();
+        string original = Prefix + "original_output";
+        for (int l = 0; l < net.Layers.Count; l++)
+        {
+            var layer = net.Layers[l];
+            string w = b.Constant($"w{l}", layer.Weights, layer.Outputs, layer.Inputs);
+            string bias = b.Constant($"b{l}", layer.Bias, layer.Outputs);
+            bool last = l == net.Layers.Count - 1;
+            string z = b.Node("Gemm", [current, w, bias], last ? original : null, OnnxBuilder.Int("transB", 1));
+            if (last) break;
+            pre.Add(z);
+            current = b.Node("Relu", [z]);
+        }
+        graph.Input.Add(OnnxBuilder.FloatInfo(net.InputName, "N", net.InputSize));
+        graph.Output.Add(OnnxBuilder.FloatInfo(net.OutputName, "N", net.OutputSize));
+        if (network.Patches.Count == 0)
+        {
+            b.Node("Identity", [original], net.OutputName);
+        }
+        else
+        {
+            string correction = PatchGraph.Add(b, network, net.InputName, pre);
+            b.Node("Add", [original, correction], net.OutputName);
+        }
+        var model = new ModelProto { IrVersion = 7, ProducerName = "Reassure.MLNet", ProducerVersion = "1.0", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        return model.ToByteArray();
+    }
+}

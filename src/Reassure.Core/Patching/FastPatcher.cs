@@ -1,0 +1,88 @@
+using Reassure.Lp;
+using Reassure.Regions;
+using Reassure.Repair;
+
+namespace Reassure.Patching;
+
+/// <summary>
+/// The fast patch of method.md §3. With V = [P; N] (N an orthonormal basis of P's null space) and, per spec row r,
+/// [lo_r, hi_r] = [min, max] over the region of P_r y (one LP per finite bound):
+/// <code>
+///   alpha_r = min(1, (qu_r - ql_r) / (hi_r - lo_r)),   beta_r = the smallest shift that brings
+///   [alpha_r lo_r, alpha_r hi_r] + beta_r inside [ql_r, qu_r],   T = diag(alpha, 1, ..., 1)
+///   C = (V^-1 T V - I) F,    d = (V^-1 T V - I) e + V^-1 beta
+/// </code>
+/// For classification (ql = -inf) alpha = 1 and the patch is the constant shift d = V^-1 beta.
+/// </summary>
+internal static class FastPatcher
+{
+    /// <summary>Relative safety added to every shift so that LP tolerances cannot leave a row a hair outside its bound.</summary>
+    internal const double Safety = 1e-7;
+
+    public static AffinePatch Build(LinearRegion region, LinearSpecification spec, RegionLp lp, CancellationToken ct)
+    {
+        int k = spec.Rows, m = spec.Outputs, n = region.Network.InputSize;
+        var alpha = new double[m];
+        var beta = new double[m];
+        Array.Fill(alpha, 1.0);
+        bool any = false;
+        var w = new double[m];
+        for (int r = 0; r < k; r++)
+        {
+            for (int i = 0; i < m; i++) w[i] = spec.P[r, i];
+            double hi = double.PositiveInfinity, lo = double.NegativeInfinity;
+            if (!double.IsPositiveInfinity(spec.Upper[r])) hi = lp.MaximizeOutput(w, ct).Value;
+            if (!double.IsNegativeInfinity(spec.Lower[r]))
+            {
+                for (int i = 0; i < m; i++) w[i] = -spec.P[r, i];
+                lo = -lp.MaximizeOutput(w, ct).Value;
+            }
+            double ql = spec.Lower[r], qu = spec.Upper[r];
+            double a = 1;
+            if (!double.IsInfinity(ql) && !double.IsInfinity(qu) && hi - lo > qu - ql)
+            {
+                // Scale into the interval; the shrink by Safety keeps LP error from leaving the bounds.
+                a = (qu - ql) / (hi - lo) * (1 - Safety);
+            }
+            double b = 0;
+            double scale = 1;
+            if (!double.IsInfinity(hi)) scale = Math.Max(scale, Math.Abs(hi));
+            if (!double.IsInfinity(lo)) scale = Math.Max(scale, Math.Abs(lo));
+            double safety = Safety * scale;
+            if (a * hi > qu) b = qu - a * hi - safety;
+            else if (a * lo < ql) b = ql - a * lo + safety;
+            alpha[r] = a;
+            beta[r] = b;
+            if (a != 1 || b != 0) any = true;
+        }
+        if (!any) return AffinePatch.Zero(n, m);
+        var v = DenseAlgebra.CompleteToSquare(spec.P);
+        var d = DenseAlgebra.Solve(v, beta);
+        if (alpha.All(a => a == 1)) return new AffinePatch(n, null, d);
+        // M = V^-1 T V - I  [m, m]
+        var vinv = DenseAlgebra.Inverse(v);
+        var mm = new double[m, m];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double s = 0;
+                for (int q = 0; q < m; q++) s += vinv[i, q] * alpha[q] * v[q, j];
+                mm[i, j] = s - (i == j ? 1 : 0);
+            }
+        var f = region.OutputMatrix; // [m, n]
+        var e = region.OutputOffset; // [m]
+        var c = new double[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            double de = 0;
+            for (int j = 0; j < m; j++)
+            {
+                if (mm[i, j] == 0) continue;
+                Networks.Blas.Axpy(mm[i, j], f.AsSpan(j * n, n), c.AsSpan(i * n, n));
+                de += mm[i, j] * e[j];
+            }
+            d[i] += de;
+        }
+        return new AffinePatch(n, c, d);
+    }
+}

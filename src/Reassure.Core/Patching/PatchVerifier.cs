@@ -1,0 +1,84 @@
+using Reassure.Lp;
+using Reassure.Regions;
+using Reassure.Repair;
+
+namespace Reassure.Patching;
+
+/// <summary>
+/// The independent check of method.md §3/§6: for every specification row r, the LP
+/// max over R of P_r((F + C) x + e + d) must be &lt;= qu_r (and the min >= ql_r), solved over the explicit polytope
+/// rows (<see cref="PolytopeLp"/>), not over the layered form the patch was built with. Also gives the patch's
+/// max-norm over the region.
+/// </summary>
+public static class PatchVerifier
+{
+    /// <summary>Slack a verified patch may miss by, relative to max(1, |bound|): LP feasibility tolerance.</summary>
+    public const double Tolerance = 1e-6;
+
+    /// <summary>Result of a check: the worst slack over all rows (>= -tolerance when verified) and the LPs solved.</summary>
+    public sealed record Outcome(bool Verified, double WorstSlack, int LinearPrograms);
+
+    /// <summary>Checks that f + p meets <paramref name="spec"/> on all of <paramref name="region"/>.</summary>
+    public static Outcome Check(LinearRegion region, AffinePatch patch, LinearSpecification spec)
+    {
+        int n = region.Network.InputSize, m = spec.Outputs;
+        var f = region.OutputMatrix;
+        var e = region.OutputOffset;
+        using var lp = new PolytopeLp(region.PolytopeRows(), region.Domain);
+        double worst = double.PositiveInfinity;
+        bool ok = true;
+        for (int r = 0; r < spec.Rows; r++)
+        {
+            // objective c . x + c0 with c = P_r (F + C), c0 = P_r (e + d)
+            var c = new double[n];
+            double c0 = 0;
+            for (int i = 0; i < m; i++)
+            {
+                double pri = spec.P[r, i];
+                if (pri == 0) continue;
+                Networks.Blas.Axpy(pri, f.AsSpan(i * n, n), c);
+                if (patch.C is not null) Networks.Blas.Axpy(pri, patch.C.AsSpan(i * n, n), c);
+                c0 += pri * (e[i] + patch.D[i]);
+            }
+            if (!double.IsPositiveInfinity(spec.Upper[r]))
+            {
+                double hi = lp.Maximize(c, c0).Value;
+                double slack = spec.Upper[r] - hi;
+                worst = Math.Min(worst, slack);
+                if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Upper[r]))) ok = false;
+            }
+            if (!double.IsNegativeInfinity(spec.Lower[r]))
+            {
+                double lo = -lp.Maximize(c.Select(v => -v).ToArray(), -c0).Value;
+                double slack = lo - spec.Lower[r];
+                worst = Math.Min(worst, slack);
+                if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Lower[r]))) ok = false;
+            }
+        }
+        return new Outcome(ok, worst, lp.Solves);
+    }
+
+    /// <summary>max over the region of |p(x)|_inf (2m LPs for an affine patch, none for a constant one).</summary>
+    public static double Norm(LinearRegion region, AffinePatch patch, RegionLp? lp = null)
+    {
+        if (patch.C is null) return patch.D.Max(Math.Abs);
+        int n = region.Network.InputSize;
+        var owned = lp is null;
+        lp ??= new RegionLp(region);
+        try
+        {
+            double norm = 0;
+            for (int i = 0; i < patch.Outputs; i++)
+            {
+                var row = patch.C.AsSpan(i * n, n).ToArray();
+                norm = Math.Max(norm, lp.MaximizeInput(row, patch.D[i]).Value);
+                norm = Math.Max(norm, lp.MaximizeInput(row.Select(v => -v).ToArray(), -patch.D[i]).Value);
+            }
+            return norm;
+        }
+        finally
+        {
+            if (owned) lp.Dispose();
+        }
+    }
+}

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using Reassure.Lp;
+using Reassure.Networks;
+using Reassure.Patching;
+using Reassure.Regions;
+
+namespace Reassure.Repair;
+
+/// <summary>
+/// Point-wise repair (REASSURE, Fu and Li, ICLR 2022; method.md §1-§6): the only entry point the ML.NET, MSBuild
+/// and CLI front doors call. Plans regions (completeness), builds one patch per region (fast or minimal),
+/// combines them with gated supports, then enforces soundness by raising gamma where a support leaks onto another
+/// buggy input (in double and in float32 through ONNX Runtime), and checks every patch by an independent LP.
+/// </summary>
+public static class Repairer
+{
+    /// <summary>Repairs <paramref name="network"/> so that every buggy input meets its specification.</summary>
+    public static RepairResult Repair(
+        Network network,
+        IReadOnlyList<BuggyInput> inputs,
+        RepairOptions? options = null,
+        IProgress<RepairProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(inputs);
+        options ??= new RepairOptions();
+        var total = Stopwatch.StartNew();
+        var errors = new Dictionary<int, (string Code, string Message)>();
+        var domain = options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);
+        int lpCount = 0;
+
+        // Stage 1: regions.
+        var stage = Stopwatch.StartNew();
+        var specs = new LinearSpecification?[inputs.Count];
+        var patterns = new ActivationPattern?[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            if (input.Input.Length != network.InputSize)
+            {
+                errors[i] = (ErrorCodes.BadSpecification, $"Input {Name(inputs, i)} has {input.Input.Length} values; the network takes {network.InputSize}.");
+                continue;
+            }
+            try { specs[i] = input.Spec.ToLinear(network.OutputSize); }
+            catch (ReassureException ex) { errors[i] = (ex.Code, $"Input {Name(inputs, i)}: {ex.Detail}"); continue; }
+            if (!domain.Contains(input.Input))
+            {
+                errors[i] = (ErrorCodes.InputOutsideDomain, $"Input {Name(inputs, i)} lies outside the repair domain box; widen RepairOptions.Domain.");
+                continue;
+            }
+            patterns[i] = network.Pattern(input.Input);
+        }
+        var jobs = RepairPlan.Build(network, domain, inputs, specs, patterns, errors);
+        var regionsTime = stage.Elapsed;
+        progress?.Report(new RepairProgress("regions", jobs.Count, jobs.Count));
+
+        // Stage 2: one patch per region, in parallel; results are placed by job index, so they do not depend on threads.
+        stage.Restart();
+        var built = new (AffinePatch Patch, double Norm)?[jobs.Count];
+        var skipped = new string?[jobs.Count];
+        int done = 0;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
+        Parallel.For(0, jobs.Count, parallel, j =>
+        {
+            if (options.MaxPatches is int max && j >= max)
+            {
+                skipped[j] = $"The patch budget of {max} regions was reached before this input's region.";
+                return;
+            }
+            if (options.MaxTime is TimeSpan limit && total.Elapsed > limit)
+            {
+                skipped[j] = $"The time budget of {limit.TotalSeconds:0.###} s was reached before this input's region.";
+                return;
+            }
+            var job = jobs[j];
+            if (options.Mode == PatchMode.Minimal)
+            {
+                var (patch, norm) = MinimalPatcher.Build(job.Region, job.Spec, cancellationToken);
+                built[j] = (patch, norm);
+                Interlocked.Add(ref lpCount, 1);
+            }
+            else
+            {
+                using var lp = new RegionLp(job.Region);
+                var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken);
+                double norm = PatchVerifier.Norm(job.Region, patch, lp);
+                built[j] = (patch, norm);
+                Interlocked.Add(ref lpCount, lp.Solves);
+            }
+            progress?.Report(new RepairProgress("patches", Interlocked.Increment(ref done), jobs.Count));
+        });
+        var patchesTime = stage.Elapsed;
+
+        // Patch order (method.md §5) is the job order; zero patches (region already meets its spec) are left out.
+        var patchJobs = new List<int>();
+        for (int j = 0; j < jobs.Count; j++) if (built[j] is { } b && !b.Patch.IsZero) patchJobs.Add(j);
+        var repaired = new RepairedNetwork(network, domain, patchJobs.Select(j =>
+        {
+            var job = jobs[j];
+            var support = options.Support == SupportKind.PolytopeRows
+                ? new Support(null, job.Region.PolytopeRows(), options.Gamma)
+                : new Support(job.Region.Pattern, job.Region.ExtraRows, options.Gamma);
+            return (job.Region, built[j]!.Value.Patch, support, built[j]!.Value.Norm);
+        }).ToList());
+        var ownPatch = new int?[inputs.Count];
+        for (int p = 0; p < patchJobs.Count; p++) foreach (var i in jobs[patchJobs[p]].Inputs) ownPatch[i] = p;
+        var inJob = new int?[inputs.Count];
+        for (int j = 0; j < jobs.Count; j++) foreach (var i in jobs[j].Inputs) inJob[i] = j;
+
+        // Stage 3: soundness, enforced (method.md §6).
+        stage.Restart();
+        var candidates = Enumerable.Range(0, inputs.Count).Where(i => inJob[i] is int j && built[j] is not null).ToList();
+        repaired = SoundnessLoop.Enforce(repaired, inputs, specs, candidates, ownPatch, options, cancellationToken);
+        bool[]? float32 = null;
+        if (options.CheckFloat32 && repaired.Patches.Count > 0)
+        {
+            var evaluator = options.Float32Evaluator ?? Formats.Onnx.OnnxRuntimeFloat32Evaluator.Instance;
+            (repaired, float32) = SoundnessLoop.EnforceFloat32(repaired, inputs, specs, candidates, ownPatch, options, evaluator, cancellationToken);
+        }
+        var soundnessTime = stage.Elapsed;
+        progress?.Report(new RepairProgress("soundness", 1, 1));
+
+        // Stage 4: independent LP check of every patch over its whole region.
+        stage.Restart();
+        var checks = new PatchVerifier.Outcome?[repaired.Patches.Count];
+        if (options.VerifyPatches)
+        {
+            int verified = 0;
+            Parallel.For(0, repaired.Patches.Count, parallel, p =>
+            {
+                var job = jobs[patchJobs[p]];
+                checks[p] = PatchVerifier.Check(job.Region, repaired.Patches[p].Patch, job.Spec);
+                Interlocked.Add(ref lpCount, checks[p]!.LinearPrograms);
+                progress?.Report(new RepairProgress("verify", Interlocked.Increment(ref verified), repaired.Patches.Count));
+            });
+        }
+        var verifyTime = stage.Elapsed;
+
+        // Report.
+        var statuses = new InputStatus[inputs.Count];
+        var floatIndex = candidates.Select((i, k) => (i, k)).ToDictionary(t => t.i, t => t.k);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (errors.TryGetValue(i, out var err))
+            {
+                statuses[i] = new InputStatus(i, inputs[i].Id, false, null, null, err.Code, err.Message);
+                continue;
+            }
+            int j = inJob[i]!.Value;
+            if (skipped[j] is string why)
+            {
+                statuses[i] = new InputStatus(i, inputs[i].Id, false, null, null, ErrorCodes.BudgetExceeded, why);
+                continue;
+            }
+            var y = repaired.Evaluate(inputs[i].Input);
+            bool fixedDouble = specs[i]!.Slack(y) >= 0;
+            bool? fixedFloat = float32 is null ? null : float32[floatIndex[i]];
+            string? code = null, message = null;
+            if (!fixedDouble || fixedFloat == false)
+            {
+                code = ErrorCodes.SoundnessNotReached;
+                message = fixedDouble
+                    ? $"Input {Name(inputs, i)} meets its specification in double but not in float32 (ONNX Runtime); use a larger margin."
+                    : $"Input {Name(inputs, i)} does not meet its specification after raising gamma up to {options.MaxGamma:G3}.";
+            }
+            statuses[i] = new InputStatus(i, inputs[i].Id, fixedDouble, fixedFloat, ownPatch[i], code, message);
+        }
+        var infos = new PatchInfo[repaired.Patches.Count];
+        for (int p = 0; p < infos.Length; p++)
+        {
+            var gp = repaired.Patches[p];
+            var job = jobs[patchJobs[p]];
+            infos[p] = new PatchInfo(p, gp.Region.Pattern.Hash(), gp.Support.Gamma, gp.Norm, job.Inputs, job.Region.ExtraRows.Count,
+                checks[p]?.Verified ?? false, checks[p]?.WorstSlack ?? double.NaN);
+        }
+        var timings = new RepairTimings(regionsTime, patchesTime, soundnessTime, verifyTime, total.Elapsed, lpCount);
+        return new RepairResult(repaired, statuses, infos, timings);
+    }
+
+    /// <summary>
+    /// The domain when neither the options nor the network give one: per input dimension, the hull of [0, 1] and
+    /// the buggy inputs (MNIST pixels give [0, 1]).
+    /// </summary>
+    public static InputBox DefaultDomain(Network network, IReadOnlyList<BuggyInput> inputs)
+    {
+        var lo = new double[network.InputSize];
+        var hi = Enumerable.Repeat(1.0, network.InputSize).ToArray();
+        foreach (var input in inputs)
+        {
+            if (input.Input.Length != network.InputSize) continue;
+            for (int k = 0; k < lo.Length; k++)
+            {
+                lo[k] = Math.Min(lo[k], input.Input[k]);
+                hi[k] = Math.Max(hi[k], input.Input[k]);
+            }
+        }
+        return new InputBox(lo, hi);
+    }
+
+    internal static string Name(IReadOnlyList<BuggyInput> inputs, int i) => inputs[i].Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
