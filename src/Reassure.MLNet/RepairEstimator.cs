@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Reassure.Formats.Onnx;
+using Reassure.Networks;
+using Reassure.Patching;
+using Reassure.Repair;
+
+namespace Reassure.MLNet;
+
+/// <summary>
+/// Repairs an ONNX ReLU classifier on the rows it gets wrong (REASSURE): <see cref="Fit"/> reads the feature and label
+/// columns, selects the buggy rows, runs <see cref="Repairer.Repair"/>, and returns a <see cref="RepairTransformer"/>
+/// that scores with the repaired ONNX graph through ML.NET's <c>OnnxTransformer</c>.
+/// </summary>
+public sealed class RepairEstimator : IEstimator<RepairTransformer>
+{
+    private readonly MLContext _ml;
+    private readonly RepairEstimatorOptions _options;
+
+    internal RepairEstimator(MLContext mlContext, RepairEstimatorOptions options)
+    {
+        if (options.ModelPath is null == options.ModelBytes is null)
+            throw new ArgumentException("Set exactly one of ModelPath and ModelBytes.", nameof(options));
+        ArgumentException.ThrowIfNullOrEmpty(options.FeatureColumnName, nameof(options.FeatureColumnName));
+        ArgumentException.ThrowIfNullOrEmpty(options.LabelColumnName, nameof(options.LabelColumnName));
+        ArgumentException.ThrowIfNullOrEmpty(options.ScoreColumnName, nameof(options.ScoreColumnName));
+        ArgumentException.ThrowIfNullOrEmpty(options.PredictedLabelColumnName, nameof(options.PredictedLabelColumnName));
+        if (options.ScoreColumnName == options.PredictedLabelColumnName)
+            throw new ArgumentException("Score and predicted-label columns need different names.", nameof(options));
+        if (!(options.Margin > 0))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Margin, "Margin must be > 0.");
+        _ml = mlContext;
+        _options = options.Clone();
+    }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var o = _options;
+        SchemaChecks.Feature(inputSchema, o.FeatureColumnName);
+        SchemaChecks.Label(inputSchema, o.LabelColumnName);
+        if (o.BuggyColumnName is not null) SchemaChecks.Boolean(inputSchema, o.BuggyColumnName);
+
+        // SchemaShape.Column has no public constructor: describe the added columns as a DataViewSchema.
+        var label = SchemaChecks.Find(inputSchema, o.LabelColumnName)!.Value;
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(o.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+        // A one-slot vector: ML.NET 5.0.1's OnnxTransformer cannot produce scalar outputs (see ArgMaxAppender). The key
+        // mapping of a vector gives a vector of unknown size in ML.NET's type system.
+        builder.AddColumn(o.PredictedLabelColumnName, new VectorDataViewType((PrimitiveDataViewType)label.ItemType, label.IsKey ? 0 : 1));
+        var added = ShapeOf(builder.ToSchema());
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        foreach (var c in added) columns[c.Name] = c;
+        return new SchemaShape(columns.Values);
+    }
+
+    // SchemaShape.Create is internal in ML.NET 5; SchemaShape.Column has no public constructor.
+    private static readonly MethodInfo CreateShape = typeof(SchemaShape).GetMethod("Create", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic, [typeof(DataViewSchema)])
+        ?? throw new MissingMethodException(nameof(SchemaShape), "Create");
+
+    private static SchemaShape ShapeOf(DataViewSchema schema) => (SchemaShape)CreateShape.Invoke(null, [schema])!;
+
+    /// <inheritdoc />
+    public RepairTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var o = _options;
+        var wall = Stopwatch.StartNew();
+        var model = o.ModelBytes is not null ? OnnxImporter.Load(o.ModelBytes, "model bytes") : OnnxImporter.Load(o.ModelPath!);
+        // The exported graph's input and output take the column names, as OnnxTransformer binds columns by name.
+        var network = model.Network.With(inputName: o.FeatureColumnName, outputName: o.ScoreColumnName);
+        int n = network.InputSize, m = network.OutputSize;
+
+        var schema = input.Schema;
+        var featureCol = SchemaChecks.Feature(schema, o.FeatureColumnName, n);
+        var labelCol = SchemaChecks.Label(schema, o.LabelColumnName);
+        var buggyCol = o.BuggyColumnName is null ? (DataViewSchema.Column?)null : SchemaChecks.Boolean(schema, o.BuggyColumnName);
+        var labels = new LabelMap(labelCol, m);
+
+        // Read the rows.
+        var rows = new List<double[]>();
+        var classes = new List<long>();
+        var marked = new List<bool>();
+        var needed = buggyCol is null ? new[] { featureCol, labelCol } : [featureCol, labelCol, buggyCol.Value];
+        using (var cursor = input.GetRowCursor(needed))
+        {
+            var features = cursor.GetGetter<VBuffer<float>>(featureCol);
+            var label = labels.Reader(cursor);
+            ValueGetter<bool>? buggy = buggyCol is null ? null : cursor.GetGetter<bool>(buggyCol.Value);
+            VBuffer<float> buffer = default;
+            bool mark = false;
+            while (cursor.MoveNext())
+            {
+                o.CancellationToken.ThrowIfCancellationRequested();
+                features(ref buffer);
+                var x = new double[n];
+                foreach (var (i, v) in buffer.Items()) x[i] = v;
+                rows.Add(x);
+                classes.Add(label());
+                buggy?.Invoke(ref mark);
+                marked.Add(mark);
+            }
+        }
+
+        // The original model's predictions, in double (the engine's arithmetic) and float32 (ONNX Runtime).
+        var domain = network.Domain ?? Repairer.DefaultDomain(network, []);
+        var before32 = OnnxRuntimeFloat32Evaluator.Instance.Evaluate(new RepairedNetwork(network, domain, []), rows);
+        var buggyRows = new List<int>();
+        int labelled = 0, correctBefore = 0;
+        for (int r = 0; r < rows.Count; r++)
+        {
+            long c = classes[r];
+            bool valid = c >= 0 && c < m;
+            if (valid) labelled++;
+            bool right32 = valid && ArgMax(before32[r]) == c;
+            if (right32) correctBefore++;
+            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || ArgMax(network.Evaluate(rows[r])) != c);
+            if (!wrong) continue;
+            if (!valid)
+                throw new InvalidOperationException(
+                    $"Row {r} is marked buggy by column '{o.BuggyColumnName}' but its label column '{o.LabelColumnName}' gives class {c}; expected 0..{m - 1}.");
+            buggyRows.Add(r);
+        }
+
+        // Repair.
+        var inputs = buggyRows.Select(r => new BuggyInput(rows[r], new ClassificationSpecification((int)classes[r], o.Margin),
+            "row " + r.ToString(CultureInfo.InvariantCulture))).ToList();
+        var engineOptions = new RepairOptions
+        {
+            Mode = o.Mode,
+            MaxPatches = o.MaxPatches,
+            MaxTime = o.MaxTime,
+            MaxDegreeOfParallelism = o.MaxDegreeOfParallelism ?? Environment.ProcessorCount,
+        };
+        var result = Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken);
+        if (o.RequireAllFixed && !result.AllFixed)
+        {
+            var first = result.Inputs.First(s => !(s.Fixed && s.FixedFloat32 != false));
+            throw new ReassureException(ErrorCodes.GateNotFixed,
+                $"{result.Inputs.Count - result.FixedCount} of {result.Inputs.Count} buggy rows are not fixed; first: {first.Id}: {first.ErrorCode} {first.Message}",
+                o.LabelColumnName);
+        }
+
+        // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
+        var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network), o.ScoreColumnName, o.PredictedLabelColumnName);
+        var inner = BuildInner(onnx, labels).Fit(input);
+
+        // Accuracy after, through the transformer itself.
+        int correctAfter = 0;
+        var scored = inner.Transform(input);
+        var scoreCol = scored.Schema[o.ScoreColumnName];
+        using (var cursor = scored.GetRowCursor([scoreCol]))
+        {
+            var score = cursor.GetGetter<VBuffer<float>>(scoreCol);
+            VBuffer<float> buffer = default;
+            int r = 0;
+            while (cursor.MoveNext())
+            {
+                score(ref buffer);
+                long c = classes[r++];
+                if (c >= 0 && c < m && ArgMax(buffer.DenseValues().Select(v => (double)v).ToArray()) == c) correctAfter++;
+            }
+        }
+
+        var report = new RepairFitReport(
+            Rows: rows.Count,
+            LabelledRows: labelled,
+            BuggyRows: buggyRows,
+            Fixed: result.FixedCount,
+            Unfixed: result.Inputs.Where(s => !(s.Fixed && s.FixedFloat32 != false))
+                .Select(s => new UnfixedRow(buggyRows[s.Index], s.ErrorCode, s.Message)).ToList(),
+            Patches: result.Patches.Count,
+            Gammas: result.Patches.Select(p => p.Gamma).ToList(),
+            EngineSeconds: result.Timings.Total.TotalSeconds,
+            FitSeconds: wall.Elapsed.TotalSeconds,
+            LinearPrograms: result.Timings.LinearPrograms,
+            AccuracyBefore: labelled == 0 ? double.NaN : (double)correctBefore / labelled,
+            AccuracyAfter: labelled == 0 ? double.NaN : (double)correctAfter / labelled);
+        return new RepairTransformer(inner, o.FeatureColumnName, n, onnx, result, report);
+    }
+
+    private IEstimator<ITransformer> BuildInner(byte[] onnx, LabelMap labels)
+    {
+        var o = _options;
+        IEstimator<ITransformer> est = _ml.Transforms.ApplyOnnxModel(
+            [o.ScoreColumnName, o.PredictedLabelColumnName], [o.FeatureColumnName], new MemoryStream(onnx));
+        var predicted = labels.Predicted(_ml, o.PredictedLabelColumnName);
+        return predicted is null ? est : est.Append(predicted);
+    }
+
+    internal static int ArgMax(IReadOnlyList<double> y)
+    {
+        int best = 0;
+        for (int i = 1; i < y.Count; i++) if (y[i] > y[best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,60 @@
+using Reassure.Repair;
+
+namespace Reassure.MLNet;
+
+/// <summary>
+/// Options of <see cref="RepairEstimator"/> (compare ML.NET's <c>OnnxOptions</c>). Named so that it does not clash with
+/// the engine's <see cref="Reassure.Repair.RepairOptions"/>, to which it is translated.
+/// </summary>
+public sealed class RepairEstimatorOptions
+{
+    /// <summary>Path of the ONNX model to repair (a feed-forward ReLU network). Either this or <see cref="ModelBytes"/>.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>The ONNX model as bytes. Either this or <see cref="ModelPath"/>.</summary>
+    public byte[]? ModelBytes { get; set; }
+
+    /// <summary>Input column: a known-size vector of <see cref="float"/> whose size equals the model input.</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Label column (read by <c>Fit</c> only): a key (class = key - 1) or an integer type (class = value).</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>
+    /// Optional Boolean column that marks the rows to repair. When null, the buggy rows are the rows the model gets
+    /// wrong (argmax differs from the label in double or in float32).
+    /// </summary>
+    public string? BuggyColumnName { get; set; }
+
+    /// <summary>Output column of the repaired scores (vector of <see cref="float"/>, one per model output).</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>Output column of the predicted label (argmax of the scores, typed like the label column).</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>By how much the label must win after repair (keeps the fix sound after float32 rounding).</summary>
+    public double Margin { get; set; } = 1e-3;
+
+    /// <summary>Fast (default) or minimal patches.</summary>
+    public PatchMode Mode { get; set; } = PatchMode.Fast;
+
+    /// <summary>Stop after this many patches; the remaining rows are reported unfixed.</summary>
+    public int? MaxPatches { get; set; }
+
+    /// <summary>Time budget of the engine; when hit the remaining rows are reported unfixed.</summary>
+    public TimeSpan? MaxTime { get; set; }
+
+    /// <summary>Threads of the engine; null uses the engine's default (all cores).</summary>
+    public int? MaxDegreeOfParallelism { get; set; }
+
+    /// <summary>Throw (RSR2001) from <c>Fit</c> when a buggy row is left unfixed. Off by default: read <see cref="RepairTransformer.Report"/>.</summary>
+    public bool RequireAllFixed { get; set; }
+
+    /// <summary>Receives the engine's progress.</summary>
+    public IProgress<RepairProgress>? Progress { get; set; }
+
+    /// <summary>Cancels <c>Fit</c>.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    internal RepairEstimatorOptions Clone() => (RepairEstimatorOptions)MemberwiseClone();
+}
