@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Build.Utilities;
 using Reassure.Networks;
-using Reassure.Repair;
 
 namespace Reassure.Build.Tasks;
 
@@ -15,9 +14,9 @@ internal static class RepairGate
     private const double Tolerance = 1e-12;
 
     /// <summary>Checks <paramref name="result"/> (null: nothing was repaired, the model is the original).</summary>
-    public static GateFigures Check(TaskLoggingHelper log, Network original, RepairResult? result, RowsFile? buggy, RowsFile? regression, GateSettings settings)
+    public static GateFigures Check(TaskLoggingHelper log, Network original, RepairedView? result, RowsFile? buggy, RowsFile? regression, GateSettings settings)
     {
-        Func<double[], double[]> repaired = result is null ? x => original.Evaluate(x) : x => result.Network.Evaluate(x);
+        Func<double[], double[]> repaired = result is null ? x => original.Evaluate(x) : result.Evaluate;
 
         // RSR2001: every buggy row fixed.
         int fixedRows = 0, alreadyCorrect = 0;
@@ -63,9 +62,9 @@ internal static class RepairGate
                 for (int r = 0; r < n; r++)
                 {
                     var x = rows.Inputs[r];
-                    if (result.Network.InAnySupport(x)) continue;
+                    if (result.InAnySupport(x)) continue;
                     outside++;
-                    double[] yOriginal = original.Evaluate(x), yRepaired = result.Network.Evaluate(x);
+                    double[] yOriginal = original.Evaluate(x), yRepaired = result.Evaluate(x);
                     if (SameBits(yOriginal, yRepaired)) continue;
                     violations++;
                     log.Error(ErrorCodes.GateLocality, regression.Path, regression.Lines[r], Resources.LocalityViolated,

@@ -107,7 +107,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
             return;
         }
 
-        var gate = RepairGate.Check(Log, network, buggy is null ? null : result, buggy, regression, settings);
+        var gate = RepairGate.Check(Log, network, buggy is null ? null : RepairedView.Of(result), buggy, regression, settings);
         WriteOutputs(result, buggy is null, gate, settings, buggy, regression);
     }
 
