@@ -176,11 +176,14 @@ public sealed class GuaranteeTests
         Assert.IsTrue(result.Patches.All(p => p.Verified && p.WorstSlack >= -PatchVerifier.Tolerance));
         var gp = result.Network.Patches[0];
         var spec = buggy[result.Patches[0].Inputs[0]].Spec.ToLinear(2);
-        var ok = PatchVerifier.Check(gp.Region, gp.Patch, spec);
-        Assert.IsTrue(ok.Verified);
         var corrupted = new AffinePatch(2, gp.Patch.C, gp.Patch.D.Select(v => v * 0.5).ToArray());
-        var bad = PatchVerifier.Check(gp.Region, corrupted, spec);
-        Assert.IsFalse(bad.Verified, $"corrupted patch slack {bad.WorstSlack}");
+        foreach (var form in new[] { PatchVerifier.CheckFormulation.Layered, PatchVerifier.CheckFormulation.Polytope })
+        {
+            var ok = PatchVerifier.Check(gp.Region, gp.Patch, spec, form);
+            Assert.IsTrue(ok.Verified, $"{form}");
+            var bad = PatchVerifier.Check(gp.Region, corrupted, spec, form);
+            Assert.IsFalse(bad.Verified, $"{form}: corrupted patch slack {bad.WorstSlack}");
+        }
     }
 
     [TestMethod]
