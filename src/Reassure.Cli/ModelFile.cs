@@ -8,6 +8,9 @@ namespace Reassure.Cli;
 /// <summary>A model file read by extension: .onnx (ONNX) or .nnet (raw network, REASSURE semantics).</summary>
 internal sealed record ModelFile(Network Network, string Format, string InputShape, string OutputShape, string Details)
 {
+    /// <summary>The ONNX file the network came from, when it did (the repaired export keeps its graph).</summary>
+    public OnnxModel? Onnx { get; init; }
+
     public static ModelFile Load(string path)
     {
         var ext = Path.GetExtension(path).ToLowerInvariant();
@@ -16,7 +19,7 @@ internal sealed record ModelFile(Network Network, string Format, string InputSha
             case ".onnx":
                 {
                     var m = OnnxImporter.Load(path);
-                    return new ModelFile(m.Network, "ONNX", m.InputShape, m.OutputShape, $"IR {m.IrVersion}, opset {m.OpsetVersion}");
+                    return new ModelFile(m.Network, "ONNX", m.InputShape, m.OutputShape, $"IR {m.IrVersion}, opset {m.OpsetVersion}") { Onnx = m };
                 }
             case ".nnet":
                 {

@@ -25,6 +25,8 @@ public static class ReassureCli
         {
             InspectCommand.Create(output, error),
             EvalCommand.Create(output, error),
+            RepairCommand.Create(output, error),
+            VerifyCommand.Create(output, error),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

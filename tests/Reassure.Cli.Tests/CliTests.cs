@@ -105,3 +105,77 @@ public sealed class CliTests
         StringAssert.Contains(error2, "--rows");
     }
 }
+
+[TestClass]
+public sealed class RepairVerifyCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = ReassureCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [TestMethod]
+    public void RepairFixesEveryRowAndVerifyConfirmsFromTheFilesAlone()
+    {
+        var model = TestData.File("models", "reassure-mnist-256x256.onnx");
+        var images = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), 400);
+        var labels = MnistIdx.ReadLabels(TestData.File("mnist", "t10k-labels-idx1-ubyte.gz"), 400);
+        var net = OnnxImporter.Load(model).Network;
+        var wrong = Enumerable.Range(0, images.Length).Where(i => Array.IndexOf(net.Evaluate(images[i]), net.Evaluate(images[i]).Max()) != labels[i]).Take(4).ToList();
+        Assert.AreEqual(4, wrong.Count);
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var rows = Path.Combine(dir.FullName, "buggy.csv");
+            RowsCsv.Write(rows, new RowSet(wrong.Select(i => images[i]).ToArray(), wrong.Select(i => labels[i]).ToArray(), "buggy"));
+            var before = Run("verify", "--model", model, "--rows", rows);
+            Assert.AreEqual(1, before.Code, "the original model must fail the buggy rows");
+            StringAssert.Contains(before.Err, "RSR2001");
+
+            var repaired = Path.Combine(dir.FullName, "repaired.onnx");
+            var summary = Path.Combine(dir.FullName, "summary.json");
+            var (code, output, error) = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--json", summary);
+            Assert.AreEqual(0, code, error + output);
+            using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
+            {
+                Assert.AreEqual(4, doc.RootElement.GetProperty("total").GetInt32());
+                Assert.AreEqual(4, doc.RootElement.GetProperty("fixed").GetInt32());
+                Assert.IsTrue(doc.RootElement.GetProperty("patches").GetInt32() >= 1);
+                Assert.IsTrue(doc.RootElement.GetProperty("seconds").GetDouble() > 0);
+            }
+            Assert.IsTrue(File.Exists(Path.Combine(dir.FullName, "repaired.manifest.json")));
+            Assert.AreEqual(0, Directory.GetFiles(dir.FullName, "*.tmp*").Length, "no temporary files left");
+
+            var after = Run("verify", "--model", repaired, "--rows", rows);
+            Assert.AreEqual(0, after.Code, after.Err);
+            StringAssert.Contains(after.Out, "\"passed\":4");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void RepairWithALabelOutsideTheOutputsIsABadInput()
+    {
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var rows = Path.Combine(dir.FullName, "bad.csv");
+            File.WriteAllText(rows, "100,100,-2,7\n");
+            var outPath = Path.Combine(dir.FullName, "r.onnx");
+            var (code, _, error) = Run("repair", "--model", TestData.File("models", "hcas-pra1-tau05.onnx"), "--rows", rows, "--out", outPath);
+            Assert.AreEqual(2, code);
+            StringAssert.Contains(error, "RSR1022");
+            Assert.IsFalse(File.Exists(outPath), "bad input leaves no output file");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
