@@ -44,6 +44,27 @@ public sealed class GuaranteeTests
     }
 
     [TestMethod]
+    public void PolytopeRowSupport_FixesEveryInputAndKeepsLocality()
+    {
+        var net = TinyNetworks.Deep();
+        var buggy = Buggy(net, 6, 13, x => x[0] > 0 ? 0 : 1);
+        var result = Repairer.Repair(net, buggy, Options with { Support = SupportKind.PolytopeRows, Gamma = 20 });
+        Assert.IsTrue(result.AllFixed, string.Join("; ", result.Inputs.Select(i => i.Message)));
+        Assert.IsTrue(result.Network.Patches.All(p => p.Support.Pattern is null && p.Support.Rows.Count >= net.HiddenCount));
+        int outside = 0;
+        foreach (var x in TinyNetworks.RandomPoints(2000, 29))
+        {
+            if (result.Network.InAnySupport(x)) continue;
+            outside++;
+            CollectionAssert.AreEqual(net.Evaluate(x), result.Network.Evaluate(x));
+        }
+        Assert.IsTrue(outside > 100, $"{outside} points outside");
+        using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(result.Network));
+        var ort = OnnxRuntimeFloat32Evaluator.Run(session, net.InputName, 2, buggy.Select(b => b.Input).ToList());
+        for (int k = 0; k < buggy.Count; k++) Assert.IsTrue(buggy[k].Spec.IsMetInFloat32(ort[k]), $"ORT row {k}");
+    }
+
+    [TestMethod]
     public void Soundness_PatchHoldsOnTheWholeRegionNotOnlyAtThePoint()
     {
         var net = TinyNetworks.TwoFourThree();
