@@ -1,1 +1,1 @@
-return 0;
+return Reassure.Cli.ReassureCli.Run(args, Console.Out, Console.Error);

@@ -73,10 +73,14 @@ public sealed class RegionLp : IDisposable
     }
 
     /// <summary>GLOP settings measured in method.md §8 to be exact and fastest on these LPs.</summary>
-    public const string DefaultParameters = "use_preprocessing:false";
+    public const string DefaultParameters = "use_scaling:false use_preprocessing:false";
 
     /// <summary>max over the region of w . y (w is <c>[m]</c>), with the maximiser.</summary>
-    public LpResult MaximizeOutput(ReadOnlySpan<double> w, CancellationToken cancellationToken = default)
+    public LpResult MaximizeOutput(ReadOnlySpan<double> w, CancellationToken cancellationToken = default) =>
+        Maximize(w, default, 0, cancellationToken);
+
+    /// <summary>max over the region of w . y + c . x + c0 (w is <c>[m]</c>, c is <c>[n]</c> or empty).</summary>
+    public LpResult Maximize(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var net = _region.Network;
@@ -84,15 +88,22 @@ public sealed class RegionLp : IDisposable
         if (w.Length != last.Outputs) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
         var objective = _solver.Objective();
         objective.Clear();
-        double constant = 0;
+        double constant = c0;
         for (int o = 0; o < w.Length; o++) constant += w[o] * last.Bias[o];
+        var coefficients = new double[_last.Length];
         for (int k = 0; k < last.Inputs; k++)
         {
             if (_lastMask[k] == 0) continue;
-            double c = 0;
-            for (int o = 0; o < w.Length; o++) c += w[o] * last.Weights[o * last.Inputs + k];
-            if (c != 0) objective.SetCoefficient(_last[k], c);
+            double sum = 0;
+            for (int o = 0; o < w.Length; o++) sum += w[o] * last.Weights[o * last.Inputs + k];
+            coefficients[k] = sum;
         }
+        if (!c.IsEmpty)
+        {
+            if (ReferenceEquals(_last, _x)) for (int i = 0; i < c.Length; i++) coefficients[i] += c[i];
+            else for (int i = 0; i < c.Length; i++) if (c[i] != 0) objective.SetCoefficient(_x[i], c[i]);
+        }
+        for (int k = 0; k < coefficients.Length; k++) if (coefficients[k] != 0) objective.SetCoefficient(_last[k], coefficients[k]);
         objective.SetMaximization();
         return Solve(constant, "an output row");
     }

@@ -12,14 +12,67 @@ namespace Reassure.Patching;
 /// </summary>
 public static class PatchVerifier
 {
+    /// <summary>Which LP form the check solves.</summary>
+    public enum CheckFormulation
+    {
+        /// <summary>Layered variables (x and one per hidden neuron), a fresh solver.</summary>
+        Layered,
+        /// <summary>Explicit polytope rows over x only.</summary>
+        Polytope,
+    }
+
     /// <summary>Slack a verified patch may miss by, relative to max(1, |bound|): LP feasibility tolerance.</summary>
     public const double Tolerance = 1e-6;
 
     /// <summary>Result of a check: the worst slack over all rows (>= -tolerance when verified) and the LPs solved.</summary>
     public sealed record Outcome(bool Verified, double WorstSlack, int LinearPrograms);
 
-    /// <summary>Checks that f + p meets <paramref name="spec"/> on all of <paramref name="region"/>.</summary>
-    public static Outcome Check(LinearRegion region, AffinePatch patch, LinearSpecification spec)
+    /// <summary>
+    /// Checks that f + p meets <paramref name="spec"/> on all of <paramref name="region"/>. The layered form runs in a
+    /// fresh solver with the patched objective (the network part on the last hidden layer, C on x); the polytope
+    /// form rebuilds the region from its explicit rows A x &lt;= b (slower on wide inputs, shares nothing with the build).
+    /// </summary>
+    public static Outcome Check(LinearRegion region, AffinePatch patch, LinearSpecification spec, CheckFormulation formulation = CheckFormulation.Layered)
+    {
+        return formulation == CheckFormulation.Layered ? CheckLayered(region, patch, spec) : CheckPolytope(region, patch, spec);
+    }
+
+    private static Outcome CheckLayered(LinearRegion region, AffinePatch patch, LinearSpecification spec)
+    {
+        int n = region.Network.InputSize, m = spec.Outputs;
+        using var lp = new RegionLp(region);
+        double worst = double.PositiveInfinity;
+        bool ok = true;
+        var w = new double[m];
+        for (int r = 0; r < spec.Rows; r++)
+        {
+            for (int i = 0; i < m; i++) w[i] = spec.P[r, i];
+            // P_r (f(x) + C x + d) = P_r y + (P_r C) . x + P_r d
+            var c = new double[n];
+            double c0 = 0;
+            for (int i = 0; i < m; i++)
+            {
+                if (w[i] == 0) continue;
+                if (patch.C is not null) Networks.Blas.Axpy(w[i], patch.C.AsSpan(i * n, n), c);
+                c0 += w[i] * patch.D[i];
+            }
+            if (!double.IsPositiveInfinity(spec.Upper[r]))
+            {
+                double slack = spec.Upper[r] - lp.Maximize(w, c, c0).Value;
+                worst = Math.Min(worst, slack);
+                if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Upper[r]))) ok = false;
+            }
+            if (!double.IsNegativeInfinity(spec.Lower[r]))
+            {
+                double slack = -lp.Maximize(w.Select(v => -v).ToArray(), c.Select(v => -v).ToArray(), -c0).Value - spec.Lower[r];
+                worst = Math.Min(worst, slack);
+                if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Lower[r]))) ok = false;
+            }
+        }
+        return new Outcome(ok, worst, lp.Solves);
+    }
+
+    private static Outcome CheckPolytope(LinearRegion region, AffinePatch patch, LinearSpecification spec)
     {
         int n = region.Network.InputSize, m = spec.Outputs;
         var f = region.OutputMatrix;

@@ -55,8 +55,8 @@ public sealed class RepairResult
     /// <summary>Timings by stage.</summary>
     public RepairTimings Timings { get; }
 
-    /// <summary>Number of inputs that meet their specification (double, and float32 where checked).</summary>
-    public int FixedCount => Inputs.Count(i => i.Fixed && i.FixedFloat32 != false);
+    /// <summary>Number of inputs that meet their specification (double, and float32 where checked) with no error reported.</summary>
+    public int FixedCount => Inputs.Count(i => i.Fixed && i.FixedFloat32 != false && i.ErrorCode is null);
 
     /// <summary>Whether every input is fixed.</summary>
     public bool AllFixed => FixedCount == Inputs.Count;

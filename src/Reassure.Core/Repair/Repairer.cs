@@ -58,35 +58,43 @@ public static class Repairer
         // Stage 2: one patch per region, in parallel; results are placed by job index, so they do not depend on threads.
         stage.Restart();
         var built = new (AffinePatch Patch, double Norm)?[jobs.Count];
-        var skipped = new string?[jobs.Count];
+        var skipped = new (string Code, string Message)?[jobs.Count];
         int done = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
         Parallel.For(0, jobs.Count, parallel, j =>
         {
             if (options.MaxPatches is int max && j >= max)
             {
-                skipped[j] = $"The patch budget of {max} regions was reached before this input's region.";
+                skipped[j] = (ErrorCodes.BudgetExceeded, $"The patch budget of {max} regions was reached before this input's region.");
                 return;
             }
             if (options.MaxTime is TimeSpan limit && total.Elapsed > limit)
             {
-                skipped[j] = $"The time budget of {limit.TotalSeconds:0.###} s was reached before this input's region.";
+                skipped[j] = (ErrorCodes.BudgetExceeded, $"The time budget of {limit.TotalSeconds:0.###} s was reached before this input's region.");
                 return;
             }
             var job = jobs[j];
-            if (options.Mode == PatchMode.Minimal)
+            try
             {
-                var (patch, norm) = MinimalPatcher.Build(job.Region, job.Spec, cancellationToken);
-                built[j] = (patch, norm);
-                Interlocked.Add(ref lpCount, 1);
+                if (options.Mode == PatchMode.Minimal)
+                {
+                    var (patch, norm) = MinimalPatcher.Build(job.Region, job.Spec, cancellationToken);
+                    built[j] = (patch, norm);
+                    Interlocked.Add(ref lpCount, 1);
+                }
+                else
+                {
+                    using var lp = new RegionLp(job.Region);
+                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken);
+                    double norm = PatchVerifier.Norm(job.Region, patch, lp);
+                    built[j] = (patch, norm);
+                    Interlocked.Add(ref lpCount, lp.Solves);
+                }
             }
-            else
+            catch (ReassureException ex)
             {
-                using var lp = new RegionLp(job.Region);
-                var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken);
-                double norm = PatchVerifier.Norm(job.Region, patch, lp);
-                built[j] = (patch, norm);
-                Interlocked.Add(ref lpCount, lp.Solves);
+                // A solver status that is not an optimum is reported on the region's inputs, never ignored.
+                skipped[j] = (ex.Code, $"Region {job.Region.Pattern.Hash()}: {ex.Detail}");
             }
             progress?.Report(new RepairProgress("patches", Interlocked.Increment(ref done), jobs.Count));
         });
@@ -130,7 +138,14 @@ public static class Repairer
             Parallel.For(0, repaired.Patches.Count, parallel, p =>
             {
                 var job = jobs[patchJobs[p]];
-                checks[p] = PatchVerifier.Check(job.Region, repaired.Patches[p].Patch, job.Spec);
+                try
+                {
+                    checks[p] = PatchVerifier.Check(job.Region, repaired.Patches[p].Patch, job.Spec);
+                }
+                catch (ReassureException)
+                {
+                    checks[p] = new PatchVerifier.Outcome(false, double.NaN, 0); // an unsolved check is a failed check
+                }
                 Interlocked.Add(ref lpCount, checks[p]!.LinearPrograms);
                 progress?.Report(new RepairProgress("verify", Interlocked.Increment(ref verified), repaired.Patches.Count));
             });
@@ -148,9 +163,9 @@ public static class Repairer
                 continue;
             }
             int j = inJob[i]!.Value;
-            if (skipped[j] is string why)
+            if (skipped[j] is { } why)
             {
-                statuses[i] = new InputStatus(i, inputs[i].Id, false, null, null, ErrorCodes.BudgetExceeded, why);
+                statuses[i] = new InputStatus(i, inputs[i].Id, false, null, null, why.Code, why.Message);
                 continue;
             }
             var y = repaired.Evaluate(inputs[i].Input);
@@ -163,6 +178,11 @@ public static class Repairer
                 message = fixedDouble
                     ? $"Input {Name(inputs, i)} meets its specification in double but not in float32 (ONNX Runtime); use a larger margin."
                     : $"Input {Name(inputs, i)} does not meet its specification after raising gamma up to {options.MaxGamma:G3}.";
+            }
+            if (code is null && ownPatch[i] is int own && options.VerifyPatches && checks[own]?.Verified != true)
+            {
+                code = ErrorCodes.PatchCheckFailed;
+                message = $"The patch of input {Name(inputs, i)} did not pass the independent LP check over its region (worst slack {checks[own]?.WorstSlack:G3}).";
             }
             statuses[i] = new InputStatus(i, inputs[i].Id, fixedDouble, fixedFloat, ownPatch[i], code, message);
         }

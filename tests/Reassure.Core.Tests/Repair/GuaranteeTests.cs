@@ -44,6 +44,27 @@ public sealed class GuaranteeTests
     }
 
     [TestMethod]
+    public void PolytopeRowSupport_FixesEveryInputAndKeepsLocality()
+    {
+        var net = TinyNetworks.Deep();
+        var buggy = Buggy(net, 6, 13, x => x[0] > 0 ? 0 : 1);
+        var result = Repairer.Repair(net, buggy, Options with { Support = SupportKind.PolytopeRows, Gamma = 20 });
+        Assert.IsTrue(result.AllFixed, string.Join("; ", result.Inputs.Select(i => i.Message)));
+        Assert.IsTrue(result.Network.Patches.All(p => p.Support.Pattern is null && p.Support.Rows.Count >= net.HiddenCount));
+        int outside = 0;
+        foreach (var x in TinyNetworks.RandomPoints(2000, 29))
+        {
+            if (result.Network.InAnySupport(x)) continue;
+            outside++;
+            CollectionAssert.AreEqual(net.Evaluate(x), result.Network.Evaluate(x));
+        }
+        Assert.IsTrue(outside > 100, $"{outside} points outside");
+        using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(result.Network));
+        var ort = OnnxRuntimeFloat32Evaluator.Run(session, net.InputName, 2, buggy.Select(b => b.Input).ToList());
+        for (int k = 0; k < buggy.Count; k++) Assert.IsTrue(buggy[k].Spec.IsMetInFloat32(ort[k]), $"ORT row {k}");
+    }
+
+    [TestMethod]
     public void Soundness_PatchHoldsOnTheWholeRegionNotOnlyAtThePoint()
     {
         var net = TinyNetworks.TwoFourThree();
@@ -176,11 +197,14 @@ public sealed class GuaranteeTests
         Assert.IsTrue(result.Patches.All(p => p.Verified && p.WorstSlack >= -PatchVerifier.Tolerance));
         var gp = result.Network.Patches[0];
         var spec = buggy[result.Patches[0].Inputs[0]].Spec.ToLinear(2);
-        var ok = PatchVerifier.Check(gp.Region, gp.Patch, spec);
-        Assert.IsTrue(ok.Verified);
         var corrupted = new AffinePatch(2, gp.Patch.C, gp.Patch.D.Select(v => v * 0.5).ToArray());
-        var bad = PatchVerifier.Check(gp.Region, corrupted, spec);
-        Assert.IsFalse(bad.Verified, $"corrupted patch slack {bad.WorstSlack}");
+        foreach (var form in new[] { PatchVerifier.CheckFormulation.Layered, PatchVerifier.CheckFormulation.Polytope })
+        {
+            var ok = PatchVerifier.Check(gp.Region, gp.Patch, spec, form);
+            Assert.IsTrue(ok.Verified, $"{form}");
+            var bad = PatchVerifier.Check(gp.Region, corrupted, spec, form);
+            Assert.IsFalse(bad.Verified, $"{form}: corrupted patch slack {bad.WorstSlack}");
+        }
     }
 
     [TestMethod]

@@ -8,14 +8,44 @@ namespace Reassure.Formats.Onnx;
 /// <summary>Runs the exported repaired graph in ONNX Runtime (CPU, float32): the soundness check's second opinion.</summary>
 public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
 {
-    /// <summary>The shared instance.</summary>
+    private readonly OnnxModel? _source;
+
+    /// <summary>An evaluator of the graph the network is exported to: on <paramref name="source"/>'s graph when given.</summary>
+    public OnnxRuntimeFloat32Evaluator(OnnxModel? source = null) => _source = source;
+
+    /// <summary>The shared instance for networks not read from an ONNX file.</summary>
     public static OnnxRuntimeFloat32Evaluator Instance { get; } = new();
 
     /// <inheritdoc />
     public double[][] Evaluate(RepairedNetwork network, IReadOnlyList<double[]> inputs)
     {
-        using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(network));
-        return Run(session, network.Original.InputName, network.Original.InputSize, inputs);
+        if (_source is null || !ReferenceEquals(_source.Network, network.Original))
+        {
+            using var plain = new InferenceSession(RepairedOnnxExporter.ToBytes(network));
+            return Run(plain, network.Original.InputName, network.Original.InputSize, inputs);
+        }
+        using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(network, _source));
+        return Run(session, _source, inputs);
+    }
+
+    /// <summary>
+    /// Runs a session made from <paramref name="model"/>'s graph: batched when the first input dimension is
+    /// symbolic, else one row at a time in the declared shape (VNN-COMP files take [1,1,1,5] or [1,784,1]).
+    /// </summary>
+    public static double[][] Run(InferenceSession session, OnnxModel model, IReadOnlyList<double[]> inputs)
+    {
+        var dims = model.InputShape.Split(',');
+        if (dims.Length > 0 && !long.TryParse(dims[0], out _)) return Run(session, model.InputName, model.Network.InputSize, inputs);
+        var shape = dims.Select(d => int.TryParse(d, out var v) ? v : 1).ToArray();
+        var outputs = new double[inputs.Count][];
+        for (int r = 0; r < inputs.Count; r++)
+        {
+            var data = inputs[r].Select(v => (float)v).ToArray();
+            var tensor = new DenseTensor<float>(data, shape);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(model.InputName, tensor)]);
+            outputs[r] = results.First().AsTensor<float>().Select(v => (double)v).ToArray();
+        }
+        return outputs;
     }
 
     /// <summary>Runs a session with one [N, n] float input and returns its first output as doubles.</summary>

@@ -48,4 +48,45 @@ public static class RepairedOnnxExporter
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
         return model.ToByteArray();
     }
+
+    /// <summary>
+    /// The repaired network as ONNX bytes built on the original file's graph: every original node is kept as it was
+    /// (so outside every support ONNX Runtime computes exactly the original output), the original output tensor is
+    /// renamed, and the patch network reads the original's own pre-activation tensors. The opset is raised to 13
+    /// (IR 7) for the patch operators; the original operators used here mean the same under it.
+    /// Falls back to <see cref="ToBytes(RepairedNetwork)"/> when the file's tensors do not carry the layer names.
+    /// </summary>
+    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var layers = network.Original.Layers;
+        var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
+        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network);
+        var model = source.Proto.Clone();
+        var graph = model.Graph;
+        var b = new OnnxBuilder(graph, Prefix);
+        string output = source.OutputName;
+        string original = Prefix + "original_output";
+        foreach (var node in graph.Node)
+        {
+            for (int k = 0; k < node.Output.Count; k++) if (node.Output[k] == output) node.Output[k] = original;
+            for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == output) node.Input[k] = original;
+        }
+        if (network.Patches.Count == 0)
+        {
+            b.Node("Identity", [original], output);
+        }
+        else
+        {
+            string x = b.Node("Flatten", [source.InputName], null, OnnxBuilder.Int("axis", 1));
+            string correction = PatchGraph.Add(b, network, x, pre!);
+            b.Node("Add", [original, correction], output);
+        }
+        model.IrVersion = Math.Max(model.IrVersion, 7);
+        var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
+        if (opset is null) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        else opset.Version = Math.Max(opset.Version, 13);
+        model.ProducerName = "Reassure.MLNet";
+        return model.ToByteArray();
+    }
 }

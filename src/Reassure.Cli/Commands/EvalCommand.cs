@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Text.Json;
+using Reassure.Formats;
+using Reassure.Formats.Rows;
+
+namespace Reassure.Cli.Commands;
+
+/// <summary>
+/// `reassure eval --model M --rows R.csv [--json out.json] [--argmin]`: accuracy of the model (double evaluator of the
+/// Core network) on labelled rows; the prediction is the argmax of the outputs (argmin with --argmin, ACAS Xu style;
+/// first index on ties). Prints and optionally writes <c>{"rows": N, "accuracy": a}</c>.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Model file (.onnx or .nnet).", Required = true };
+        var rows = new Option<string>("--rows", "-r") { Description = "Rows CSV: inputs, then the integer label.", Required = true };
+        var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var argmin = new Option<bool>("--argmin") { Description = "Predict the output with the smallest score (ACAS Xu)." };
+        var command = new Command("eval", "Accuracy of a model on labelled rows.") { model, rows, json, argmin };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(json), parse.GetValue(argmin), output, error));
+        return command;
+    }
+
+    public static int Run(string modelPath, string rowsPath, string? jsonPath, bool argmin, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+    {
+        var net = ModelFile.Load(modelPath).Network;
+        var set = RowsCsv.Read(rowsPath, net.InputSize);
+        var outputs = net.EvaluateBatch(set.Inputs);
+        int correct = 0;
+        for (int r = 0; r < set.Count; r++)
+            if (Predict(outputs[r], argmin) == set.Labels[r]) correct++;
+        var text = JsonSerializer.Serialize(new EvalResult(set.Count, (double)correct / set.Count), EvalJson.Default.EvalResult);
+        output.WriteLine(text);
+        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        return ReassureCli.Ok;
+    });
+
+    /// <summary>Index of the largest (or smallest) output, first on ties.</summary>
+    public static int Predict(double[] y, bool argmin)
+    {
+        int best = 0;
+        for (int i = 1; i < y.Length; i++)
+            if (argmin ? y[i] < y[best] : y[i] > y[best]) best = i;
+        return best;
+    }
+}

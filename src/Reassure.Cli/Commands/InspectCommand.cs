@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Reassure.Cli.Commands;
+
+/// <summary>`reassure inspect --model M`: layers (index, kind, in, out, relu, source tensors), input/output, parameter count, opset.</summary>
+internal static class InspectCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Model file (.onnx or .nnet).", Required = true };
+        var command = new Command("inspect", "Show the layers of a model.") { model };
+        command.SetAction(parse => Run(parse.GetValue(model)!, output, error));
+        return command;
+    }
+
+    public static int Run(string modelPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+    {
+        var m = ModelFile.Load(modelPath);
+        var net = m.Network;
+        output.WriteLine($"Model: {Path.GetFileName(modelPath)} ({m.Format}, {m.Details})");
+        output.WriteLine($"Input: {net.InputName} [{m.InputShape}]");
+        output.WriteLine($"Output: {net.OutputName} [{m.OutputShape}]");
+        output.WriteLine($"Architecture: {string.Join("/", net.Layers.Select(l => l.Outputs).Prepend(net.InputSize))}");
+        var table = new Table().AddColumns("#", "kind", "in", "out", "relu", "weight", "bias", "pre-activation", "activation");
+        for (int l = 0; l < net.Layers.Count; l++)
+        {
+            var layer = net.Layers[l];
+            table.AddRow(
+                l.ToString(CultureInfo.InvariantCulture), "Dense",
+                layer.Inputs.ToString(CultureInfo.InvariantCulture), layer.Outputs.ToString(CultureInfo.InvariantCulture),
+                layer.Relu ? "yes" : "no",
+                Markup.Escape(layer.Names.Weight ?? "-"), Markup.Escape(layer.Names.Bias ?? "-"),
+                Markup.Escape(layer.Names.PreActivation ?? "-"), Markup.Escape(layer.Names.Activation ?? "-"));
+        }
+        Consoles.For(output).Write(table);
+        output.WriteLine($"Parameters: {net.ParameterCount.ToString(CultureInfo.InvariantCulture)}");
+        output.WriteLine($"Hidden ReLU neurons: {net.HiddenCount.ToString(CultureInfo.InvariantCulture)}");
+        return ReassureCli.Ok;
+    });
+}

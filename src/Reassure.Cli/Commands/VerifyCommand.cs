@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Reassure.Formats;
+using Reassure.Formats.Rows;
+
+namespace Reassure.Cli.Commands;
+
+/// <summary>
+/// `reassure verify --model R.onnx --rows BUGGY.csv [--argmin] [--json out.json]`: re-checks every row from the files
+/// alone, running the (repaired) ONNX graph in ONNX Runtime (float32): each row's label must be the prediction.
+/// Exit 0 only when every row passes.
+/// </summary>
+internal static class VerifyCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "ONNX model (e.g. the output of `repair`).", Required = true };
+        var rows = new Option<string>("--rows", "-r") { Description = "Rows CSV: inputs, then the required label.", Required = true };
+        var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
+        var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var command = new Command("verify", "Check in ONNX Runtime that every row gets its label.") { model, rows, argmin, json };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(argmin), parse.GetValue(json), output, error));
+        return command;
+    }
+
+    public static int Run(string modelPath, string rowsPath, bool argmin, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+    {
+        if (!File.Exists(modelPath)) throw new ReassureException(ErrorCodes.FileUnreadable, "the model file does not exist", modelPath);
+        InferenceSession session;
+        try { session = new InferenceSession(modelPath); }
+        catch (OnnxRuntimeException e) { throw new ReassureException(ErrorCodes.OnnxMalformed, $"ONNX Runtime cannot load the model: {e.Message}", modelPath); }
+        using var _ = session;
+        var input = session.InputMetadata.First();
+        var dims = input.Value.Dimensions;
+        int width = (int)dims.Skip(1).Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
+        var set = RowsCsv.Read(rowsPath, width);
+        int failed = 0;
+        for (int r = 0; r < set.Count; r++)
+        {
+            var shape = dims.Select((d, k) => k == 0 ? 1 : Math.Max(1, d)).ToArray();
+            var tensor = new DenseTensor<float>(set.Inputs[r].Select(v => (float)v).ToArray(), shape);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(input.Key, tensor)]);
+            var y = results.First().AsTensor<float>().Select(v => (double)v).ToArray();
+            int predicted = EvalCommand.Predict(y, argmin);
+            if (predicted == set.Labels[r]) continue;
+            failed++;
+            error.WriteLine($"{ErrorCodes.GateNotFixed}: {rowsPath}: row {r + 1}: predicted {predicted}, expected {set.Labels[r]}");
+        }
+        var text = new JsonObject { ["rows"] = set.Count, ["passed"] = set.Count - failed, ["failed"] = failed }.ToJsonString();
+        output.WriteLine(text);
+        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Count - failed}/{set.Count} rows get their label in ONNX Runtime"));
+        return failed == 0 ? ReassureCli.Ok : ReassureCli.Failure;
+    });
+}

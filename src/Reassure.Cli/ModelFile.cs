@@ -1,0 +1,35 @@
+using System.Globalization;
+using Reassure.Formats.NNet;
+using Reassure.Formats.Onnx;
+using Reassure.Networks;
+
+namespace Reassure.Cli;
+
+/// <summary>A model file read by extension: .onnx (ONNX) or .nnet (raw network, REASSURE semantics).</summary>
+internal sealed record ModelFile(Network Network, string Format, string InputShape, string OutputShape, string Details)
+{
+    /// <summary>The ONNX file the network came from, when it did (the repaired export keeps its graph).</summary>
+    public OnnxModel? Onnx { get; init; }
+
+    public static ModelFile Load(string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        switch (ext)
+        {
+            case ".onnx":
+                {
+                    var m = OnnxImporter.Load(path);
+                    return new ModelFile(m.Network, "ONNX", m.InputShape, m.OutputShape, $"IR {m.IrVersion}, opset {m.OpsetVersion}") { Onnx = m };
+                }
+            case ".nnet":
+                {
+                    var m = NNetReader.Load(path);
+                    static string F(double[] v) => string.Join(", ", v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)));
+                    return new ModelFile(m.Network, "NNet", $"{m.Network.InputSize}", $"{m.Network.OutputSize}",
+                        $"raw network (no normalisation); means [{F(m.Means)}], ranges [{F(m.Ranges)}], min [{F(m.Minimums)}], max [{F(m.Maximums)}]");
+                }
+            default:
+                throw new ReassureException(ErrorCodes.FileUnreadable, $"unknown model extension '{ext}'; expected .onnx or .nnet", path);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Reassure.Formats.Mnist;
+using Reassure.Formats.Onnx;
+using Reassure.Formats.Rows;
+using Reassure.Tests;
+
+namespace Reassure.Cli.Tests;
+
+[TestClass]
+public sealed class CliTests
+{
+    private static string MnistModel => TestData.File("models", "reassure-mnist-256x256.onnx");
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = ReassureCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static DirectoryInfo TempDir() => Directory.CreateTempSubdirectory("reassure-cli-");
+
+    [TestMethod]
+    public void InspectShowsLayersAndParameterCount()
+    {
+        var (code, output, error) = Run("inspect", "--model", MnistModel);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "Architecture: 784/256/256/10");
+        StringAssert.Contains(output, "Parameters: 269322");
+        StringAssert.Contains(output, "layers.1.weight");
+        StringAssert.Contains(output, "Input: input [N,784]");
+        StringAssert.Contains(output, "opset 13");
+    }
+
+    [TestMethod]
+    public void InspectReadsNNet()
+    {
+        var (code, output, error) = Run("inspect", "--model", TestData.File("models", "HCAS_rect_v6_pra1_tau05_25HU_3000.nnet"));
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "Architecture: 3/25/25/25/25/25/5");
+    }
+
+    [TestMethod]
+    public void EvalGivesTheCoreAccuracyAndWritesJson()
+    {
+        const int n = 300;
+        var images = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), n);
+        var labels = MnistIdx.ReadLabels(TestData.File("mnist", "t10k-labels-idx1-ubyte.gz"), n);
+        var net = OnnxImporter.Load(MnistModel).Network;
+        int correct = net.EvaluateBatch(images).Where((y, i) => Array.IndexOf(y, y.Max()) == labels[i]).Count();
+        var dir = TempDir();
+        try
+        {
+            var rows = Path.Combine(dir.FullName, "mnist300.csv");
+            RowsCsv.Write(rows, new RowSet(images, labels, "mnist"));
+            var json = Path.Combine(dir.FullName, "out", "eval.json");
+            var (code, output, error) = Run("eval", "--model", MnistModel, "--rows", rows, "--json", json);
+            Assert.AreEqual(0, code, error);
+            foreach (var text in new[] { output, File.ReadAllText(json) })
+            {
+                using var doc = JsonDocument.Parse(text);
+                Assert.AreEqual(n, doc.RootElement.GetProperty("rows").GetInt32());
+                Assert.AreEqual((double)correct / n, doc.RootElement.GetProperty("accuracy").GetDouble());
+            }
+            Assert.IsGreaterThan(0.9, (double)correct / n);
+            var (code2, output2, _) = Run("eval", "--model", MnistModel, "--rows", rows, "--argmin");
+            Assert.AreEqual(0, code2);
+            using var argmin = JsonDocument.Parse(output2);
+            Assert.IsLessThan(0.1, argmin.RootElement.GetProperty("accuracy").GetDouble(), "argmin picks the least likely digit");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void BadRowsFileExitsTwoWithRsr1020()
+    {
+        var dir = TempDir();
+        try
+        {
+            var rows = Path.Combine(dir.FullName, "bad.csv");
+            File.WriteAllText(rows, "1,2,3,0\n");
+            var (code, output, error) = Run("eval", "--model", MnistModel, "--rows", rows);
+            Assert.AreEqual(2, code);
+            StringAssert.StartsWith(error, "RSR1020: bad.csv, line 1");
+            Assert.AreEqual("", output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void MissingModelAndMissingOptionExitTwo()
+    {
+        var (code, _, error) = Run("inspect", "--model", Path.Combine(Path.GetTempPath(), $"none-{Guid.NewGuid():N}.onnx"));
+        Assert.AreEqual(2, code);
+        StringAssert.StartsWith(error, "RSR1001");
+        var (code2, _, error2) = Run("eval", "--model", MnistModel);
+        Assert.AreEqual(2, code2);
+        StringAssert.Contains(error2, "--rows");
+    }
+}
+
+[TestClass]
+public sealed class RepairVerifyCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = ReassureCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [TestMethod]
+    public void RepairFixesEveryRowAndVerifyConfirmsFromTheFilesAlone()
+    {
+        var model = TestData.File("models", "reassure-mnist-256x256.onnx");
+        var images = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), 400);
+        var labels = MnistIdx.ReadLabels(TestData.File("mnist", "t10k-labels-idx1-ubyte.gz"), 400);
+        var net = OnnxImporter.Load(model).Network;
+        var wrong = Enumerable.Range(0, images.Length).Where(i => Array.IndexOf(net.Evaluate(images[i]), net.Evaluate(images[i]).Max()) != labels[i]).Take(4).ToList();
+        Assert.AreEqual(4, wrong.Count);
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var rows = Path.Combine(dir.FullName, "buggy.csv");
+            RowsCsv.Write(rows, new RowSet(wrong.Select(i => images[i]).ToArray(), wrong.Select(i => labels[i]).ToArray(), "buggy"));
+            var before = Run("verify", "--model", model, "--rows", rows);
+            Assert.AreEqual(1, before.Code, "the original model must fail the buggy rows");
+            StringAssert.Contains(before.Err, "RSR2001");
+
+            var repaired = Path.Combine(dir.FullName, "repaired.onnx");
+            var summary = Path.Combine(dir.FullName, "summary.json");
+            var (code, output, error) = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--json", summary);
+            Assert.AreEqual(0, code, error + output);
+            using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
+            {
+                Assert.AreEqual(4, doc.RootElement.GetProperty("total").GetInt32());
+                Assert.AreEqual(4, doc.RootElement.GetProperty("fixed").GetInt32());
+                Assert.IsTrue(doc.RootElement.GetProperty("patches").GetInt32() >= 1);
+                Assert.IsTrue(doc.RootElement.GetProperty("seconds").GetDouble() > 0);
+            }
+            Assert.IsTrue(File.Exists(Path.Combine(dir.FullName, "repaired.manifest.json")));
+            Assert.AreEqual(0, Directory.GetFiles(dir.FullName, "*.tmp*").Length, "no temporary files left");
+
+            var after = Run("verify", "--model", repaired, "--rows", rows);
+            Assert.AreEqual(0, after.Code, after.Err);
+            StringAssert.Contains(after.Out, "\"passed\":4");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void RepairWithALabelOutsideTheOutputsIsABadInput()
+    {
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var rows = Path.Combine(dir.FullName, "bad.csv");
+            File.WriteAllText(rows, "100,100,-2,7\n");
+            var outPath = Path.Combine(dir.FullName, "r.onnx");
+            var (code, _, error) = Run("repair", "--model", TestData.File("models", "hcas-pra1-tau05.onnx"), "--rows", rows, "--out", outPath);
+            Assert.AreEqual(2, code);
+            StringAssert.Contains(error, "RSR1022");
+            Assert.IsFalse(File.Exists(outPath), "bad input leaves no output file");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
