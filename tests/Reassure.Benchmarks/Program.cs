@@ -14,6 +14,8 @@ switch (args.FirstOrDefault())
 {
     case "vnncomp":
         return Benchmarks.Vnncomp(shared, args.Length > 1 ? args[1] : "acasxu", args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1.0);
+    case "acas-area":
+        return Benchmarks.AcasArea(shared, args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116);
     case "hcas":
         return Benchmarks.Hcas(shared);
     default:
@@ -23,14 +25,14 @@ switch (args.FirstOrDefault())
 
 static string FindShared()
 {
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (Directory.Exists(Path.Combine(dir.FullName, "shared", "data"))) return dir.FullName;
+    foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "shared", "data"))) return dir.FullName;
     throw new InvalidOperationException("shared/data not found");
 }
 
 internal static partial class Benchmarks
 {
-    public static int Hcas(string root) => 0;
 
     public static int Vnncomp(string root, string category, double factor)
     {
