@@ -47,6 +47,12 @@ public sealed record VerificationOptions
 /// <summary>A violating linear region found in collect mode: the case, the pattern and a confirmed counterexample in it.</summary>
 public sealed record ViolatingRegion(int Case, ActivationPattern Pattern, double[] Witness);
 
+/// <summary>Patches on one region piece (see the verifier's PatchTerms).</summary>
+internal sealed record PatchTerms(double[]? FAdd, double[]? EAdd, List<double[]>? Chain, double[]? ChainLo, double[]? ChainHi, List<Leak> Leaks);
+
+/// <summary>A band where some support may be on: x with C . x + C0 &lt;= Limit, and the gate chain that applies there.</summary>
+internal sealed record Leak(List<double[]> Chain, double[] C, double C0, double Limit);
+
 /// <summary>Result of a verification.</summary>
 public sealed record VerificationResult(
     VerificationStatus Status, double[]? Counterexample, double[]? Output, int Regions, int Boxes, int LinearPrograms,
@@ -71,8 +77,11 @@ public sealed record VerificationResult(
 /// </list>
 /// For a repaired network the supports are bounded on every region: a patch whose support is provably 0 there is
 /// left out, the region's own patch is exact (its gate is 1 on its region), and a patch whose support may be partly on
-/// adds its difference p'_l as an interval [min(0, p'_l), max(0, p'_l)] (the soft threshold of method.md §5 lies
-/// between 0 and p'_l), so the LP over-approximates the repaired output and "holds" stays sound.
+/// adds its constant difference d'_l times its suffix gate G_l, a variable of the LP with
+/// 1 >= G_{own+1} >= ... >= 0 (for a constant difference K'_l = |d'_l| makes the soft threshold of method.md §5
+/// exactly d'_l G_l; an affine one is bounded by [-K'_l, K'_l]); with one patch partly on, the LP is split into the
+/// region without it (G = 0) and its band (summed sign deficit &lt;= 1/gamma). The LP over-approximates the repaired
+/// output, so "holds" stays sound.
 /// </summary>
 public static class PropertyVerifier
 {
@@ -192,12 +201,20 @@ public static class PropertyVerifier
             {
                 if (OutOfTime()) return false;
                 if (++_regions > options.MaxRegions) { _budget ??= "regions"; return false; }
-                var (fAdd, eAdd, dLo, dHi) = PatchTerms(piece, bounds, box);
+                var terms = PatchTerms(piece, bounds, box);
                 foreach (int k in conj)
                 {
-                    var (t, x) = PieceLp(piece, box, cs.Unsafe[k], fAdd, eAdd, dLo, dHi);
-                    _lps++;
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
+                    // outside every band the output is f + p_own exactly; inside band l the leaking differences apply
+                    var (t, x) = PieceLp(piece, box, cs.Unsafe[k], terms with { Chain = null, ChainLo = null, ChainHi = null }, band: null);
+                    _lps++;
+                    foreach (var leak in terms.Leaks)
+                    {
+                        if (t >= -Tolerance * scale) break;
+                        var (t1, x1) = PieceLp(piece, box, cs.Unsafe[k], terms with { Chain = leak.Chain }, band: (leak.C, leak.C0, leak.Limit));
+                        _lps++;
+                        if (t1 > t) (t, x) = (t1, x1);
+                    }
                     if (t < -Tolerance * scale) continue;
                     if (options.CollectAll)
                     {
@@ -232,12 +249,20 @@ public static class PropertyVerifier
             return false;
         }
 
-        /// <summary>The own patch (exact) and the interval of the leaking patches on a region piece.</summary>
-        private (double[]? FAdd, double[]? EAdd, double[]? DLo, double[]? DHi) PatchTerms(RegionPiece piece, NeuronBounds bounds, InputBox box)
+        /// <summary>
+        /// The patches on a region piece: the own patch p_own (exact, its gate is 1 on its region), and for the
+        /// patches after it whose suffix gate G_i may be non-zero, the chain of differences. For a constant difference
+        /// d'_i the bound K'_i = |d'_i| makes h'_i = d'_i G_i exactly (method.md §5), with 1 >= G_{own+1} >= ... >= 0
+        /// (suffix maxima); an affine difference is bounded by [-K'_i, K'_i] instead. With exactly one patch l possibly
+        /// on, its band (sum of sign deficits &lt;= 1/gamma, where g_l > 0) is also returned.
+        /// </summary>
+        private PatchTerms PatchTerms(RegionPiece piece, NeuronBounds bounds, InputBox box)
         {
-            if (repaired is null || repaired.Patches.Count == 0) return (null, null, null, null);
+            if (repaired is null || repaired.Patches.Count == 0) return new PatchTerms(null, null, null, null, null, []);
             int count = repaired.Patches.Count, n = net.InputSize, m = net.OutputSize;
             var off = new bool[count];
+            var deficitC = new double[count][];
+            var deficitC0 = new double[count];
             int own = -1;
             for (int l = 0; l < count; l++)
             {
@@ -256,38 +281,66 @@ public static class PropertyVerifier
                     Blas.Axpy(sign, piece.NeuronGradients.AsSpan(j * n, n), c);
                     c0 += sign * piece.NeuronOffsets[j];
                 }
+                deficitC[l] = c;
+                deficitC0[l] = c0;
                 using var lp = new PolytopeLp(piece.Rows, box);
                 _lps++;
                 double min = -lp.Maximize(c.Select(v => -v).ToArray(), -c0).Value;
                 if (min >= (1 / s.Gamma) * (1 + 1e-9) + 1e-12) off[l] = true;
             }
             double[]? fAdd = null, eAdd = null;
-            if (own >= 0)
+            if (own >= 0) { fAdd = repaired.Patches[own].Patch.C; eAdd = repaired.Patches[own].Patch.D; }
+            int last = -1;
+            for (int l = count - 1; l > own; l--) if (!off[l]) { last = l; break; }
+            if (last < 0) return new PatchTerms(fAdd, eAdd, null, null, null, []);
+            var chain = new List<double[]>();
+            double[]? lo = null, hi = null;
+            for (int l = own + 1; l <= last; l++)
             {
-                var p = repaired.Patches[own].Patch;
-                fAdd = p.C; eAdd = p.D;
-            }
-            var dLo = new double[m];
-            var dHi = new double[m];
-            bool anyLeak = false;
-            bool laterOn = false;
-            for (int l = count - 1; l > own; l--)
-            {
-                laterOn |= !off[l];
-                if (!laterOn) continue;
-                anyLeak = true;
                 var gp = repaired.Patches[l];
-                for (int o = 0; o < m; o++)
-                {
-                    if (gp.Difference.C is null) { dLo[o] += Math.Min(0, gp.Difference.D[o]); dHi[o] += Math.Max(0, gp.Difference.D[o]); }
-                    else { dLo[o] -= gp.Bound[o]; dHi[o] += gp.Bound[o]; }
-                }
+                if (gp.Difference.C is null) { chain.Add(gp.Difference.D); continue; }
+                lo ??= new double[m]; hi ??= new double[m];
+                for (int o = 0; o < m; o++) { lo[o] -= gp.Bound[o]; hi[o] += gp.Bound[o]; }
             }
-            return (fAdd, eAdd, anyLeak ? dLo : null, anyLeak ? dHi : null);
+            // One band per leaking patch l (where g_l > 0); if no other leaking band meets it there, only g_l is on and
+            // G_i = g_l for own < i <= l, 0 after: the differences add up to a single term (d_l - d_own) G.
+            var leaks = new List<Leak>();
+            for (int l = own + 1; l < count; l++)
+            {
+                if (off[l]) continue;
+                if (deficitC[l] is null || lo is not null) { leaks.Clear(); leaks.Add(new Leak(chain, new double[n], -1, 0)); break; }
+                double limit = 1 / repaired.Patches[l].Support.Gamma;
+                var rows = piece.Rows.Append(new HalfSpace(deficitC[l], limit - deficitC0[l])).ToList();
+                bool alone = true;
+                using (var lp = new PolytopeLp(rows, box))
+                {
+                    for (int k2 = own + 1; k2 < count && alone; k2++)
+                    {
+                        if (k2 == l || off[k2] || deficitC[k2] is null) continue;
+                        _lps++;
+                        double min;
+                        try { min = -lp.Maximize(deficitC[k2].Select(v => -v).ToArray(), -deficitC0[k2]).Value; }
+                        catch (ReassureException) { alone = false; break; }
+                        if (min < (1 / repaired.Patches[k2].Support.Gamma) * (1 + 1e-9) + 1e-12) alone = false;
+                    }
+                }
+                if (alone)
+                {
+                    var sum = new double[m];
+                    for (int i = own + 1; i <= l; i++) for (int o = 0; o < m; o++) sum[o] += repaired.Patches[i].Difference.D[o];
+                    leaks.Add(new Leak([sum], deficitC[l], deficitC0[l], limit));
+                }
+                else leaks.Add(new Leak(chain, deficitC[l], deficitC0[l], limit));
+            }
+            if (leaks.Count == 0) leaks.Add(new Leak(chain, new double[n], -1, 0));
+            return new PatchTerms(fAdd, eAdd, chain, lo, hi, leaks);
         }
 
-        /// <summary>max t s.t. x in piece, delta in [dLo, dHi], A ((F + C) x + e + d + delta) + t &lt;= b, t &lt;= 1.</summary>
-        private static (double T, double[] X) PieceLp(RegionPiece piece, InputBox box, OutputConjunction conj, double[]? fAdd, double[]? eAdd, double[]? dLo, double[]? dHi)
+        /// <summary>
+        /// max t s.t. x in the piece (and in the band when given), 1 >= G_1 >= ... >= G_c >= 0, delta in [lo, hi],
+        /// A ((F + C_own) x + e + d_own + sum_i d'_i G_i + delta) + t &lt;= b, t &lt;= 1.
+        /// </summary>
+        private static (double T, double[] X) PieceLp(RegionPiece piece, InputBox box, OutputConjunction conj, PatchTerms terms, (double[] C, double C0, double Limit)? band)
         {
             using var solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
             solver.SetSolverSpecificParametersAsString(RegionLp.DefaultParameters);
@@ -295,16 +348,28 @@ public static class PropertyVerifier
             var x = new Variable[n];
             for (int i = 0; i < n; i++) x[i] = solver.MakeNumVar(box.Lower[i], box.Upper[i], "");
             Variable[]? d = null;
-            if (dLo is not null)
+            if (terms.ChainLo is not null)
             {
                 d = new Variable[m];
-                for (int o = 0; o < m; o++) d[o] = solver.MakeNumVar(dLo[o], dHi![o], "");
+                for (int o = 0; o < m; o++) d[o] = solver.MakeNumVar(terms.ChainLo[o], terms.ChainHi![o], "");
+            }
+            var chain = terms.Chain ?? [];
+            var g = new Variable[chain.Count];
+            for (int i = 0; i < g.Length; i++)
+            {
+                g[i] = solver.MakeNumVar(0, 1, "");
+                if (i > 0) { var mono = solver.MakeConstraint(0, double.PositiveInfinity, ""); mono.SetCoefficient(g[i - 1], 1); mono.SetCoefficient(g[i], -1); }
             }
             var t = solver.MakeNumVar(double.NegativeInfinity, 1, "");
             foreach (var r in piece.Rows)
             {
                 var c = solver.MakeConstraint(double.NegativeInfinity, r.B, "");
                 for (int i = 0; i < n; i++) if (r.A[i] != 0) c.SetCoefficient(x[i], r.A[i]);
+            }
+            if (band is { } b)
+            {
+                var c = solver.MakeConstraint(double.NegativeInfinity, b.Limit - b.C0, "");
+                for (int i = 0; i < n; i++) if (b.C[i] != 0) c.SetCoefficient(x[i], b.C[i]);
             }
             foreach (var row in conj.Constraints)
             {
@@ -315,12 +380,18 @@ public static class PropertyVerifier
                     double a = row.A[o];
                     if (a == 0) continue;
                     Blas.Axpy(a, piece.OutputMatrix.AsSpan(o * n, n), coef);
-                    if (fAdd is not null) Blas.Axpy(a, fAdd.AsSpan(o * n, n), coef);
-                    rhs -= a * (piece.OutputOffset[o] + (eAdd?[o] ?? 0));
+                    if (terms.FAdd is not null) Blas.Axpy(a, terms.FAdd.AsSpan(o * n, n), coef);
+                    rhs -= a * (piece.OutputOffset[o] + (terms.EAdd?[o] ?? 0));
                 }
                 var c = solver.MakeConstraint(double.NegativeInfinity, rhs, "");
                 for (int i = 0; i < n; i++) if (coef[i] != 0) c.SetCoefficient(x[i], coef[i]);
                 if (d is not null) for (int o = 0; o < m; o++) if (row.A[o] != 0) c.SetCoefficient(d[o], row.A[o]);
+                for (int i = 0; i < g.Length; i++)
+                {
+                    double v = 0;
+                    for (int o = 0; o < m; o++) v += row.A[o] * chain[i][o];
+                    if (v != 0) c.SetCoefficient(g[i], v);
+                }
                 c.SetCoefficient(t, 1);
             }
             var obj = solver.Objective();
