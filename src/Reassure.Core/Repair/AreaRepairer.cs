@@ -33,7 +33,7 @@ public sealed record AreaRepairOptions
 /// <param name="After">The re-verification of the repaired network.</param>
 /// <param name="RegionsFound">Violating regions found.</param>
 /// <param name="Patched">Regions patched (each patch proved by an independent LP over its whole region).</param>
-/// <param name="Gamma">The gamma of every support.</param>
+/// <param name="Gamma">The largest gamma of the supports (each is raised only where its band leaks).</param>
 /// <param name="Seconds">Wall time of the whole repair (search, patches, re-verification).</param>
 /// <param name="PatchSeconds">Wall time of building and checking the patches only.</param>
 /// <param name="Errors">Regions that could not be patched, with their codes.</param>
@@ -71,7 +71,7 @@ public static class AreaRepairer
         var domain = options.Domain ?? Hull(property);
         var errors = new List<string>();
         var patchClock = Stopwatch.StartNew();
-        var built = new List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case)>();
+        var built = new List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)>();
         foreach (var v in before.Violating)
         {
             var cs = property.Cases[v.Case];
@@ -84,7 +84,7 @@ public static class AreaRepairer
                 var check = PatchVerifier.Check(region, patch, spec);
                 if (!check.Verified) { errors.Add($"{ErrorCodes.PatchCheckFailed}: region {v.Pattern.Hash()}: worst slack {check.WorstSlack}"); continue; }
                 if (patch.IsZero) continue;
-                built.Add((region, patch, PatchVerifier.Norm(region, patch, lp), v.Case));
+                built.Add((region, patch, PatchVerifier.Norm(region, patch, lp), v.Case, spec));
             }
             catch (ReassureException ex)
             {
@@ -92,17 +92,43 @@ public static class AreaRepairer
             }
         }
         double patchSeconds = patchClock.Elapsed.TotalSeconds;
-        double gamma = options.Gamma;
-        RepairedNetwork repaired;
+        var gammas = Enumerable.Repeat(options.Gamma, built.Count).ToArray();
+        RepairedNetwork repaired = Build(network, domain, property, built, gammas);
         VerificationResult after;
-        while (true)
+        AreaCertificateResult? certificate = null;
+        if (built.Count > 0)
         {
-            repaired = Build(network, domain, property, built, gamma);
-            after = PropertyVerifier.Verify(repaired, property, options.Verification with { CollectAll = false }, ct);
-            if (after.Status == VerificationStatus.Holds || built.Count == 0 || gamma * 10 > options.MaxGamma) break;
-            if (after.Budget is not null) break; // a budget, not the band, stopped it: a sharper gamma will not help
-            gamma *= 10;
+            // Soundness over the whole area (method.md §6), proved per region by LP; gamma raised only where a band leaks.
+            var regions = property.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(network, cs.Box, options.Verification.MaxRegions + 1, ct)).ToList();
+            bool complete = regions.All(r => r.Count <= options.Verification.MaxRegions);
+            var specs = built.Select(b => b.Spec).ToList();
+            while (complete)
+            {
+                certificate = AreaCertificate.Check(repaired, property, specs, regions, ct);
+                if (certificate.Holds || certificate.Raise.Count == 0) break;
+                bool raised = false;
+                foreach (int l in certificate.Raise)
+                {
+                    if (gammas[l] * 10 > options.MaxGamma) continue;
+                    gammas[l] *= 10;
+                    raised = true;
+                }
+                if (!raised) break;
+                repaired = Build(network, domain, property, built, gammas);
+            }
         }
+        if (certificate is { Holds: true })
+        {
+            after = new VerificationResult(VerificationStatus.Holds, null, null, certificate.Regions, 0, certificate.LinearPrograms,
+                clock.Elapsed, null, "proved region by region: " + certificate.Detail, []);
+        }
+        else
+        {
+            after = PropertyVerifier.Verify(repaired, property, options.Verification with { CollectAll = false }, ct);
+            if (certificate is not null && after.Status != VerificationStatus.Holds)
+                errors.Add($"area certificate: {certificate.Detail}");
+        }
+        double gamma = gammas.Length == 0 ? options.Gamma : gammas.Max();
         return new AreaRepairResult(repaired, before, after, before.Violating.Count, built.Count, gamma, clock.Elapsed.TotalSeconds, patchSeconds, errors);
     }
 
@@ -147,8 +173,8 @@ public static class AreaRepairer
         return rows;
     }
 
-    private static RepairedNetwork Build(Network network, InputBox domain, VnnLibProperty property, List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case)> built, double gamma) =>
-        new(network, domain, built.Select(b => (b.Region, b.Patch, new Support(b.Region.Pattern, BoxRows(property.Cases[b.Case].Box), gamma), b.Norm)).ToList());
+    private static RepairedNetwork Build(Network network, InputBox domain, VnnLibProperty property, List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)> built, double[] gammas) =>
+        new(network, domain, built.Select((b, l) => (b.Region, b.Patch, new Support(b.Region.Pattern, BoxRows(property.Cases[b.Case].Box), gammas[l]), b.Norm)).ToList());
 
     private static InputBox Hull(VnnLibProperty property)
     {
