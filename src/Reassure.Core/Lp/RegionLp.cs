@@ -154,7 +154,7 @@ public sealed class RegionLp : IDisposable
         {
             return new LpBound(_solver.Objective().Value() + constant, true, Solution());
         }
-        if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.FEASIBLE)
+        if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.FEASIBLE or Solver.ResultStatus.UNBOUNDED)
         {
             // Numerical trouble: settle it with an exact solve (which retries with GLOP's defaults).
             var exactValue = Solve(constant, "an output row");
@@ -220,9 +220,9 @@ public sealed class RegionLp : IDisposable
     {
         var status = _solver.Solve();
         Solves++;
-        if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.NOT_SOLVED or Solver.ResultStatus.FEASIBLE)
+        if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.NOT_SOLVED or Solver.ResultStatus.FEASIBLE or Solver.ResultStatus.UNBOUNDED)
         {
-            // Numerical trouble without scaling (raw inputs in the thousands, e.g. HCAS feet): retry with GLOP's defaults.
+            // Numerical trouble without scaling (an LP over a bounded box cannot be unbounded) (raw inputs in the thousands, e.g. HCAS feet): retry with GLOP's defaults.
             _solver.SetSolverSpecificParametersAsString(RobustParameters);
             try { status = _solver.Solve(); Solves++; }
             finally { _solver.SetSolverSpecificParametersAsString(_parameters); }

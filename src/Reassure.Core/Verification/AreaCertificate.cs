@@ -133,14 +133,15 @@ public static class AreaCertificate
             for (int i = 0; i < n; i++)
             {
                 double g = sigma * piece.NeuronGradients[k * n + i];
-                a[i] += gamma * g;
+                a[i] += g;
                 min += Math.Min(g * box.Lower[i], g * box.Upper[i]);
             }
-            offset += gamma * sigma * piece.NeuronOffsets[k];
+            offset += sigma * piece.NeuronOffsets[k];
             lowest += Math.Max(0, min);
         }
         if (gamma * lowest > 1) return null;
-        return new HalfSpace(a, 1 - offset);
+        // Written as sum_k sigma_k z_k(x) <= 1 / gamma: coefficients of the network's scale, not gamma's.
+        return new HalfSpace(a, 1 / gamma - offset);
     }
 
     private static bool Feasible(RegionLp lp)

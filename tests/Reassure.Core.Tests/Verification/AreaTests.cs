@@ -1,6 +1,7 @@
 using Reassure.Formats.Onnx;
 using Reassure.Formats.VnnLib;
 using Reassure.Networks;
+using Reassure.Patching;
 using Reassure.Regions;
 using Reassure.Repair;
 using Reassure.Verification;
@@ -201,7 +202,7 @@ public sealed class PropertyVerifierTests
     }
 
     [TestMethod]
-    public void Hcas_Tau20Area_165Regions87Violating_RepairedRegionsMeetTheProperty()
+    public void Hcas_Tau20Area_165Regions87Violating_RepairedAreaProvedToHold()
     {
         var net = OnnxImporter.Load(TestData.File("models", "hcas-pra1-tau20.onnx")).Network;
         string text = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const X_2 Real)" +
@@ -211,10 +212,11 @@ public sealed class PropertyVerifierTests
             "(assert (or (and (>= Y_0 Y_4)) (and (>= Y_1 Y_4)) (and (>= Y_2 Y_4)) (and (>= Y_3 Y_4))))";
         var prop = VnnLibReader.Parse(text, "hcas");
         Assert.HasCount(165, RegionEnumerator.All(net, prop.Cases[0].Box));
-        var r = AreaRepairer.Repair(net, prop, new AreaRepairOptions { Verification = new VerificationOptions { MaxUnstableForExact = 1000 }, MaxGamma = 1e4 });
+        var r = AreaRepairer.Repair(net, prop, new AreaRepairOptions { Verification = new VerificationOptions { MaxUnstableForExact = 1000 } });
         Assert.AreEqual(87, r.RegionsFound);
         Assert.AreEqual(87, r.Patched);
         Assert.IsEmpty(r.Errors);
+        Assert.AreEqual(VerificationStatus.Holds, r.After.Status, r.After.Detail);
         // NSE: sampled points of repaired regions no longer violate
         var patched = r.Repaired.Patches.Select(p => p.Region.Pattern).ToHashSet();
         int inside = 0;
@@ -225,5 +227,27 @@ public sealed class PropertyVerifierTests
             Assert.IsFalse(prop.Cases[0].IsUnsafe(r.Repaired.Evaluate(x)));
         }
         Assert.IsGreaterThan(1000, inside);
+    }
+
+    [TestMethod]
+    public void AreaCertificate_ProvesATinyRepairAndRejectsACorruptedOne()
+    {
+        var net = TinyNetworks.TwoFourThree();
+        string text = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)(declare-const Y_1 Real)(declare-const Y_2 Real)" +
+            "(assert (>= X_0 -1)) (assert (<= X_0 1)) (assert (>= X_1 -1)) (assert (<= X_1 1))" +
+            "(assert (or (and (>= Y_0 Y_2)) (and (>= Y_1 Y_2))))";
+        var prop = VnnLibReader.Parse(text, "tiny");
+        var r = AreaRepairer.Repair(net, prop);
+        Assert.IsTrue(r.Patched > 0);
+        Assert.AreEqual(VerificationStatus.Holds, r.After.Status, r.After.Detail);
+        foreach (var x in TinyNetworks.RandomPoints(4000, 5)) Assert.IsFalse(prop.Cases[0].IsUnsafe(r.Repaired.Evaluate(x)), $"({x[0]}, {x[1]})");
+
+        IReadOnlyList<IReadOnlyList<RegionPiece>> regions = [RegionEnumerator.All(net, prop.Cases[0].Box)];
+        var specs = r.Repaired.Patches.Select(_ => new ClassificationSpecification(2, 1e-4).ToLinear(3)).ToList();
+        Assert.IsTrue(AreaCertificate.Check(r.Repaired, prop, specs, regions).Holds);
+        var corrupted = new RepairedNetwork(net, r.Repaired.Domain, r.Repaired.Patches
+            .Select(p => (p.Region, new AffinePatch(2, null, p.Patch.D.Select(v => v * 0.5).ToArray()), p.Support, p.Norm)).ToList());
+        var bad = AreaCertificate.Check(corrupted, prop, specs, regions);
+        Assert.IsFalse(bad.Holds, bad.Detail);
     }
 }
