@@ -13,25 +13,29 @@ public static class RepairedOnnxExporter
     /// <summary>Prefix of every tensor the patch network adds.</summary>
     public const string Prefix = "reassure/";
 
-    /// <summary>The repaired network as ONNX bytes, the original network written as Gemm/Relu with a symbolic batch.</summary>
-    public static byte[] ToBytes(RepairedNetwork network)
+    /// <summary>
+    /// The repaired network as ONNX bytes, the original network written as Gemm/Relu with a symbolic batch.
+    /// <paramref name="specs"/> (per patch, optional) are stored with the patches in the file's metadata.
+    /// </summary>
+    public static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Repair.LinearSpecification?>? specs = null)
     {
         var net = network.Original;
         var graph = new GraphProto { Name = "reassure_repaired" };
         var b = new OnnxBuilder(graph, Prefix);
+        var net_ = new OnnxBuilder(graph, "net/");
         string current = net.InputName;
         var pre = new List<string>();
         string original = Prefix + "original_output";
         for (int l = 0; l < net.Layers.Count; l++)
         {
             var layer = net.Layers[l];
-            string w = b.Constant($"w{l}", layer.Weights, layer.Outputs, layer.Inputs);
-            string bias = b.Constant($"b{l}", layer.Bias, layer.Outputs);
+            string w = net_.Constant($"w{l}", layer.Weights, layer.Outputs, layer.Inputs);
+            string bias = net_.Constant($"b{l}", layer.Bias, layer.Outputs);
             bool last = l == net.Layers.Count - 1;
-            string z = b.Node("Gemm", [current, w, bias], last ? original : null, OnnxBuilder.Int("transB", 1));
+            string z = net_.Node("Gemm", [current, w, bias], last ? original : null, OnnxBuilder.Int("transB", 1));
             if (last) break;
             pre.Add(z);
-            current = b.Node("Relu", [z]);
+            current = net_.Node("Relu", [z]);
         }
         graph.Input.Add(OnnxBuilder.FloatInfo(net.InputName, "N", net.InputSize));
         graph.Output.Add(OnnxBuilder.FloatInfo(net.OutputName, "N", net.OutputSize));
@@ -46,6 +50,7 @@ public static class RepairedOnnxExporter
         }
         var model = new ModelProto { IrVersion = 7, ProducerName = "Reassure.MLNet", ProducerVersion = "1.0", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = RepairMetadata.Key, Value = RepairMetadata.Write(network, specs) });
         return model.ToByteArray();
     }
 
@@ -54,14 +59,14 @@ public static class RepairedOnnxExporter
     /// (so outside every support ONNX Runtime computes exactly the original output), the original output tensor is
     /// renamed, and the patch network reads the original's own pre-activation tensors. The opset is raised to 13
     /// (IR 7) for the patch operators; the original operators used here mean the same under it.
-    /// Falls back to <see cref="ToBytes(RepairedNetwork)"/> when the file's tensors do not carry the layer names.
+    /// Falls back to <see cref="ToBytes(RepairedNetwork, IReadOnlyList{Repair.LinearSpecification?})"/> when the file's tensors do not carry the layer names.
     /// </summary>
-    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source)
+    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Repair.LinearSpecification?>? specs = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;
         var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
-        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network);
+        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs);
         var model = source.Proto.Clone();
         var graph = model.Graph;
         var b = new OnnxBuilder(graph, Prefix);
@@ -87,6 +92,9 @@ public static class RepairedOnnxExporter
         if (opset is null) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
         else opset.Version = Math.Max(opset.Version, 13);
         model.ProducerName = "Reassure.MLNet";
+        var stale = model.MetadataProps.Where(p => p.Key == RepairMetadata.Key).ToList();
+        foreach (var p in stale) model.MetadataProps.Remove(p);
+        model.MetadataProps.Add(new StringStringEntryProto { Key = RepairMetadata.Key, Value = RepairMetadata.Write(network, specs) });
         return model.ToByteArray();
     }
 }
