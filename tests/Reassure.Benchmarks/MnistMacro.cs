@@ -137,7 +137,7 @@ internal static class MnistMacro
         long withExtra = Engine();
         GC.KeepAlive(extra);
         Console.WriteLine($"memory: engine allocations for the 10-point repair {plain / 1048576.0:F1} MB; with {extra.Length} more non-buggy rows held by the caller " +
-            $"(+{ws1 - ws0:F0} MB working set) {withExtra / 1048576.0:F1} MB (difference {100.0 * (withExtra - plain) / plain:+0.0;-0.0} %)");
+            $"(+{ws1 - ws0:F0} MB working set) {withExtra / 1048576.0:F1} MB (difference {withExtra - plain:N0} bytes, {100.0 * (withExtra - plain) / plain:F2} %)");
     }
 
     private static void PrintTable(List<Row> rows, InferenceRatios.Figures? inf, NaiveBaseline.Outcome? naive)
