@@ -15,15 +15,18 @@ namespace Reassure.Benchmarks;
 internal static class InferenceRatios
 {
     public sealed record Figures(double OrtSingleOriginalUs, double OrtSingleRepairedUs, double OrtBatchOriginalMs, double OrtBatchRepairedMs,
-        double CoreSingleOriginalUs, double CoreSingleRepairedUs, double CoreBatchOriginalMs, double CoreBatchRepairedMs)
+        double CoreSingleOriginalUs, double CoreSingleRepairedUs, double CoreBatchOriginalMs, double CoreBatchRepairedMs,
+        double OrtSingleLeanUs, double OrtBatchLeanMs)
     {
+        public double OrtSingleLean => OrtSingleLeanUs / OrtSingleOriginalUs;
+        public double OrtBatchLean => OrtBatchLeanMs / OrtBatchOriginalMs;
         public double OrtSingle => OrtSingleRepairedUs / OrtSingleOriginalUs;
         public double OrtBatch => OrtBatchRepairedMs / OrtBatchOriginalMs;
         public double CoreSingle => CoreSingleRepairedUs / CoreSingleOriginalUs;
         public double CoreBatch => CoreBatchRepairedMs / CoreBatchOriginalMs;
     }
 
-    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, int rounds = 9)
+    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, byte[]? leanOnnx = null, int rounds = 9)
     {
         int n = original.InputSize;
         const int batch = 1024;
@@ -31,6 +34,7 @@ internal static class InferenceRatios
         using var so = new SessionOptions();
         using var a = new InferenceSession(originalOnnx, so);
         using var b = new InferenceSession(repairedOnnx, so);
+        using var c = leanOnnx is null ? null : new InferenceSession(leanOnnx, so);
         var one = new DenseTensor<float>[singles];
         for (int k = 0; k < singles; k++) one[k] = new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, n]);
         var data = new float[batch * n];
@@ -81,9 +85,10 @@ internal static class InferenceRatios
 
         // Warm-up (JIT, ORT arena, caches).
         OrtSingle(a, 200); OrtSingle(b, 200); OrtBatch(a, 5); OrtBatch(b, 5);
+        if (c is not null) { OrtSingle(c, 200); OrtBatch(c, 5); }
         CoreSingleOriginal(200); CoreSingleRepaired(200); CoreBatch(original.EvaluateBatch, 2); CoreBatch(repaired.EvaluateBatch, 2);
 
-        var t = new List<double>[8];
+        var t = new List<double>[10];
         for (int k = 0; k < t.Length; k++) t[k] = [];
         for (int r = 0; r < rounds; r++)
         {
@@ -91,9 +96,10 @@ internal static class InferenceRatios
             t[2].Add(OrtBatch(a, 10)); t[3].Add(OrtBatch(b, 10));
             t[4].Add(CoreSingleOriginal(500)); t[5].Add(CoreSingleRepaired(500));
             t[6].Add(CoreBatch(original.EvaluateBatch, 3)); t[7].Add(CoreBatch(repaired.EvaluateBatch, 3));
+            if (c is not null) { t[8].Add(OrtSingle(c, 1000)); t[9].Add(OrtBatch(c, 10)); }
         }
-        var m = t.Select(Median).ToArray();
-        return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]);
+        var m = t.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
+        return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]);
     }
 
     private static double Median(List<double> v)
