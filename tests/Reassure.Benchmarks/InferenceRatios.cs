@@ -16,17 +16,10 @@ internal static class InferenceRatios
 {
     public sealed record Figures(double OrtSingleOriginalUs, double OrtSingleRepairedUs, double OrtBatchOriginalMs, double OrtBatchRepairedMs,
         double CoreSingleOriginalUs, double CoreSingleRepairedUs, double CoreBatchOriginalMs, double CoreBatchRepairedMs,
-        double OrtSingleLeanUs, double OrtBatchLeanMs)
-    {
-        public double OrtSingleLean => OrtSingleLeanUs / OrtSingleOriginalUs;
-        public double OrtBatchLean => OrtBatchLeanMs / OrtBatchOriginalMs;
-        public double OrtSingle => OrtSingleRepairedUs / OrtSingleOriginalUs;
-        public double OrtBatch => OrtBatchRepairedMs / OrtBatchOriginalMs;
-        public double CoreSingle => CoreSingleRepairedUs / CoreSingleOriginalUs;
-        public double CoreBatch => CoreBatchRepairedMs / CoreBatchOriginalMs;
-    }
+        double OrtSingleLeanUs, double OrtBatchLeanMs,
+        double OrtSingle, double OrtBatch, double CoreSingle, double CoreBatch, double OrtSingleLean, double OrtBatchLean);
 
-    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, byte[]? leanOnnx = null, int rounds = 9)
+    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, byte[]? leanOnnx = null, int rounds = 11)
     {
         int n = original.InputSize;
         const int batch = 1024;
@@ -88,18 +81,35 @@ internal static class InferenceRatios
         if (c is not null) { OrtSingle(c, 200); OrtBatch(c, 5); }
         CoreSingleOriginal(200); CoreSingleRepaired(200); CoreBatch(original.EvaluateBatch, 2); CoreBatch(repaired.EvaluateBatch, 2);
 
+        // Each round runs original, repaired, repaired, original (ABBA) so a drift in load hits both sides equally;
+        // a figure is the median over rounds, a ratio the median of the per-round ratios.
         var t = new List<double>[10];
         for (int k = 0; k < t.Length; k++) t[k] = [];
+        var ratios = new List<double>[6];
+        for (int k = 0; k < ratios.Length; k++) ratios[k] = [];
+        double Pair(Func<double> first, Func<double> second, List<double> ta, List<double> tb, List<double> ratio)
+        {
+            double a1 = first(), b1 = second(), b2 = second(), a2 = first();
+            double a = 0.5 * (a1 + a2), b = 0.5 * (b1 + b2);
+            ta.Add(a); tb.Add(b); ratio.Add(b / a);
+            return b / a;
+        }
         for (int r = 0; r < rounds; r++)
         {
-            t[0].Add(OrtSingle(a, 1000)); t[1].Add(OrtSingle(b, 1000));
-            t[2].Add(OrtBatch(a, 10)); t[3].Add(OrtBatch(b, 10));
-            t[4].Add(CoreSingleOriginal(500)); t[5].Add(CoreSingleRepaired(500));
-            t[6].Add(CoreBatch(original.EvaluateBatch, 3)); t[7].Add(CoreBatch(repaired.EvaluateBatch, 3));
-            if (c is not null) { t[8].Add(OrtSingle(c, 1000)); t[9].Add(OrtBatch(c, 10)); }
+            Pair(() => OrtSingle(a, 500), () => OrtSingle(b, 500), t[0], t[1], ratios[0]);
+            Pair(() => OrtBatch(a, 5), () => OrtBatch(b, 5), t[2], t[3], ratios[1]);
+            Pair(() => CoreSingleOriginal(250), () => CoreSingleRepaired(250), t[4], t[5], ratios[2]);
+            Pair(() => CoreBatch(original.EvaluateBatch, 2), () => CoreBatch(repaired.EvaluateBatch, 2), t[6], t[7], ratios[3]);
+            if (c is not null)
+            {
+                var tmp = new List<double>();
+                Pair(() => OrtSingle(a, 500), () => OrtSingle(c, 500), tmp, t[8], ratios[4]);
+                Pair(() => OrtBatch(a, 5), () => OrtBatch(c, 5), tmp, t[9], ratios[5]);
+            }
         }
         var m = t.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
-        return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]);
+        var q = ratios.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
+                return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], q[0], q[1], q[2], q[3], q[4], q[5]);
     }
 
     private static double Median(List<double> v)

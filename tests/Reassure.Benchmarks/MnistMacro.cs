@@ -87,7 +87,7 @@ internal static class MnistMacro
         InferenceRatios.Figures? inf = null;
         if (inference && last is not null && lastBytes is not null)
         {
-            Console.WriteLine($"inference: original vs repaired ({last.Patches.Count} patches), median of 9 interleaved rounds ...");
+            Console.WriteLine($"inference: original vs repaired ({last.Patches.Count} patches), 11 interleaved ABBA rounds; times are medians, ratios medians of per-round ratios ...");
             var lean = LeanPatchGraph.ToBytes(last.Network, model);
             if (lean is not null) LeanCheck(lastBytes, lean, model, xs, wrong.Take(last.Inputs.Count).Select(Buggy).ToList());
             inf = InferenceRatios.Measure(File.ReadAllBytes(SharedData.MnistModelPath), lastBytes, model.InputName, net, last.Network, xs, lean);
