@@ -1,5 +1,4 @@
 using Google.OrTools.LinearSolver;
-using Reassure.Networks;
 using Reassure.Regions;
 
 namespace Reassure.Lp;
@@ -14,17 +13,31 @@ namespace Reassure.Lp;
 /// so that v_{l,j} = z_{l,j}(x) on the region. An output objective w . y is written on the last hidden layer:
 /// w . y = (W_L^T w) . diag(s_{L-1}) v_{L-1} + w . b_L. One GLOP solver is built per region and re-solved
 /// for every objective (warm start from the previous basis).
+/// <para>
+/// <see cref="MaximizeBelow"/> answers "is the max below a limit, else what is it" (method.md §8): the dual simplex
+/// keeps an upper bound on the maximum and stops as soon as it falls below the limit (GLOP's objective_lower_limit);
+/// only objectives that can reach the limit are solved to optimality. (OR-Tools' linear_solver gives no duals for a
+/// stopped solve, so the stop is GLOP's proof, as an OPTIMAL status is; the patch check re-proves every row.)
+/// </para>
 /// </summary>
 public sealed class RegionLp : IDisposable
 {
     private readonly Solver _solver;
-    private readonly Variable[] _x;
-    private readonly Variable[] _last; // v of the last hidden layer, or x when there is none
+    private readonly Variable[] _vars;
+    private readonly double[] _lo, _hi;          // variable bounds
+    private readonly List<(int[] Vars, double[] Coefs, double Lo, double Hi, Constraint Row)> _rows = [];
+    private readonly int _n;                    // x = variables 0..n-1
+    private readonly int _lastStart;            // first variable of the last hidden layer (or 0 = x)
+    private readonly double[] _lastMask;        // 1 for active (or input), 0 for inactive
     private readonly LinearRegion _region;
-    private readonly double[] _lastMask; // 1 for active (or input), 0 for inactive
+    private readonly string _parameters;
+    private double[] _objective = [];
 
     /// <summary>Number of LPs solved through this instance.</summary>
     public int Solves { get; private set; }
+
+    /// <summary>Number of <see cref="MaximizeBelow"/> calls settled by a certified early stop.</summary>
+    public int EarlyStops { get; private set; }
 
     /// <summary>Builds the LP of <paramref name="region"/>.</summary>
     public RegionLp(LinearRegion region, string? glopParameters = null)
@@ -32,44 +45,67 @@ public sealed class RegionLp : IDisposable
         _region = region;
         var net = region.Network;
         var box = region.Domain;
+        _parameters = glopParameters ?? DefaultParameters;
         _solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
-        _solver.SetSolverSpecificParametersAsString(glopParameters ?? DefaultParameters);
+        _solver.SetSolverSpecificParametersAsString(_parameters);
         double inf = double.PositiveInfinity;
-        int n = net.InputSize;
-        _x = new Variable[n];
-        for (int i = 0; i < n; i++) _x[i] = _solver.MakeNumVar(box.Lower[i], box.Upper[i], "");
-        Variable[] prev = _x;
-        double[] prevMask = Enumerable.Repeat(1.0, n).ToArray();
+        _n = net.InputSize;
+        int total = _n + net.HiddenCount;
+        _vars = new Variable[total];
+        _lo = new double[total];
+        _hi = new double[total];
+        for (int i = 0; i < _n; i++) AddVar(i, box.Lower[i], box.Upper[i]);
+        int prevStart = 0;
+        double[] prevMask = Enumerable.Repeat(1.0, _n).ToArray();
         var layers = net.Layers;
         for (int l = 0; l < layers.Count - 1; l++)
         {
             var layer = layers[l];
-            int offset = net.HiddenOffsets[l];
-            var v = new Variable[layer.Outputs];
+            int start = _n + net.HiddenOffsets[l];
             var mask = new double[layer.Outputs];
             for (int j = 0; j < layer.Outputs; j++)
             {
-                bool active = region.Pattern[offset + j];
+                bool active = region.Pattern[net.HiddenOffsets[l] + j];
                 mask[j] = active ? 1 : 0;
-                v[j] = active ? _solver.MakeNumVar(0, inf, "") : _solver.MakeNumVar(-inf, 0, "");
-                var row = _solver.MakeConstraint(layer.Bias[j], layer.Bias[j], "");
-                row.SetCoefficient(v[j], 1);
+                if (active) AddVar(start + j, 0, inf); else AddVar(start + j, -inf, 0);
+            }
+            for (int j = 0; j < layer.Outputs; j++)
+            {
+                var vars = new List<int> { start + j };
+                var coefs = new List<double> { 1 };
                 for (int k = 0; k < layer.Inputs; k++)
                 {
                     double w = layer.Weights[j * layer.Inputs + k] * prevMask[k];
-                    if (w != 0) row.SetCoefficient(prev[k], -w);
+                    if (w == 0) continue;
+                    vars.Add(prevStart + k);
+                    coefs.Add(-w);
                 }
+                AddRow([.. vars], [.. coefs], layer.Bias[j], layer.Bias[j]);
             }
-            prev = v;
+            prevStart = start;
             prevMask = mask;
         }
-        _last = prev;
+        _lastStart = prevStart;
         _lastMask = prevMask;
         foreach (var extra in region.ExtraRows)
         {
-            var row = _solver.MakeConstraint(-inf, extra.B, "");
-            for (int i = 0; i < n; i++) if (extra.A[i] != 0) row.SetCoefficient(_x[i], extra.A[i]);
+            var vars = Enumerable.Range(0, _n).Where(i => extra.A[i] != 0).ToArray();
+            AddRow(vars, vars.Select(i => extra.A[i]).ToArray(), -inf, extra.B);
         }
+    }
+
+    private void AddVar(int k, double lo, double hi)
+    {
+        _vars[k] = _solver.MakeNumVar(lo, hi, "");
+        _lo[k] = lo;
+        _hi[k] = hi;
+    }
+
+    private void AddRow(int[] vars, double[] coefs, double lo, double hi)
+    {
+        var row = _solver.MakeConstraint(lo, hi, "");
+        for (int t = 0; t < vars.Length; t++) row.SetCoefficient(_vars[vars[t]], coefs[t]);
+        _rows.Add((vars, coefs, lo, hi, row));
     }
 
     /// <summary>GLOP settings measured in method.md §8 to be exact and fastest on these LPs.</summary>
@@ -83,40 +119,89 @@ public sealed class RegionLp : IDisposable
     public LpResult Maximize(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var net = _region.Network;
-        var last = net.Layers[^1];
-        if (w.Length != last.Outputs) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
-        var objective = _solver.Objective();
-        objective.Clear();
-        double constant = c0;
-        for (int o = 0; o < w.Length; o++) constant += w[o] * last.Bias[o];
-        var coefficients = new double[_last.Length];
-        for (int k = 0; k < last.Inputs; k++)
-        {
-            if (_lastMask[k] == 0) continue;
-            double sum = 0;
-            for (int o = 0; o < w.Length; o++) sum += w[o] * last.Weights[o * last.Inputs + k];
-            coefficients[k] = sum;
-        }
-        if (!c.IsEmpty)
-        {
-            if (ReferenceEquals(_last, _x)) for (int i = 0; i < c.Length; i++) coefficients[i] += c[i];
-            else for (int i = 0; i < c.Length; i++) if (c[i] != 0) objective.SetCoefficient(_x[i], c[i]);
-        }
-        for (int k = 0; k < coefficients.Length; k++) if (coefficients[k] != 0) objective.SetCoefficient(_last[k], coefficients[k]);
-        objective.SetMaximization();
+        double constant = SetObjective(w, c, c0);
         return Solve(constant, "an output row");
+    }
+
+    /// <summary>
+    /// max over the region of w . y + c . x + c0 when it is at least <paramref name="limit"/>; otherwise possibly only
+    /// a certified upper bound below the limit (then <see cref="LpBound.Exact"/> is false and no maximiser is given).
+    /// </summary>
+    public LpBound MaximizeBelow(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, double limit, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        double constant = SetObjective(w, c, c0);
+        string withLimit = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{_parameters} use_dual_simplex:true objective_lower_limit:{limit - constant:R}");
+        _solver.SetSolverSpecificParametersAsString(withLimit);
+        Solver.ResultStatus status;
+        try
+        {
+            status = _solver.Solve();
+            Solves++;
+        }
+        finally
+        {
+            _solver.SetSolverSpecificParametersAsString(_parameters);
+        }
+        if (status == Solver.ResultStatus.OPTIMAL)
+        {
+            return new LpBound(_solver.Objective().Value() + constant, true, Solution());
+        }
+        if (status == Solver.ResultStatus.NOT_SOLVED)
+        {
+            // The dual simplex stopped because its bound crossed the limit: GLOP's proof that max < limit
+            // (parameters.proto, objective_lower_limit). No other limit is set, so nothing else stops it.
+            EarlyStops++;
+            return new LpBound(limit, false, null);
+        }
+        LpStatus.ThrowIfNotOptimal(status, "an output row");
+        return new LpBound(_solver.Objective().Value() + constant, true, Solution());
     }
 
     /// <summary>max over the region of c . x + c0 (c is <c>[n]</c>).</summary>
     public LpResult MaximizeInput(ReadOnlySpan<double> c, double c0 = 0, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        return Solve(SetObjective(new double[_region.Network.OutputSize], c, c0), "an input row");
+    }
+
+    private double OutputBiasDot(ReadOnlySpan<double> w)
+    {
+        var last = _region.Network.Layers[^1];
+        double s = 0;
+        for (int o = 0; o < w.Length; o++) s += w[o] * last.Bias[o];
+        return s;
+    }
+
+    /// <summary>Writes the objective w . y + c . x (on the variables) and returns its constant part (w . b_L + c0).</summary>
+    private double SetObjective(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0)
+    {
+        var net = _region.Network;
+        var last = net.Layers[^1];
+        if (w.Length != last.Outputs) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
         var objective = _solver.Objective();
         objective.Clear();
-        for (int i = 0; i < c.Length; i++) if (c[i] != 0) objective.SetCoefficient(_x[i], c[i]);
+        var coefficients = new double[_vars.Length];
+        for (int k = 0; k < last.Inputs; k++)
+        {
+            if (_lastMask[k] == 0) continue;
+            double sum = 0;
+            for (int o = 0; o < w.Length; o++) sum += w[o] * last.Weights[o * last.Inputs + k];
+            coefficients[_lastStart + k] = sum;
+        }
+        for (int i = 0; i < c.Length; i++) coefficients[i] += c[i];
+        for (int k = 0; k < coefficients.Length; k++) if (coefficients[k] != 0) objective.SetCoefficient(_vars[k], coefficients[k]);
         objective.SetMaximization();
-        return Solve(c0, "an input row");
+        _objective = coefficients;
+        return c0 + OutputBiasDot(w);
+    }
+
+    private double[] Solution()
+    {
+        var x = new double[_n];
+        for (int i = 0; i < _n; i++) x[i] = _vars[i].SolutionValue();
+        return x;
     }
 
     private LpResult Solve(double constant, string what)
@@ -124,11 +209,12 @@ public sealed class RegionLp : IDisposable
         var status = _solver.Solve();
         Solves++;
         LpStatus.ThrowIfNotOptimal(status, what);
-        var x = new double[_x.Length];
-        for (int i = 0; i < x.Length; i++) x[i] = _x[i].SolutionValue();
-        return new LpResult(_solver.Objective().Value() + constant, x);
+        return new LpResult(_solver.Objective().Value() + constant, Solution());
     }
 
     /// <inheritdoc />
     public void Dispose() => _solver.Dispose();
 }
+
+/// <summary>An upper bound on a maximum: the exact optimum (with maximiser) or a certified bound below the asked limit.</summary>
+public sealed record LpBound(double Value, bool Exact, double[]? X);

@@ -31,13 +31,26 @@ internal static class FastPatcher
         {
             for (int i = 0; i < m; i++) w[i] = spec.P[r, i];
             double hi = double.PositiveInfinity, lo = double.NegativeInfinity;
-            if (!double.IsPositiveInfinity(spec.Upper[r])) hi = lp.MaximizeOutput(w, ct).Value;
+            if (!double.IsPositiveInfinity(spec.Upper[r]))
+            {
+                if (double.IsNegativeInfinity(spec.Lower[r]))
+                {
+                    // One-sided row: only "is the max below qu, else its value" is needed (method.md §8).
+                    var bound = lp.MaximizeBelow(w, default, 0, spec.Upper[r], ct);
+                    hi = bound.Exact ? bound.Value : double.NegativeInfinity;
+                }
+                else
+                {
+                    hi = lp.MaximizeOutput(w, ct).Value;
+                }
+            }
             if (!double.IsNegativeInfinity(spec.Lower[r]))
             {
                 for (int i = 0; i < m; i++) w[i] = -spec.P[r, i];
                 lo = -lp.MaximizeOutput(w, ct).Value;
             }
             double ql = spec.Lower[r], qu = spec.Upper[r];
+            if (double.IsNegativeInfinity(hi) && double.IsNegativeInfinity(lo)) continue; // proved inside: no change
             double a = 1;
             if (!double.IsInfinity(ql) && !double.IsInfinity(qu) && hi - lo > qu - ql)
             {

@@ -24,7 +24,11 @@ public static class PatchVerifier
     /// <summary>Slack a verified patch may miss by, relative to max(1, |bound|): LP feasibility tolerance.</summary>
     public const double Tolerance = 1e-6;
 
-    /// <summary>Result of a check: the worst slack over all rows (>= -tolerance when verified) and the LPs solved.</summary>
+    /// <summary>
+    /// Result of a check: the worst slack among the rows solved to optimality (>= -tolerance when verified; rows whose
+    /// maximum the dual bound proved below qu have positive slack and are not counted; +infinity when all were) and the
+    /// LPs solved.
+    /// </summary>
     public sealed record Outcome(bool Verified, double WorstSlack, int LinearPrograms);
 
     /// <summary>
@@ -58,9 +62,14 @@ public static class PatchVerifier
             }
             if (!double.IsPositiveInfinity(spec.Upper[r]))
             {
-                double slack = spec.Upper[r] - lp.Maximize(w, c, c0).Value;
-                worst = Math.Min(worst, slack);
-                if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Upper[r]))) ok = false;
+                // The dual simplex stops once its bound proves max < qu; otherwise the exact max gives the slack.
+                var bound = lp.MaximizeBelow(w, c, c0, spec.Upper[r]);
+                if (bound.Exact)
+                {
+                    double slack = spec.Upper[r] - bound.Value;
+                    worst = Math.Min(worst, slack);
+                    if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Upper[r]))) ok = false;
+                }
             }
             if (!double.IsNegativeInfinity(spec.Lower[r]))
             {

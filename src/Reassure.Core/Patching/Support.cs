@@ -8,11 +8,12 @@ namespace Reassure.Patching;
 /// continuous and piecewise linear between.
 /// <code>
 ///   t_j(x) = relu(gamma u_j + 1) - relu(gamma u_j) = clamp(gamma u_j + 1, 0, 1)
-///   g_R(x) = relu( sum_j t_j(x) - K + 1 )
+///   g_R(x) = relu( sum_j t_j(x) - K + 1 ) = relu( 1 - sum_j (1 - t_j(x)) )
 /// </code>
 /// where u_j is the slack of row j: for a pattern row u_j = s'_j z_j(x), read from the network's own
-/// pre-activation (s' = +1 active, -1 inactive); for an explicit row u_j = b_j - a_j . x. The clamp form is the
-/// same function and stays exact in float32 for large gamma (relu(u+1) - relu(u) loses the 1 once u > 2^24).
+/// pre-activation (s' = +1 active, -1 inactive); for an explicit row u_j = b_j - a_j . x. The clamp and deficit forms
+/// are the same function and stay exact in float32: relu(u+1) - relu(u) loses the 1 once u > 2^24, and a sum of K ones
+/// minus K - 1 rounds, while every deficit inside the region is exactly 0.
 /// </summary>
 public sealed class Support
 {
@@ -40,29 +41,32 @@ public sealed class Support
     /// <summary>The same support with another gamma.</summary>
     public Support WithGamma(double gamma) => new(Pattern, Rows, gamma);
 
-    /// <summary>g_R at x, given the network's pre-activations z(x) (flat, <c>[H]</c>). Stops at the first row violated by 1/gamma.</summary>
+    /// <summary>
+    /// g_R at x, given the network's pre-activations z(x) (flat, <c>[H]</c>), in the deficit form
+    /// g = max(0, 1 - sum_j (1 - t_j)) with 1 - t_j = clamp(-gamma u_j, 0, 1): exactly 1 where every row holds.
+    /// Stops as soon as the deficit reaches 1.
+    /// </summary>
     public double Gate(ReadOnlySpan<double> x, ReadOnlySpan<double> z)
     {
-        double sum = 0;
+        double deficit = 0;
         if (Pattern is not null)
         {
             for (int j = 0; j < z.Length; j++)
             {
                 double u = Pattern[j] ? z[j] : -z[j];
-                if (u >= 0) { sum += 1; continue; }
-                double t = Gamma * u + 1;
-                if (t <= 0) return 0;
-                sum += t;
+                if (u >= 0) continue;
+                deficit += Math.Min(-Gamma * u, 1);
+                if (deficit >= 1) return 0;
             }
         }
         foreach (var row in Rows)
         {
-            double t = Gamma * row.Slack(x) + 1;
-            if (t <= 0) return 0;
-            sum += Math.Min(t, 1);
+            double slack = row.Slack(x);
+            if (slack >= 0) continue;
+            deficit += Math.Min(-Gamma * slack, 1);
+            if (deficit >= 1) return 0;
         }
-        double g = sum - RowCount + 1;
-        return g > 0 ? g : 0;
+        return 1 - deficit;
     }
 
     /// <summary>

@@ -6,13 +6,15 @@ namespace Reassure.Formats.Onnx;
 /// Writes the patch network of method.md §4-§5 as standard ONNX (opset 13) reading the original network's own
 /// tensors: the flattened input x <c>[N, n]</c> and the hidden pre-activations z_l <c>[N, w_l]</c>.
 /// <code>
-///   u = gamma z                                     per gamma group of patches
-///   t+ = Clip(u + 1, 0, 1),  t- = Clip(1 - u, 0, 1)   (t for an active / inactive neuron of a pattern)
-///   sum = t+ S+ + t- S- (+ Clip(gamma (b - A x) + 1, 0, 1) M for explicit rows)   [N, P]
-///   g = Relu(sum - K + 1);  G = ReduceMax(g[:, None, :] * U, axis 2)  (U[l, k] = [k >= l], the suffix max)
+///   u = gamma z                                         per gamma group of patches
+///   e+ = Clip(-u, 0, 1),  e- = Clip(u, 0, 1)             (1 - t_j for an active / inactive neuron of a pattern)
+///   deficit = e+ S+ + e- S- (+ Clip(gamma (A x - b), 0, 1) M for explicit rows)   [N, P]
+///   g = Relu(1 - deficit) = relu(sum_j t_j - K + 1);  G = ReduceMax(g[:, None, :] * U, axis 2)  (U[l, k] = [k >= l])
 ///   h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1));  out = f(x) + ReduceSum(h, axis 1)
 /// </code>
-/// S+ and S- are 0/1 matrices <c>[H, P]</c> of the patterns, so the gate costs one matrix product, not one per patch.
+/// S+ and S- are 0/1 matrices <c>[H, P]</c> of the patterns, so the gate costs two matrix products, not one per patch.
+/// The deficit form is the same function as method.md §4's, but exact in float32 inside a region: every deficit there
+/// is exactly 0, so g = 1 and the patch applies in full (summing K ones and subtracting K - 1 would round).
 /// </summary>
 internal static class PatchGraph
 {
@@ -46,34 +48,33 @@ internal static class PatchGraph
                     for (int j = 0; j < h; j++) (pattern[j] ? sPos : sNeg)[j * pg + c] = 1;
                 }
                 string u = b.Node("Mul", [z, b.Constant("gamma", [gamma], 1)]);
-                string tPos = b.Node("Clip", [b.Node("Add", [u, one]), zero, one]);
-                string tNeg = b.Node("Clip", [b.Node("Sub", [one, u]), zero, one]);
+                string dPos = b.Node("Clip", [b.Node("Neg", [u]), zero, one]); // deficit of an active neuron
+                string dNeg = b.Node("Clip", [u, zero, one]);                   // deficit of an inactive neuron
                 sum = b.Node("Add", [
-                    b.Node("MatMul", [tPos, b.Constant("spos", sPos, h, pg)]),
-                    b.Node("MatMul", [tNeg, b.Constant("sneg", sNeg, h, pg)])]);
+                    b.Node("MatMul", [dPos, b.Constant("spos", sPos, h, pg)]),
+                    b.Node("MatMul", [dNeg, b.Constant("sneg", sNeg, h, pg)])]);
             }
             var rows = members.SelectMany((p, c) => patches[p].Support.Rows.Select(r => (Row: r, Column: c))).ToList();
             if (rows.Count > 0)
             {
-                // U = gamma (b - A x) = x (-gamma A^T) + gamma b   [N, R]
+                // deficit = Clip(gamma (A x - b), 0, 1) = Clip(x (gamma A^T) - gamma b, 0, 1)   [N, R]
                 var at = new double[n * rows.Count];
                 var bias = new double[rows.Count];
                 var owner = new double[rows.Count * pg];
                 for (int r = 0; r < rows.Count; r++)
                 {
-                    for (int i = 0; i < n; i++) at[i * rows.Count + r] = -gamma * rows[r].Row.A[i];
-                    bias[r] = gamma * rows[r].Row.B;
+                    for (int i = 0; i < n; i++) at[i * rows.Count + r] = gamma * rows[r].Row.A[i];
+                    bias[r] = -gamma * rows[r].Row.B;
                     owner[r * pg + rows[r].Column] = 1;
                 }
                 string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
-                string tr = b.Node("Clip", [b.Node("Add", [ur, one]), zero, one]);
-                string rowSum = b.Node("MatMul", [tr, b.Constant("owner", owner, rows.Count, pg)]);
+                string dr = b.Node("Clip", [ur, zero, one]);
+                string rowSum = b.Node("MatMul", [dr, b.Constant("owner", owner, rows.Count, pg)]);
                 sum = sum is null ? rowSum : b.Node("Add", [sum, rowSum]);
             }
-            var kMinus1 = members.Select(p => patches[p].Support.RowCount - 1.0).ToArray();
             string g = sum is null
                 ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
-                : b.Node("Relu", [b.Node("Sub", [sum, b.Constant("k1", kMinus1, pg)])]);
+                : b.Node("Relu", [b.Node("Sub", [one, sum])]);
             var scatter = new double[pg * pCount];
             for (int c = 0; c < pg; c++) scatter[c * pCount + members[c]] = 1;
             string placed = b.Node("MatMul", [g, b.Constant("scatter", scatter, pg, pCount)]);
