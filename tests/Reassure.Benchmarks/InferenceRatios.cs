@@ -19,7 +19,7 @@ internal static class InferenceRatios
         double OrtSingleLeanUs, double OrtBatchLeanMs,
         double OrtSingle, double OrtBatch, double CoreSingle, double CoreBatch, double OrtSingleLean, double OrtBatchLean);
 
-    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, byte[]? leanOnnx = null, int rounds = 11)
+    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, byte[]? leanOnnx = null, int rounds = 7)
     {
         int n = original.InputSize;
         const int batch = 1024;
@@ -28,6 +28,11 @@ internal static class InferenceRatios
         using var a = new InferenceSession(originalOnnx, so);
         using var b = new InferenceSession(repairedOnnx, so);
         using var c = leanOnnx is null ? null : new InferenceSession(leanOnnx, so);
+        // Single images: one intra-op thread (per-request serving; a 2-thread pool on a loaded 2-core machine only adds noise).
+        using var so1 = new SessionOptions { IntraOpNumThreads = 1 };
+        using var a1 = new InferenceSession(originalOnnx, so1);
+        using var b1 = new InferenceSession(repairedOnnx, so1);
+        using var c1 = leanOnnx is null ? null : new InferenceSession(leanOnnx, so1);
         var one = new DenseTensor<float>[singles];
         for (int k = 0; k < singles; k++) one[k] = new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, n]);
         var data = new float[batch * n];
@@ -77,8 +82,8 @@ internal static class InferenceRatios
         }
 
         // Warm-up (JIT, ORT arena, caches).
-        OrtSingle(a, 200); OrtSingle(b, 200); OrtBatch(a, 5); OrtBatch(b, 5);
-        if (c is not null) { OrtSingle(c, 200); OrtBatch(c, 5); }
+        OrtSingle(a1, 200); OrtSingle(b1, 200); OrtBatch(a, 5); OrtBatch(b, 5);
+        if (c is not null) { OrtSingle(c1!, 200); OrtBatch(c, 5); }
         CoreSingleOriginal(200); CoreSingleRepaired(200); CoreBatch(original.EvaluateBatch, 2); CoreBatch(repaired.EvaluateBatch, 2);
 
         // Each round runs original, repaired, repaired, original (ABBA) so a drift in load hits both sides equally;
@@ -96,15 +101,15 @@ internal static class InferenceRatios
         }
         for (int r = 0; r < rounds; r++)
         {
-            Pair(() => OrtSingle(a, 500), () => OrtSingle(b, 500), t[0], t[1], ratios[0]);
-            Pair(() => OrtBatch(a, 5), () => OrtBatch(b, 5), t[2], t[3], ratios[1]);
-            Pair(() => CoreSingleOriginal(250), () => CoreSingleRepaired(250), t[4], t[5], ratios[2]);
-            Pair(() => CoreBatch(original.EvaluateBatch, 2), () => CoreBatch(repaired.EvaluateBatch, 2), t[6], t[7], ratios[3]);
+            Pair(() => OrtSingle(a1, 3000), () => OrtSingle(b1, 3000), t[0], t[1], ratios[0]);
+            Pair(() => OrtBatch(a, 20), () => OrtBatch(b, 20), t[2], t[3], ratios[1]);
+            Pair(() => CoreSingleOriginal(2000), () => CoreSingleRepaired(2000), t[4], t[5], ratios[2]);
+            Pair(() => CoreBatch(original.EvaluateBatch, 5), () => CoreBatch(repaired.EvaluateBatch, 5), t[6], t[7], ratios[3]);
             if (c is not null)
             {
                 var tmp = new List<double>();
-                Pair(() => OrtSingle(a, 500), () => OrtSingle(c, 500), tmp, t[8], ratios[4]);
-                Pair(() => OrtBatch(a, 5), () => OrtBatch(c, 5), tmp, t[9], ratios[5]);
+                Pair(() => OrtSingle(a1, 3000), () => OrtSingle(c1!, 3000), tmp, t[8], ratios[4]);
+                Pair(() => OrtBatch(a, 20), () => OrtBatch(c, 20), tmp, t[9], ratios[5]);
             }
         }
         var m = t.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();

@@ -6,11 +6,11 @@ using Reassure.Patching;
 namespace Reassure.Benchmarks;
 
 /// <summary>
-/// A measured PROTOTYPE (benchmark project only, not the engine's exporter) of two cheaper ONNX forms of the same
+/// A measured PROTOTYPE (benchmark project only, not the engine's exporter) of a cheaper ONNX form of the same
 /// patch network, to show what would close the ONNX Runtime inference gap of issue 6:
 /// <list type="number">
-/// <item>Gate sums with one MatMul instead of two: for every neuron exactly one of S+, S- is 1, so
-/// t+ S+ + t- S- = (t+ - t-) S+ + rowsum(t-), and t+ - t- = Clip(u, -1, 1).</item>
+/// <item>The gate sums exactly as the engine's graph (deficit form, two MatMuls). A one-MatMul form
+/// (S- = 1 - S+) would halve that cost but loses the exact 0 deficit inside a region in float32.</item>
 /// <item>Suffix max in ceil(log2 P) steps G = Max(G, shift_s(G)), s = 1, 2, 4, ... (gates are >= 0, so the shifted-in
 /// zeros are neutral) instead of the [N, P, P] masked ReduceMax (41 MB per batch of 1024 at P = 100).</item>
 /// </list>
@@ -41,21 +41,22 @@ internal static class LeanPatchGraph
         double gamma = patches[0].Support.Gamma;
         string z = pre.Count == 1 ? pre[0]! : b.Node("Concat", [.. pre!], null, OnnxBuilder.Int("axis", 1));
         string one = b.Constant("one", [1.0], 1);
-        string minusOne = b.Constant("minus_one", [-1.0], 1);
         string zero = b.Constant("zero", [0.0], 1);
         var sPos = new double[h * pCount];
+        var sNeg = new double[h * pCount];
         for (int c = 0; c < pCount; c++)
         {
             var pattern = patches[c].Support.Pattern!;
-            for (int j = 0; j < h; j++) if (pattern[j]) sPos[j * pCount + c] = 1;
+            for (int j = 0; j < h; j++) (pattern[j] ? sPos : sNeg)[j * pCount + c] = 1;
         }
+        // Gate sums exactly as the engine's graph (deficit form, two MatMuls: exact 0 inside a region in float32).
         string u = b.Node("Mul", [z, b.Constant("gamma", [gamma], 1)]);
-        string diff = b.Node("Clip", [u, minusOne, one]);                                   // t+ - t-
-        string tNeg = b.Node("Clip", [b.Node("Sub", [one, u]), zero, one]);
-        string tNegSum = b.Node("ReduceSum", [tNeg, b.Int64s("axes", 1)], null, OnnxBuilder.Int("keepdims", 1)); // [N, 1]
-        string sum = b.Node("Add", [b.Node("MatMul", [diff, b.Constant("spos", sPos, h, pCount)]), tNegSum]);
-        var kMinus1 = patches.Select(p => p.Support.RowCount - 1.0).ToArray();
-        string g = b.Node("Relu", [b.Node("Sub", [sum, b.Constant("k1", kMinus1, pCount)])]);  // [N, P]
+        string dPos = b.Node("Clip", [b.Node("Neg", [u]), zero, one]);
+        string dNeg = b.Node("Clip", [u, zero, one]);
+        string deficit = b.Node("Add", [
+            b.Node("MatMul", [dPos, b.Constant("spos", sPos, h, pCount)]),
+            b.Node("MatMul", [dNeg, b.Constant("sneg", sNeg, h, pCount)])]);
+        string g = b.Node("Relu", [b.Node("Sub", [one, deficit])]);  // [N, P]
 
         // Suffix max by doubling.
         string pEnd = b.Int64s("end", pCount);
