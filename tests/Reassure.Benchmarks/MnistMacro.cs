@@ -93,6 +93,9 @@ internal static class MnistMacro
             inf = InferenceRatios.Measure(File.ReadAllBytes(SharedData.MnistModelPath), lastBytes, model.InputName, net, last.Network, xs, lean);
             Console.WriteLine($"  ORT  single: {inf.OrtSingleOriginalUs:F1} us -> {inf.OrtSingleRepairedUs:F1} us ({inf.OrtSingle:F2}x);  batch 1024: {inf.OrtBatchOriginalMs:F2} ms -> {inf.OrtBatchRepairedMs:F2} ms ({inf.OrtBatch:F2}x)");
             if (lean is not null) Console.WriteLine($"  ORT, prototype lean gate graph (not the engine's): single {inf.OrtSingleLeanUs:F1} us ({inf.OrtSingleLean:F2}x);  batch 1024: {inf.OrtBatchLeanMs:F2} ms ({inf.OrtBatchLean:F2}x)");
+            OrtProfile.Print("original", File.ReadAllBytes(SharedData.MnistModelPath), model.InputName, xs);
+            OrtProfile.Print("repaired", lastBytes, model.InputName, xs);
+            if (lean is not null) OrtProfile.Print("lean prototype", lean, model.InputName, xs);
             Console.WriteLine($"  Core single: {inf.CoreSingleOriginalUs:F1} us -> {inf.CoreSingleRepairedUs:F1} us ({inf.CoreSingle:F2}x);  batch 1024: {inf.CoreBatchOriginalMs:F2} ms -> {inf.CoreBatchRepairedMs:F2} ms ({inf.CoreBatch:F2}x)");
         }
 
