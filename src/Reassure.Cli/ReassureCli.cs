@@ -27,6 +27,7 @@ public static class ReassureCli
             EvalCommand.Create(output, error),
             RepairCommand.Create(output, error),
             VerifyCommand.Create(output, error),
+            AreaCommand.Create(output, error),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

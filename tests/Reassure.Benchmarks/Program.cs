@@ -1,15 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+using Reassure.Formats.Onnx;
+using Reassure.Formats.VnnLib;
+using Reassure.Verification;
 using BenchmarkDotNet.Running;
 using Reassure.Benchmarks;
 
-// dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--baseline on|off]
-// dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
-if (args.Length > 0 && args[0] == "mnist") return MnistMacro.Run(args[1..]);
-if (args.Length > 0 && args[0] == "micro")
+// Long experiments kept out of the test suite; figures go into the issue's closing note.
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--baseline on|off]   (issue 6)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+string shared = FindShared();
+switch (args.FirstOrDefault())
 {
-    var rest = args.Length > 1 ? args[1..] : ["--filter", "*"];
-    BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(rest);
-    return 0;
+    case "vnncomp":
+        return Benchmarks.Vnncomp(shared, args.Length > 1 ? args[1] : "acasxu", args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1.0);
+    case "acas-area":
+        return Benchmarks.AcasArea(shared, args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116);
+    case "hcas":
+        return Benchmarks.Hcas(shared);
+    case "mnist":
+        return MnistMacro.Run(args[1..]);
+    case "micro":
+        BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(args.Length > 1 ? args[1..] : ["--filter", "*"]);
+        return 0;
+    default:
+        Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] | hcas");
+        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off]");
+        Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
+        return 2;
 }
-Console.Error.WriteLine("usage: mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off]");
-Console.Error.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
-return 2;
+
+static string FindShared()
+{
+    foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "shared", "data"))) return dir.FullName;
+    throw new InvalidOperationException("shared/data not found");
+}
+
+internal static partial class Benchmarks
+{
+
+    public static int Vnncomp(string root, string category, double factor)
+    {
+        var csv = File.ReadAllLines(Path.Combine(root, "shared", "data", "vnncomp", category, "expected-results.csv")).Skip(1);
+        int decided = 0, wrong = 0, total = 0;
+        foreach (var line in csv)
+        {
+            var f = line.Split(',');
+            var model = OnnxImporter.Load(Path.Combine(root, f[1])).Network;
+            var prop = VnnLibReader.Read(Path.Combine(root, f[2]));
+            double timeout = double.Parse(f[3], CultureInfo.InvariantCulture) * factor;
+            var sw = Stopwatch.StartNew();
+            var r = PropertyVerifier.Verify(model, prop, new VerificationOptions { MaxTime = TimeSpan.FromSeconds(timeout) });
+            total++;
+            bool ok = r.StatusText == f[4];
+            if (r.Status != VerificationStatus.Unknown) { decided++; if (!ok) wrong++; }
+            Console.WriteLine($"{Path.GetFileName(f[1]),-36} {Path.GetFileName(f[2]),-20} expected {f[4],-8} got {r.StatusText,-8} {sw.Elapsed.TotalSeconds,7:F2} s boxes {r.Boxes,7} regions {r.Regions,6} LPs {r.LinearPrograms,7} {(r.Status == VerificationStatus.Unknown ? r.Detail : ok ? "" : "WRONG")}");
+        }
+        Console.WriteLine($"{category}: decided {decided}/{total}, wrong {wrong}");
+        return wrong == 0 ? 0 : 1;
+    }
+}

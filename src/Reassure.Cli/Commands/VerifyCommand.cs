@@ -18,11 +18,20 @@ internal static class VerifyCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Option<string>("--model", "-m") { Description = "ONNX model (e.g. the output of `repair`).", Required = true };
-        var rows = new Option<string>("--rows", "-r") { Description = "Rows CSV: inputs, then the required label.", Required = true };
+        var rows = new Option<string?>("--rows", "-r") { Description = "Rows CSV: inputs, then the required label (rows mode)." };
+        var vnnlib = new Option<string?>("--vnnlib") { Description = "VNN-LIB property to prove over its input boxes (property mode)." };
+        var maxSeconds = new Option<double?>("--max-seconds") { Description = "Time budget of the property mode (result unknown when hit)." };
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
-        var command = new Command("verify", "Check in ONNX Runtime that every row gets its label.") { model, rows, argmin, json };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(argmin), parse.GetValue(json), output, error));
+        var command = new Command("verify", "Check in ONNX Runtime that every row gets its label (--rows), or prove a VNN-LIB property (--vnnlib).") { model, rows, vnnlib, maxSeconds, argmin, json };
+        command.SetAction(parse =>
+        {
+            string? r = parse.GetValue(rows), v = parse.GetValue(vnnlib);
+            if ((r is null) == (v is null)) { error.WriteLine("verify needs exactly one of --rows and --vnnlib"); return ReassureCli.BadInput; }
+            return v is not null
+                ? AreaCommand.Verify(parse.GetValue(model)!, v, parse.GetValue(maxSeconds), parse.GetValue(json), output, error)
+                : Run(parse.GetValue(model)!, r!, parse.GetValue(argmin), parse.GetValue(json), output, error);
+        });
         return command;
     }
 

@@ -33,6 +33,9 @@ public sealed class RegionLp : IDisposable
     private readonly string _parameters;
     private double[] _objective = [];
 
+    /// <summary>Input width n (the x variables).</summary>
+    public int InputSize => _n;
+
     /// <summary>Number of LPs solved through this instance.</summary>
     public int Solves { get; private set; }
 
@@ -111,6 +114,9 @@ public sealed class RegionLp : IDisposable
     /// <summary>GLOP settings measured in method.md §8 to be exact and fastest on these LPs.</summary>
     public const string DefaultParameters = "use_scaling:false use_preprocessing:false";
 
+    /// <summary>GLOP's own defaults (scaling and presolve on): the retry when the fast settings hit numerical trouble.</summary>
+    public const string RobustParameters = "";
+
     /// <summary>max over the region of w . y (w is <c>[m]</c>), with the maximiser.</summary>
     public LpResult MaximizeOutput(ReadOnlySpan<double> w, CancellationToken cancellationToken = default) =>
         Maximize(w, default, 0, cancellationToken);
@@ -147,6 +153,12 @@ public sealed class RegionLp : IDisposable
         if (status == Solver.ResultStatus.OPTIMAL)
         {
             return new LpBound(_solver.Objective().Value() + constant, true, Solution());
+        }
+        if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.FEASIBLE)
+        {
+            // Numerical trouble: settle it with an exact solve (which retries with GLOP's defaults).
+            var exactValue = Solve(constant, "an output row");
+            return new LpBound(exactValue.Value, true, exactValue.X);
         }
         if (status == Solver.ResultStatus.NOT_SOLVED)
         {
@@ -208,6 +220,13 @@ public sealed class RegionLp : IDisposable
     {
         var status = _solver.Solve();
         Solves++;
+        if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.NOT_SOLVED or Solver.ResultStatus.FEASIBLE)
+        {
+            // Numerical trouble without scaling (raw inputs in the thousands, e.g. HCAS feet): retry with GLOP's defaults.
+            _solver.SetSolverSpecificParametersAsString(RobustParameters);
+            try { status = _solver.Solve(); Solves++; }
+            finally { _solver.SetSolverSpecificParametersAsString(_parameters); }
+        }
         LpStatus.ThrowIfNotOptimal(status, what);
         return new LpResult(_solver.Objective().Value() + constant, Solution());
     }

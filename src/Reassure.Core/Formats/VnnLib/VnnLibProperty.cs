@@ -1,0 +1,56 @@
+using Reassure.Networks;
+
+namespace Reassure.Formats.VnnLib;
+
+/// <summary>One linear constraint a . y &lt;= b on the network output (a is <c>[m]</c>).</summary>
+/// <param name="A">Coefficients a, <c>[m]</c>.</param>
+/// <param name="B">Bound b.</param>
+public sealed record OutputConstraint(double[] A, double B)
+{
+    /// <summary>b - a . y: >= 0 when the constraint is met (ties count as met, VNN-LIB comparisons are non-strict).</summary>
+    public double Slack(ReadOnlySpan<double> y)
+    {
+        double s = B;
+        for (int i = 0; i < A.Length; i++) s -= A[i] * y[i];
+        return s;
+    }
+}
+
+/// <summary>A conjunction of output constraints: the polyhedron { y : A y &lt;= b }.</summary>
+/// <param name="Constraints">The rows.</param>
+public sealed record OutputConjunction(IReadOnlyList<OutputConstraint> Constraints)
+{
+    /// <summary>Whether y meets every row (y lies in the polyhedron).</summary>
+    public bool Contains(ReadOnlySpan<double> y)
+    {
+        foreach (var c in Constraints) if (c.Slack(y) < 0) return false;
+        return true;
+    }
+}
+
+/// <summary>
+/// One input box of a property with the unsafe output set that applies on it: a disjunction of conjunctions
+/// (U = U_1 or ... or U_K, each U_k = { y : A_k y &lt;= b_k }). The property holds on the box when no x in it has
+/// f(x) in U.
+/// </summary>
+/// <param name="Box">The input box.</param>
+/// <param name="Unsafe">The unsafe set, a disjunction of conjunctions.</param>
+public sealed record VnnLibCase(InputBox Box, IReadOnlyList<OutputConjunction> Unsafe)
+{
+    /// <summary>Whether y is unsafe (in some conjunction).</summary>
+    public bool IsUnsafe(ReadOnlySpan<double> y)
+    {
+        foreach (var c in Unsafe) if (c.Contains(y)) return true;
+        return false;
+    }
+}
+
+/// <summary>
+/// A VNN-LIB property: n inputs X_i, m outputs Y_j, and the formula "x in some box and f(x) in the unsafe set",
+/// normalised to a disjunction of cases (box, unsafe set). "holds" means the formula is unsatisfiable.
+/// </summary>
+/// <param name="Inputs">n, the number of X_i.</param>
+/// <param name="Outputs">m, the number of Y_j.</param>
+/// <param name="Cases">The cases (usually one; ACAS Xu property 6 has two boxes).</param>
+/// <param name="Source">The file the property came from.</param>
+public sealed record VnnLibProperty(int Inputs, int Outputs, IReadOnlyList<VnnLibCase> Cases, string Source);

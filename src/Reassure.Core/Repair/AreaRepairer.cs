@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using Reassure.Formats.VnnLib;
+using Reassure.Lp;
+using Reassure.Networks;
+using Reassure.Patching;
+using Reassure.Regions;
+using Reassure.Verification;
+
+namespace Reassure.Repair;
+
+/// <summary>Options of <see cref="AreaRepairer"/>.</summary>
+public sealed record AreaRepairOptions
+{
+    /// <summary>Margin by which each repaired region must clear the unsafe set (output units).</summary>
+    public double Margin { get; init; } = 1e-4;
+
+    /// <summary>First support sharpness gamma; raised x10 while the re-verification cannot prove the property.</summary>
+    public double Gamma { get; init; } = 1.0;
+
+    /// <summary>Largest gamma tried.</summary>
+    public double MaxGamma { get; init; } = 1e8;
+
+    /// <summary>Budgets and knobs of the search for violating regions and of the re-verification.</summary>
+    public VerificationOptions Verification { get; init; } = new();
+
+    /// <summary>The box the patch bounds K must hold on (default: the hull of the property's boxes).</summary>
+    public InputBox? Domain { get; init; }
+}
+
+/// <summary>Result of an area repair.</summary>
+/// <param name="Repaired">The repaired network (no patches when nothing was violated).</param>
+/// <param name="Before">The search for violating regions on the original network.</param>
+/// <param name="After">The re-verification of the repaired network.</param>
+/// <param name="RegionsFound">Violating regions found.</param>
+/// <param name="Patched">Regions patched (each patch proved by an independent LP over its whole region).</param>
+/// <param name="Gamma">The largest gamma of the supports (each is raised only where its band leaks).</param>
+/// <param name="Seconds">Wall time of the whole repair (search, patches, re-verification).</param>
+/// <param name="PatchSeconds">Wall time of building and checking the patches only.</param>
+/// <param name="Errors">Regions that could not be patched, with their codes.</param>
+public sealed record AreaRepairResult(RepairedNetwork Repaired, VerificationResult Before, VerificationResult After,
+    int RegionsFound, int Patched, double Gamma, double Seconds, double PatchSeconds, IReadOnlyList<string> Errors);
+
+/// <summary>
+/// Area repair (REASSURE, method.md §6): find every linear region of the property's boxes where the unsafe set is
+/// reached, patch each one so that the whole region meets a convex specification inside the safe set, gate every
+/// patch to its region (pattern support plus the box faces as explicit rows) and re-verify the repaired network.
+/// <para>
+/// From unsafe set to a convex per-region specification: the unsafe set is U = U_1 or ... or U_K with
+/// U_k = { y : a_{k,r} . y &lt;= b_{k,r} for all r }, so the safe set is the conjunction over k of the disjunctions
+/// over r of a_{k,r} . y &gt; b_{k,r}. For every region and every k one row r is chosen, and the region's specification
+/// is -a_{k,r} . y &lt;= -b_{k,r} - margin for every k (a polyhedron inside the safe set, as method.md §2 needs).
+/// Rule: r is the row the region is closest to meeting already, i.e. the one with the smallest
+/// max over the region of (b_{k,r} + margin - a_{k,r} . y) (one LP per row); ties go to the lowest r. Identical
+/// chosen rows are merged.
+/// </para>
+/// <para>
+/// Gamma: the supports start at <see cref="AreaRepairOptions.Gamma"/>; the repaired network is re-verified by
+/// <see cref="PropertyVerifier"/>, which bounds every support on every region (provably off, own, or partly on: an
+/// interval for the leaking patch), and gamma is raised x10 until the re-verification says "holds" or
+/// <see cref="AreaRepairOptions.MaxGamma"/> is passed; the result reports the last re-verification as it is.
+/// </para>
+/// </summary>
+public static class AreaRepairer
+{
+    /// <summary>Repairs <paramref name="network"/> on the area of <paramref name="property"/>.</summary>
+    public static AreaRepairResult Repair(Network network, VnnLibProperty property, AreaRepairOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new AreaRepairOptions();
+        var clock = Stopwatch.StartNew();
+        var before = PropertyVerifier.Verify(network, property, options.Verification with { CollectAll = true }, ct);
+        var domain = options.Domain ?? Hull(property);
+        var errors = new List<string>();
+        var patchClock = Stopwatch.StartNew();
+        var built = new List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)>();
+        foreach (var v in before.Violating)
+        {
+            var cs = property.Cases[v.Case];
+            var region = new LinearRegion(network, v.Pattern, cs.Box);
+            try
+            {
+                using var lp = new RegionLp(region);
+                var spec = ChooseSpecification(cs, lp, network.OutputSize, options.Margin, ct);
+                var patch = FastPatcher.Build(region, spec, lp, ct);
+                var check = PatchVerifier.Check(region, patch, spec);
+                if (!check.Verified) { errors.Add($"{ErrorCodes.PatchCheckFailed}: region {v.Pattern.Hash()}: worst slack {check.WorstSlack}"); continue; }
+                if (patch.IsZero) continue;
+                built.Add((region, patch, PatchVerifier.Norm(region, patch, lp), v.Case, spec));
+            }
+            catch (ReassureException ex)
+            {
+                errors.Add($"{ex.Code}: region {v.Pattern.Hash()}: {ex.Detail}");
+            }
+        }
+        double patchSeconds = patchClock.Elapsed.TotalSeconds;
+        var gammas = Enumerable.Repeat(options.Gamma, built.Count).ToArray();
+        RepairedNetwork repaired = Build(network, domain, property, built, gammas);
+        VerificationResult after;
+        AreaCertificateResult? certificate = null;
+        if (built.Count > 0)
+        {
+            // Soundness over the whole area (method.md §6), proved per region by LP; gamma raised only where a band leaks.
+            var regions = property.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(network, cs.Box, options.Verification.MaxRegions + 1, ct)).ToList();
+            bool complete = regions.All(r => r.Count <= options.Verification.MaxRegions);
+            var specs = built.Select(b => b.Spec).ToList();
+            while (complete)
+            {
+                certificate = AreaCertificate.Check(repaired, property, specs, regions, ct);
+                if (certificate.Holds || certificate.Raise.Count == 0) break;
+                bool raised = false;
+                foreach (int l in certificate.Raise)
+                {
+                    if (gammas[l] * 10 > options.MaxGamma) continue;
+                    gammas[l] *= 10;
+                    raised = true;
+                }
+                if (!raised) break;
+                repaired = Build(network, domain, property, built, gammas);
+            }
+        }
+        if (certificate is { Holds: true })
+        {
+            after = new VerificationResult(VerificationStatus.Holds, null, null, certificate.Regions, 0, certificate.LinearPrograms,
+                clock.Elapsed, null, "proved region by region: " + certificate.Detail, []);
+        }
+        else
+        {
+            after = PropertyVerifier.Verify(repaired, property, options.Verification with { CollectAll = false }, ct);
+            if (certificate is not null && after.Status != VerificationStatus.Holds)
+                errors.Add($"area certificate: {certificate.Detail}");
+        }
+        double gamma = gammas.Length == 0 ? options.Gamma : gammas.Max();
+        return new AreaRepairResult(repaired, before, after, before.Violating.Count, built.Count, gamma, clock.Elapsed.TotalSeconds, patchSeconds, errors);
+    }
+
+    /// <summary>The per-region convex specification of the rule in the class summary.</summary>
+    public static LinearSpecification ChooseSpecification(VnnLibCase cs, RegionLp lp, int outputs, double margin, CancellationToken ct = default)
+    {
+        var rows = new List<(double[] P, double Upper)>();
+        foreach (var conj in cs.Unsafe)
+        {
+            double best = double.PositiveInfinity;
+            OutputConstraint? chosen = null;
+            foreach (var row in conj.Constraints)
+            {
+                // need = max over the region of (b + margin - a . y) = b + margin + max(-a . y)
+                var w = row.A.Select(v => -v).ToArray();
+                double need = row.B + margin + lp.MaximizeOutput(w, ct).Value;
+                if (need < best) { best = need; chosen = row; }
+            }
+            if (chosen is null) throw new ReassureException(ErrorCodes.BadSpecification, "an unsafe conjunction without rows covers every output; no repair can avoid it");
+            var p = chosen.A.Select(v => -v).ToArray();
+            double upper = -chosen.B - margin;
+            int same = rows.FindIndex(r => r.P.AsSpan().SequenceEqual(p));
+            if (same >= 0) rows[same] = (p, Math.Min(rows[same].Upper, upper));
+            else rows.Add((p, upper));
+        }
+        var pm = new double[rows.Count, outputs];
+        for (int r = 0; r < rows.Count; r++) for (int i = 0; i < outputs; i++) pm[r, i] = rows[r].P[i];
+        return new LinearSpecification(pm, Enumerable.Repeat(double.NegativeInfinity, rows.Count).ToArray(), rows.Select(r => r.Upper).ToArray());
+    }
+
+    /// <summary>The box faces as explicit support rows: x_i &lt;= hi_i and -x_i &lt;= -lo_i.</summary>
+    public static IReadOnlyList<HalfSpace> BoxRows(InputBox box)
+    {
+        var rows = new List<HalfSpace>(2 * box.Dimension);
+        for (int i = 0; i < box.Dimension; i++)
+        {
+            var a = new double[box.Dimension]; a[i] = 1;
+            rows.Add(new HalfSpace(a, box.Upper[i]));
+            var b = new double[box.Dimension]; b[i] = -1;
+            rows.Add(new HalfSpace(b, -box.Lower[i]));
+        }
+        return rows;
+    }
+
+    private static RepairedNetwork Build(Network network, InputBox domain, VnnLibProperty property, List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)> built, double[] gammas) =>
+        new(network, domain, built.Select((b, l) => (b.Region, b.Patch, new Support(b.Region.Pattern, BoxRows(property.Cases[b.Case].Box), gammas[l]), b.Norm)).ToList());
+
+    private static InputBox Hull(VnnLibProperty property)
+    {
+        var box = property.Cases[0].Box;
+        foreach (var c in property.Cases.Skip(1)) { box = box.Including(c.Box.Lower); box = box.Including(c.Box.Upper); }
+        return box;
+    }
+}

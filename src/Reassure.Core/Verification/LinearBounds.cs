@@ -1,0 +1,182 @@
+using Reassure.Networks;
+
+namespace Reassure.Verification;
+
+/// <summary>Sound bounds L &lt;= z_{l,j}(x) &lt;= U of every hidden pre-activation over a box (flat <c>[H]</c>).</summary>
+/// <param name="Lower">Lower bounds, <c>[H]</c>.</param>
+/// <param name="Upper">Upper bounds, <c>[H]</c>.</param>
+public sealed record NeuronBounds(double[] Lower, double[] Upper)
+{
+    /// <summary>Number of neurons whose sign is not fixed over the box (L &lt; 0 &lt; U).</summary>
+    public int Unstable
+    {
+        get
+        {
+            int u = 0;
+            for (int j = 0; j < Lower.Length; j++) if (Lower[j] < 0 && Upper[j] > 0) u++;
+            return u;
+        }
+    }
+}
+
+/// <summary>
+/// Cheap sound bounds over an input box (method.md §6, area repair: discard sub-boxes before any LP).
+/// Interval bound propagation, then symbolic linear bounds by back-substitution in the style of DeepPoly/CROWN:
+/// a linear expression lam . a_k + c over the post-activations of layer k is pushed back to the input through
+/// <code>
+///   z_k = W_k a_{k-1} + b_k                      (exact)
+///   alpha z &lt;= relu(z) &lt;= s z + t              (unstable neuron, L &lt; 0 &lt; U: s = U/(U-L), t = -s L,
+///                                                 alpha = 1 if U > -L else 0; stable neurons exact)
+/// </code>
+/// taking the lower relaxation where the coefficient is positive and the upper one where it is negative, and is
+/// minimised over the box in closed form (each input at the end its coefficient prefers). Layer by layer the
+/// tighter of the interval and the symbolic bound is kept. All in double; the verifier adds a relative tolerance
+/// before it calls anything proven.
+/// </summary>
+public static class LinearBounds
+{
+    /// <summary>Bounds of every hidden pre-activation of <paramref name="network"/> over <paramref name="box"/>.</summary>
+    public static NeuronBounds Compute(Network network, InputBox box)
+    {
+        int hCount = network.HiddenCount;
+        var lower = new double[hCount];
+        var upper = new double[hCount];
+        var layers = network.Layers;
+        for (int l = 0; l < layers.Count - 1; l++)
+        {
+            var layer = layers[l];
+            int w = layer.Outputs, inW = layer.Inputs, off = network.HiddenOffsets[l];
+            // Interval bounds from the previous layer's intervals.
+            for (int j = 0; j < w; j++)
+            {
+                double lo = layer.Bias[j], hi = layer.Bias[j];
+                for (int k = 0; k < inW; k++)
+                {
+                    double wt = layer.Weights[j * inW + k];
+                    if (wt == 0) continue;
+                    double al, au;
+                    if (l == 0) { al = box.Lower[k]; au = box.Upper[k]; }
+                    else
+                    {
+                        int pk = network.HiddenOffsets[l - 1] + k;
+                        al = Math.Max(0, lower[pk]); au = Math.Max(0, upper[pk]);
+                    }
+                    if (wt > 0) { lo += wt * al; hi += wt * au; } else { lo += wt * au; hi += wt * al; }
+                }
+                lower[off + j] = lo;
+                upper[off + j] = hi;
+            }
+            if (l == 0) continue; // the first layer's interval bound is exact
+            // Symbolic bounds: rows 0..w-1 give lower bounds of z_j, rows w..2w-1 lower bounds of -z_j.
+            var lam = new double[2 * w * inW];
+            var c = new double[2 * w];
+            for (int j = 0; j < w; j++)
+            {
+                for (int k = 0; k < inW; k++)
+                {
+                    lam[j * inW + k] = layer.Weights[j * inW + k];
+                    lam[(w + j) * inW + k] = -layer.Weights[j * inW + k];
+                }
+                c[j] = layer.Bias[j];
+                c[w + j] = -layer.Bias[j];
+            }
+            var (lx, cx) = BackSubstitute(network, lower, upper, l - 1, lam, c, 2 * w);
+            var mins = Concretize(lx, cx, 2 * w, box);
+            for (int j = 0; j < w; j++)
+            {
+                lower[off + j] = Math.Max(lower[off + j], mins[j]);
+                upper[off + j] = Math.Min(upper[off + j], -mins[w + j]);
+            }
+        }
+        return new NeuronBounds(lower, upper);
+    }
+
+    /// <summary>
+    /// A sound lower bound of c . y over the box, with the linear function lam . x + c0 (lam <c>[n]</c>) that
+    /// bounds c . f(x) from below on the box and whose minimum over the box is that bound.
+    /// </summary>
+    public static (double Lower, double[] Lambda, double Offset) OutputLowerBound(Network network, InputBox box, NeuronBounds bounds, ReadOnlySpan<double> c)
+    {
+        var last = network.Layers[^1];
+        int inW = last.Inputs;
+        var lam = new double[inW];
+        double c0 = 0;
+        for (int o = 0; o < last.Outputs; o++)
+        {
+            if (c[o] == 0) continue;
+            c0 += c[o] * last.Bias[o];
+            for (int k = 0; k < inW; k++) lam[k] += c[o] * last.Weights[o * inW + k];
+        }
+        var (lx, cx) = BackSubstitute(network, bounds.Lower, bounds.Upper, network.Layers.Count - 2, lam, [c0], 1);
+        var min = Concretize(lx, cx, 1, box)[0];
+        return (min, lx, cx[0]);
+    }
+
+    /// <summary>
+    /// Pushes rows lam (<c>[r, width of layer k's output]</c>, over a_k = relu(z_k); k = -1 means x) back to the input,
+    /// as lower bounds. Returns (lam_x <c>[r, n]</c>, c <c>[r]</c>).
+    /// </summary>
+    private static (double[] Lam, double[] C) BackSubstitute(Network network, double[] lower, double[] upper, int k, double[] lam, double[] c, int rows)
+    {
+        var layers = network.Layers;
+        c = (double[])c.Clone();
+        for (; k >= 0; k--)
+        {
+            var layer = layers[k];
+            int w = layer.Outputs, inW = layer.Inputs, off = network.HiddenOffsets[k];
+            // relu relaxation: a_k -> z_k
+            for (int r = 0; r < rows; r++)
+            {
+                var row = lam.AsSpan(r * w, w);
+                for (int j = 0; j < w; j++)
+                {
+                    double v = row[j];
+                    if (v == 0) continue;
+                    double lo = lower[off + j], hi = upper[off + j];
+                    if (lo >= 0) continue;
+                    if (hi <= 0) { row[j] = 0; continue; }
+                    if (v > 0) row[j] = hi > -lo ? v : 0;
+                    else
+                    {
+                        double s = hi / (hi - lo);
+                        row[j] = v * s;
+                        c[r] += v * (-s * lo);
+                    }
+                }
+            }
+            // z_k = W_k a_{k-1} + b_k
+            var next = new double[rows * inW];
+            for (int r = 0; r < rows; r++)
+            {
+                var row = lam.AsSpan(r * w, w);
+                var dst = next.AsSpan(r * inW, inW);
+                for (int j = 0; j < w; j++)
+                {
+                    double v = row[j];
+                    if (v == 0) continue;
+                    c[r] += v * layer.Bias[j];
+                    Blas.Axpy(v, layer.Weights.AsSpan(j * inW, inW), dst);
+                }
+            }
+            lam = next;
+        }
+        return (lam, c);
+    }
+
+    private static double[] Concretize(double[] lam, double[] c, int rows, InputBox box)
+    {
+        int n = box.Dimension;
+        var mins = new double[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            double s = c[r];
+            for (int i = 0; i < n; i++)
+            {
+                double v = lam[r * n + i];
+                s += v * (v >= 0 ? box.Lower[i] : box.Upper[i]);
+            }
+            mins[r] = s;
+        }
+        return mins;
+    }
+}

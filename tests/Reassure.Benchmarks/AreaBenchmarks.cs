@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Globalization;
+using Reassure.Formats.Onnx;
+using Reassure.Formats.VnnLib;
+using Reassure.Networks;
+using Reassure.Regions;
+using Reassure.Repair;
+using Reassure.Verification;
+
+internal static partial class Benchmarks
+{
+    /// <summary>The REASSURE HCAS area: x, y in [10, 5000] ft, psi in [-pi, -pi/2]; unsafe: some output j &lt; 4 reaches y_4.</summary>
+    public static string HcasProperty()
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < 3; i++) sb.Append(CultureInfo.InvariantCulture, $"(declare-const X_{i} Real)\n");
+        for (int j = 0; j < 5; j++) sb.Append(CultureInfo.InvariantCulture, $"(declare-const Y_{j} Real)\n");
+        sb.Append("(assert (>= X_0 10)) (assert (<= X_0 5000)) (assert (>= X_1 10)) (assert (<= X_1 5000))\n");
+        sb.Append(CultureInfo.InvariantCulture, $"(assert (>= X_2 {-Math.PI:R})) (assert (<= X_2 {-Math.PI / 2:R}))\n");
+        sb.Append("(assert (or (and (>= Y_0 Y_4)) (and (>= Y_1 Y_4)) (and (>= Y_2 Y_4)) (and (>= Y_3 Y_4))))\n");
+        return sb.ToString();
+    }
+
+    public static int Hcas(string root)
+    {
+        var net = OnnxImporter.Load(Path.Combine(root, "shared", "data", "models", "hcas-pra1-tau20.onnx")).Network;
+        var prop = VnnLibReader.Parse(HcasProperty(), "hcas-tau20-area");
+        var box = prop.Cases[0].Box;
+        var sw = Stopwatch.StartNew();
+        var regions = RegionEnumerator.All(net, box);
+        Console.WriteLine($"HCAS tau20: {regions.Count} linear regions in the box ({sw.Elapsed.TotalSeconds:F2} s; REASSURE: 165)");
+        var options = new AreaRepairOptions { Verification = new VerificationOptions { MaxUnstableForExact = 1000 } };
+        var result = AreaRepairer.Repair(net, prop, options);
+        Console.WriteLine($"violating regions {result.RegionsFound} (REASSURE: 87), patched {result.Patched}, gamma {result.Gamma}, errors {result.Errors.Count}");
+        Console.WriteLine($"seconds: total {result.Seconds:F2} (search {result.Before.Elapsed.TotalSeconds:F2}, patches {result.PatchSeconds:F2}, re-verify {result.After.Elapsed.TotalSeconds:F2}); REASSURE 1.04-2.46 s for the repair");
+        Console.WriteLine($"re-verification: {result.After.StatusText} ({result.After.Detail}) regions {result.After.Regions} LPs {result.After.LinearPrograms}");
+        foreach (var e in result.Errors.Take(5)) Console.WriteLine("  " + e);
+        var patched = result.Repaired.Patches.Select(p => p.Region.Pattern).ToHashSet();
+        var rng = new Random(0);
+        int inArea = 0, nse = 0, boxViolBefore = 0;
+        for (int s = 0; s < 100_000; s++)
+        {
+            var x = new[] { 10 + rng.NextDouble() * 4990, 10 + rng.NextDouble() * 4990, -Math.PI + rng.NextDouble() * Math.PI / 2 };
+            if (prop.Cases[0].IsUnsafe(net.Evaluate(x))) boxViolBefore++;
+            if (!patched.Contains(net.Pattern(x))) continue;
+            inArea++;
+            if (prop.Cases[0].IsUnsafe(result.Repaired.Evaluate(x))) nse++;
+        }
+        Console.WriteLine($"NSE: {nse}/{inArea} sampled points in repaired regions still violate = {100.0 * nse / Math.Max(1, inArea):F3} % (REASSURE 0 %); before repair {boxViolBefore}/100000 of the box violated");
+        int agree = 0, agreeOutside = 0, outside = 0;
+        for (int s = 0; s < 100_000; s++)
+        {
+            var x = new[] { -56000 + rng.NextDouble() * 112000, -56000 + rng.NextDouble() * 112000, -Math.PI + rng.NextDouble() * 2 * Math.PI };
+            bool same = ArgMax(net.Evaluate(x)) == ArgMax(result.Repaired.Evaluate(x));
+            if (same) agree++;
+            if (!result.Repaired.InAnySupport(x)) { outside++; if (same) agreeOutside++; }
+        }
+        Console.WriteLine($"accuracy vs original advisories on 1e5 random points of [-56000,56000]^2 x [-pi,pi]: {100.0 * agree / 100_000:F3} % (REASSURE 97.8-98.1 % on its training data); outside every support {agreeOutside}/{outside}");
+        return 0;
+    }
+
+    public static int AcasArea(string root, double seconds)
+    {
+        string dir = Path.Combine(root, "shared", "data", "vnncomp", "acasxu");
+        (string Net, string Prop)[] cases = [("2_1", "2"), ("2_9", "2"), ("1_9", "3"), ("1_9", "4"), ("1_9", "7"), ("2_9", "8")];
+        foreach (var (n, p) in cases)
+        {
+            var net = OnnxImporter.Load(Path.Combine(dir, $"ACASXU_run2a_{n}_batch_2000.onnx")).Network;
+            var prop = VnnLibReader.Read(Path.Combine(dir, $"prop_{p}.vnnlib"));
+            var options = new AreaRepairOptions { Verification = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(seconds) } };
+            var r = AreaRepairer.Repair(net, prop, options);
+            var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
+            var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
+            var rng = new Random(0);
+            int agree = 0;
+            for (int s = 0; s < 100_000; s++)
+            {
+                var x = new double[5];
+                for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
+                if (ArgMin(net.Evaluate(x)) == ArgMin(r.Repaired.Evaluate(x))) agree++;
+            }
+            Console.WriteLine($"N{n} prop_{p}: search {r.Before.StatusText} ({r.Before.Detail}) regions {r.Before.Regions}, violating {r.RegionsFound}, patched {r.Patched}, gamma {r.Gamma}, {r.Seconds:F1} s; after: {r.After.StatusText} ({r.After.Detail}); accuracy vs original on 1e5 points of the ACAS domain {100.0 * agree / 100_000:F3} %; errors {r.Errors.Count}");
+        }
+        return 0;
+    }
+
+    private static int ArgMax(double[] y) { int b = 0; for (int i = 1; i < y.Length; i++) if (y[i] > y[b]) b = i; return b; }
+    private static int ArgMin(double[] y) { int b = 0; for (int i = 1; i < y.Length; i++) if (y[i] < y[b]) b = i; return b; }
+}
