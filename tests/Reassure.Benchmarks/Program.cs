@@ -3,10 +3,14 @@ using System.Globalization;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.VnnLib;
 using Reassure.Verification;
+using BenchmarkDotNet.Running;
+using Reassure.Benchmarks;
 
 // Long experiments kept out of the test suite; figures go into the issue's closing note.
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--baseline on|off]   (issue 6)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string shared = FindShared();
@@ -18,8 +22,15 @@ switch (args.FirstOrDefault())
         return Benchmarks.AcasArea(shared, args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116);
     case "hcas":
         return Benchmarks.Hcas(shared);
+    case "mnist":
+        return MnistMacro.Run(args[1..]);
+    case "micro":
+        BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(args.Length > 1 ? args[1..] : ["--filter", "*"]);
+        return 0;
     default:
-        Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | hcas");
+        Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] | hcas");
+        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off]");
+        Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
         return 2;
 }
 

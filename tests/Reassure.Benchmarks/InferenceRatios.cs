@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Reassure.Networks;
+using Reassure.Patching;
+
+namespace Reassure.Benchmarks;
+
+/// <summary>
+/// Inference cost of the repaired model against the original, measured in the same process, interleaved:
+/// each round times the original then the repaired on the same inputs, and the reported time is the median over
+/// rounds (so a burst of load from other processes hits both sides). Single image: cycles through test images
+/// (most outside every support, as in use). Batch: 1024 test images per call.
+/// </summary>
+internal static class InferenceRatios
+{
+    public sealed record Figures(double OrtSingleOriginalUs, double OrtSingleRepairedUs, double OrtBatchOriginalMs, double OrtBatchRepairedMs,
+        double CoreSingleOriginalUs, double CoreSingleRepairedUs, double CoreBatchOriginalMs, double CoreBatchRepairedMs,
+        double OrtSingleLeanUs, double OrtBatchLeanMs,
+        double OrtSingle, double OrtBatch, double CoreSingle, double CoreBatch, double OrtSingleLean, double OrtBatchLean);
+
+    public static Figures Measure(byte[] originalOnnx, byte[] repairedOnnx, string inputName, Network original, RepairedNetwork repaired, double[][] images, byte[]? leanOnnx = null, int rounds = 7)
+    {
+        int n = original.InputSize;
+        const int batch = 1024;
+        const int singles = 256;
+        using var so = new SessionOptions();
+        using var a = new InferenceSession(originalOnnx, so);
+        using var b = new InferenceSession(repairedOnnx, so);
+        using var c = leanOnnx is null ? null : new InferenceSession(leanOnnx, so);
+        // Single images: one intra-op thread (per-request serving; a 2-thread pool on a loaded 2-core machine only adds noise).
+        using var so1 = new SessionOptions { IntraOpNumThreads = 1 };
+        using var a1 = new InferenceSession(originalOnnx, so1);
+        using var b1 = new InferenceSession(repairedOnnx, so1);
+        using var c1 = leanOnnx is null ? null : new InferenceSession(leanOnnx, so1);
+        var one = new DenseTensor<float>[singles];
+        for (int k = 0; k < singles; k++) one[k] = new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, n]);
+        var data = new float[batch * n];
+        for (int r = 0; r < batch; r++) for (int i = 0; i < n; i++) data[r * n + i] = (float)images[r][i];
+        var many = new DenseTensor<float>(data, [batch, n]);
+        var rows = images.Take(batch).ToArray();
+
+        double OrtSingle(InferenceSession s, int reps)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int k = 0; k < reps; k++)
+            {
+                using var res = s.Run([NamedOnnxValue.CreateFromTensor(inputName, one[k % singles])]);
+            }
+            return clock.Elapsed.TotalMicroseconds / reps;
+        }
+        double OrtBatch(InferenceSession s, int reps)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int k = 0; k < reps; k++)
+            {
+                using var res = s.Run([NamedOnnxValue.CreateFromTensor(inputName, many)]);
+            }
+            return clock.Elapsed.TotalMilliseconds / reps;
+        }
+        double CoreSingleOriginal(int reps)
+        {
+            var clock = Stopwatch.StartNew();
+            double sink = 0;
+            for (int k = 0; k < reps; k++) sink += original.Evaluate(rows[k % singles])[0];
+            GC.KeepAlive(sink);
+            return clock.Elapsed.TotalMicroseconds / reps;
+        }
+        double CoreSingleRepaired(int reps)
+        {
+            var clock = Stopwatch.StartNew();
+            double sink = 0;
+            for (int k = 0; k < reps; k++) sink += repaired.Evaluate(rows[k % singles])[0];
+            GC.KeepAlive(sink);
+            return clock.Elapsed.TotalMicroseconds / reps;
+        }
+        double CoreBatch(Func<IReadOnlyList<double[]>, double[][]> f, int reps)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int k = 0; k < reps; k++) GC.KeepAlive(f(rows));
+            return clock.Elapsed.TotalMilliseconds / reps;
+        }
+
+        // Warm-up (JIT, ORT arena, caches).
+        OrtSingle(a1, 200); OrtSingle(b1, 200); OrtBatch(a, 5); OrtBatch(b, 5);
+        if (c is not null) { OrtSingle(c1!, 200); OrtBatch(c, 5); }
+        CoreSingleOriginal(200); CoreSingleRepaired(200); CoreBatch(original.EvaluateBatch, 2); CoreBatch(repaired.EvaluateBatch, 2);
+
+        // Each round runs original, repaired, repaired, original (ABBA) so a drift in load hits both sides equally;
+        // a figure is the median over rounds, a ratio the median of the per-round ratios.
+        var t = new List<double>[10];
+        for (int k = 0; k < t.Length; k++) t[k] = [];
+        var ratios = new List<double>[6];
+        for (int k = 0; k < ratios.Length; k++) ratios[k] = [];
+        double Pair(Func<double> first, Func<double> second, List<double> ta, List<double> tb, List<double> ratio)
+        {
+            double a1 = first(), b1 = second(), b2 = second(), a2 = first();
+            double a = 0.5 * (a1 + a2), b = 0.5 * (b1 + b2);
+            ta.Add(a); tb.Add(b); ratio.Add(b / a);
+            return b / a;
+        }
+        for (int r = 0; r < rounds; r++)
+        {
+            Pair(() => OrtSingle(a1, 3000), () => OrtSingle(b1, 3000), t[0], t[1], ratios[0]);
+            Pair(() => OrtBatch(a, 20), () => OrtBatch(b, 20), t[2], t[3], ratios[1]);
+            Pair(() => CoreSingleOriginal(2000), () => CoreSingleRepaired(2000), t[4], t[5], ratios[2]);
+            Pair(() => CoreBatch(original.EvaluateBatch, 5), () => CoreBatch(repaired.EvaluateBatch, 5), t[6], t[7], ratios[3]);
+            if (c is not null)
+            {
+                var tmp = new List<double>();
+                Pair(() => OrtSingle(a1, 3000), () => OrtSingle(c1!, 3000), tmp, t[8], ratios[4]);
+                Pair(() => OrtBatch(a, 20), () => OrtBatch(c, 20), tmp, t[9], ratios[5]);
+            }
+        }
+        var m = t.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
+        var q = ratios.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
+                return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], q[0], q[1], q[2], q[3], q[4], q[5]);
+    }
+
+    private static double Median(List<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+}
