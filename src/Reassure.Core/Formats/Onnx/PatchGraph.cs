@@ -9,7 +9,7 @@ namespace Reassure.Formats.Onnx;
 ///   u = gamma z                                         per gamma group of patches
 ///   e+ = Clip(-u, 0, 1),  e- = Clip(u, 0, 1)             (1 - t_j for an active / inactive neuron of a pattern)
 ///   deficit = e+ S+ + e- S- (+ Clip(gamma (A x - b), 0, 1) M for explicit rows)   [N, P]
-///   g = Relu(1 - deficit) = relu(sum_j t_j - K + 1);  G = ReduceMax(g[:, None, :] * U, axis 2)  (U[l, k] = [k >= l])
+///   g = Relu(1 - deficit) = relu(sum_j t_j - K + 1);  G_l = max(g_l, ..., g_P)  (by doubling: Slice, Pad, Max)
 ///   h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1));  out = f(x) + ReduceSum(h, axis 1)
 /// </code>
 /// S+ and S- are 0/1 matrices <c>[H, P]</c> of the patterns, so the gate costs two matrix products, not one per patch.
@@ -81,12 +81,17 @@ internal static class PatchGraph
             gates = gates is null ? placed : b.Node("Add", [gates, placed]);
         }
 
-        // Suffix max G [N, P].
-        var upper = new double[pCount * pCount];
-        for (int l = 0; l < pCount; l++) for (int k = l; k < pCount; k++) upper[l * pCount + k] = 1;
-        string g3 = b.Node("Unsqueeze", [gates!, b.Int64s("axes", 1)]);                      // [N, 1, P]
-        string masked = b.Node("Mul", [g3, b.Constant("suffix", upper, pCount, pCount)]);    // [N, P, P]
-        string suffixMax = b.Node("ReduceMax", [masked], null, OnnxBuilder.Ints("axes", 2), OnnxBuilder.Int("keepdims", 0));
+        // Suffix max G [N, P] by doubling: G = Max(G, G shifted left by s) for s = 1, 2, 4, ... (gates are >= 0, so the
+        // zeros padded in are neutral); ceil(log2 P) steps instead of an [N, P, P] masked ReduceMax.
+        string suffixMax = gates!;
+        string pEnd = b.Int64s("end", pCount);
+        string axis1 = b.Int64s("axis", 1);
+        for (int s = 1; s < pCount; s *= 2)
+        {
+            string tail = b.Node("Slice", [suffixMax, b.Int64s("start", s), pEnd, axis1]); // [N, P - s]
+            string shifted = b.Node("Pad", [tail, b.Int64s("pads", 0, 0, 0, s)]);         // [N, P]
+            suffixMax = b.Node("Max", [suffixMax, shifted]);
+        }
 
         // p' [N, P, m] (or [P, m] when every difference is constant) and K' [P, m].
         var dConst = new double[pCount * m];
