@@ -179,3 +179,68 @@ public sealed class RepairVerifyCliTests
         }
     }
 }
+
+[TestClass]
+public sealed class AreaCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = ReassureCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [TestMethod]
+    public void AreaThenVerifyFromTheRepairedFileAloneHolds()
+    {
+        // 2 -> 4 -> 3 network; property: on [-1, 1]^2 output 2 must be the strict argmax.
+        var net = new Reassure.Networks.Network(
+        [
+            new Reassure.Networks.DenseLayer(2, 4, [1, 0, 0, 1, 1, 1, 1, -1], [0, 0, -0.5, 0.2], relu: true),
+            new Reassure.Networks.DenseLayer(4, 3, [1, -1, 0.5, 0.2, -0.3, 1, -1, 0.4, 0.2, 0.1, 0.7, -1], [0.1, 0, -0.1], relu: false),
+        ]);
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var model = Path.Combine(dir.FullName, "tiny.onnx");
+            OnnxExporter.Save(net, model);
+            var prop = Path.Combine(dir.FullName, "p.vnnlib");
+            File.WriteAllText(prop, "; output 2 wins\n(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n(declare-const Y_2 Real)\n" +
+                "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (>= X_1 -1))\n(assert (<= X_1 1))\n(assert (or (and (>= Y_0 Y_2)) (and (>= Y_1 Y_2))))\n");
+            var before = Run("verify", "--model", model, "--vnnlib", prop);
+            Assert.AreEqual(1, before.Code, before.Err);
+            StringAssert.Contains(before.Out, "\"result\":\"violated\"");
+
+            var repaired = Path.Combine(dir.FullName, "repaired.onnx");
+            var json = Path.Combine(dir.FullName, "area.json");
+            var area = Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--json", json);
+            Assert.AreEqual(0, area.Code, area.Err + area.Out);
+            using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+            {
+                Assert.AreEqual("holds", doc.RootElement.GetProperty("result").GetString());
+                Assert.IsTrue(doc.RootElement.GetProperty("patched").GetInt32() > 0);
+                Assert.IsTrue(doc.RootElement.GetProperty("regions").GetInt32() > 0);
+            }
+            var after = Run("verify", "--model", repaired, "--vnnlib", prop);
+            Assert.AreEqual(0, after.Code, after.Err + after.Out);
+            StringAssert.Contains(after.Out, "\"result\":\"holds\"");
+
+            // The file alone rebuilds the repaired network: it agrees with ONNX Runtime on the file.
+            var back = RepairedOnnxImporter.TryLoad(repaired)!;
+            Assert.IsNotNull(back);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(repaired);
+            var points = Enumerable.Range(0, 200).Select(k => new[] { -1 + 0.01 * k, 1 - 0.0093 * k }).ToList();
+            var ort = OnnxRuntimeFloat32Evaluator.Run(session, back.Original.Network.InputName, 2, points);
+            for (int k = 0; k < points.Count; k++)
+            {
+                var y = back.Repaired.Evaluate(points[k]);
+                for (int o = 0; o < 3; o++) Assert.AreEqual(y[o], ort[k][o], 1e-4);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}

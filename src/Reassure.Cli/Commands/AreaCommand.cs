@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Reassure.Formats;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.VnnLib;
+using Reassure.Regions;
 using Reassure.Repair;
 using Reassure.Verification;
 
@@ -39,9 +40,27 @@ internal static class AreaCommand
 
     public static int Verify(string modelPath, string vnnlibPath, double? seconds, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
     {
-        var net = ModelFile.Load(modelPath).Network;
         var prop = VnnLibReader.Read(vnnlibPath);
-        var r = PropertyVerifier.Verify(net, prop, Options(null, seconds));
+        var repaired = Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase) ? RepairedOnnxImporter.TryLoad(modelPath) : null;
+        VerificationResult r;
+        if (repaired is null)
+        {
+            r = PropertyVerifier.Verify(ModelFile.Load(modelPath).Network, prop, Options(null, seconds));
+        }
+        else
+        {
+            // A repaired model (patches in its metadata): prove the property region by region, else search it.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            AreaCertificateResult? cert = null;
+            if (repaired.Specs.All(s => s is not null) && repaired.Repaired.Patches.Count > 0)
+            {
+                var regions = prop.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(repaired.Repaired.Original, cs.Box)).ToList();
+                cert = AreaCertificate.Check(repaired.Repaired, prop, repaired.Specs.Select(s => s!).ToList(), regions);
+            }
+            r = cert is { Holds: true }
+                ? new VerificationResult(VerificationStatus.Holds, null, null, cert.Regions, 0, cert.LinearPrograms, clock.Elapsed, null, "proved region by region: " + cert.Detail, [])
+                : PropertyVerifier.Verify(repaired.Repaired, prop, Options(null, seconds));
+        }
         var node = new JsonObject
         {
             ["result"] = r.StatusText,
@@ -64,7 +83,8 @@ internal static class AreaCommand
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
         var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions { Verification = Options(maxRegions, seconds) });
-        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(r.Repaired) : RepairedOnnxExporter.ToBytes(r.Repaired, file.Onnx);
+        var specs = r.Specs.Cast<LinearSpecification?>().ToList();
+        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(r.Repaired, specs) : RepairedOnnxExporter.ToBytes(r.Repaired, file.Onnx, specs);
         AtomicFile.WriteAllBytes(outPath, bytes);
         foreach (var e in r.Errors) error.WriteLine(e);
         var node = new JsonObject

@@ -37,8 +37,10 @@ public sealed record AreaRepairOptions
 /// <param name="Seconds">Wall time of the whole repair (search, patches, re-verification).</param>
 /// <param name="PatchSeconds">Wall time of building and checking the patches only.</param>
 /// <param name="Errors">Regions that could not be patched, with their codes.</param>
+/// <param name="Specs">Per patch, the convex specification it was built and checked for.</param>
 public sealed record AreaRepairResult(RepairedNetwork Repaired, VerificationResult Before, VerificationResult After,
-    int RegionsFound, int Patched, double Gamma, double Seconds, double PatchSeconds, IReadOnlyList<string> Errors);
+    int RegionsFound, int Patched, double Gamma, double Seconds, double PatchSeconds, IReadOnlyList<string> Errors,
+    IReadOnlyList<LinearSpecification> Specs);
 
 /// <summary>
 /// Area repair (REASSURE, method.md §6): find every linear region of the property's boxes where the unsafe set is
@@ -129,7 +131,8 @@ public static class AreaRepairer
                 errors.Add($"area certificate: {certificate.Detail}");
         }
         double gamma = gammas.Length == 0 ? options.Gamma : gammas.Max();
-        return new AreaRepairResult(repaired, before, after, before.Violating.Count, built.Count, gamma, clock.Elapsed.TotalSeconds, patchSeconds, errors);
+        return new AreaRepairResult(repaired, before, after, before.Violating.Count, built.Count, gamma, clock.Elapsed.TotalSeconds, patchSeconds, errors,
+            built.Select(b => b.Spec).ToList());
     }
 
     /// <summary>The per-region convex specification of the rule in the class summary.</summary>
