@@ -23,6 +23,12 @@ public sealed record AreaRepairOptions
     /// <summary>Budgets and knobs of the search for violating regions and of the re-verification.</summary>
     public VerificationOptions Verification { get; init; } = new();
 
+    /// <summary>
+    /// Budget of linear regions the region-by-region proof of soundness may enumerate per box; above it the proof is
+    /// not attempted and the re-verification falls back to <see cref="PropertyVerifier"/>.
+    /// </summary>
+    public int CertificateMaxRegions { get; init; } = 20_000;
+
     /// <summary>The box the patch bounds K must hold on (default: the hull of the property's boxes).</summary>
     public InputBox? Domain { get; init; }
 }
@@ -101,8 +107,9 @@ public static class AreaRepairer
         if (built.Count > 0)
         {
             // Soundness over the whole area (method.md §6), proved per region by LP; gamma raised only where a band leaks.
-            var regions = property.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(network, cs.Box, options.Verification.MaxRegions + 1, ct)).ToList();
-            bool complete = regions.All(r => r.Count <= options.Verification.MaxRegions);
+            var regions = property.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(network, cs.Box, options.CertificateMaxRegions + 1, ct)).ToList();
+            bool complete = regions.All(r => r.Count <= options.CertificateMaxRegions);
+            if (!complete) errors.Add($"{ErrorCodes.BudgetExceeded}: more than {options.CertificateMaxRegions} linear regions in a box; the region-by-region proof was not attempted");
             var specs = built.Select(b => b.Spec).ToList();
             while (complete)
             {
