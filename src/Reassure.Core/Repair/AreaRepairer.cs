@@ -27,7 +27,7 @@ public sealed record AreaRepairOptions
     /// Budget of linear regions the region-by-region proof of soundness may enumerate per box; above it the proof is
     /// not attempted and the re-verification falls back to <see cref="PropertyVerifier"/>.
     /// </summary>
-    public int CertificateMaxRegions { get; init; } = 2_000;
+    public int CertificateMaxRegions { get; init; } = 200;
 
     /// <summary>The box the patch bounds K must hold on (default: the hull of the property's boxes).</summary>
     public InputBox? Domain { get; init; }
