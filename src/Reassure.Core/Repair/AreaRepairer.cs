@@ -133,7 +133,23 @@ public static class AreaRepairer
         }
         else
         {
+            // No proof region by region: search the repaired network; where it finds a counterexample, the supports that
+            // are on there (leaking) get a sharper gamma, until the search finds none or gamma reaches its limit.
             after = PropertyVerifier.Verify(repaired, property, options.Verification with { CollectAll = false }, ct);
+            while (after.Status == VerificationStatus.Violated && after.Counterexample is { } cex)
+            {
+                repaired.Evaluate(cex, out var gates);
+                bool raised = false;
+                for (int l = 0; l < gates.Length; l++)
+                {
+                    if (gates[l] <= 0 || gammas[l] * 10 > options.MaxGamma) continue;
+                    gammas[l] *= 10;
+                    raised = true;
+                }
+                if (!raised) break;
+                repaired = Build(network, domain, property, built, gammas);
+                after = PropertyVerifier.Verify(repaired, property, options.Verification with { CollectAll = false }, ct);
+            }
             if (certificate is not null && after.Status != VerificationStatus.Holds)
                 errors.Add($"area certificate: {certificate.Detail}");
         }
