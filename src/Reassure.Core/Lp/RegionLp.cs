@@ -24,14 +24,11 @@ public sealed class RegionLp : IDisposable
 {
     private readonly Solver _solver;
     private readonly Variable[] _vars;
-    private readonly double[] _lo, _hi;          // variable bounds
-    private readonly List<(int[] Vars, double[] Coefs, double Lo, double Hi, Constraint Row)> _rows = [];
     private readonly int _n;                    // x = variables 0..n-1
     private readonly int _lastStart;            // first variable of the last hidden layer (or 0 = x)
     private readonly double[] _lastMask;        // 1 for active (or input), 0 for inactive
     private readonly LinearRegion _region;
     private readonly string _parameters;
-    private double[] _objective = [];
 
     /// <summary>Input width n (the x variables).</summary>
     public int InputSize => _n;
@@ -55,8 +52,6 @@ public sealed class RegionLp : IDisposable
         _n = net.InputSize;
         int total = _n + net.HiddenCount;
         _vars = new Variable[total];
-        _lo = new double[total];
-        _hi = new double[total];
         for (int i = 0; i < _n; i++) AddVar(i, box.Lower[i], box.Upper[i]);
         int prevStart = 0;
         double[] prevMask = Enumerable.Repeat(1.0, _n).ToArray();
@@ -74,16 +69,14 @@ public sealed class RegionLp : IDisposable
             }
             for (int j = 0; j < layer.Outputs; j++)
             {
-                var vars = new List<int> { start + j };
-                var coefs = new List<double> { 1 };
+                // v_{l,j} - sum_k W[j, k] s_{l-1,k} v_{l-1,k} = b_j
+                var row = _solver.MakeConstraint(layer.Bias[j], layer.Bias[j], "");
+                row.SetCoefficient(_vars[start + j], 1);
                 for (int k = 0; k < layer.Inputs; k++)
                 {
                     double w = layer.Weights[j * layer.Inputs + k] * prevMask[k];
-                    if (w == 0) continue;
-                    vars.Add(prevStart + k);
-                    coefs.Add(-w);
+                    if (w != 0) row.SetCoefficient(_vars[prevStart + k], -w);
                 }
-                AddRow([.. vars], [.. coefs], layer.Bias[j], layer.Bias[j]);
             }
             prevStart = start;
             prevMask = mask;
@@ -92,24 +85,12 @@ public sealed class RegionLp : IDisposable
         _lastMask = prevMask;
         foreach (var extra in region.ExtraRows)
         {
-            var vars = Enumerable.Range(0, _n).Where(i => extra.A[i] != 0).ToArray();
-            AddRow(vars, vars.Select(i => extra.A[i]).ToArray(), -inf, extra.B);
+            var row = _solver.MakeConstraint(-inf, extra.B, "");
+            for (int i = 0; i < _n; i++) if (extra.A[i] != 0) row.SetCoefficient(_vars[i], extra.A[i]);
         }
     }
 
-    private void AddVar(int k, double lo, double hi)
-    {
-        _vars[k] = _solver.MakeNumVar(lo, hi, "");
-        _lo[k] = lo;
-        _hi[k] = hi;
-    }
-
-    private void AddRow(int[] vars, double[] coefs, double lo, double hi)
-    {
-        var row = _solver.MakeConstraint(lo, hi, "");
-        for (int t = 0; t < vars.Length; t++) row.SetCoefficient(_vars[vars[t]], coefs[t]);
-        _rows.Add((vars, coefs, lo, hi, row));
-    }
+    private void AddVar(int k, double lo, double hi) => _vars[k] = _solver.MakeNumVar(lo, hi, "");
 
     /// <summary>GLOP settings measured in method.md §8 to be exact and fastest on these LPs.</summary>
     public const string DefaultParameters = "use_scaling:false use_preprocessing:false";
@@ -205,7 +186,6 @@ public sealed class RegionLp : IDisposable
         for (int i = 0; i < c.Length; i++) coefficients[i] += c[i];
         for (int k = 0; k < coefficients.Length; k++) if (coefficients[k] != 0) objective.SetCoefficient(_vars[k], coefficients[k]);
         objective.SetMaximization();
-        _objective = coefficients;
         return c0 + OutputBiasDot(w);
     }
 
