@@ -398,8 +398,16 @@ public static class PropertyVerifier
             obj.SetCoefficient(t, 1);
             obj.SetMaximization();
             var status = solver.Solve();
+            if (status is not (Solver.ResultStatus.OPTIMAL or Solver.ResultStatus.INFEASIBLE))
+            {
+                // Numerical trouble without scaling: retry with GLOP's defaults.
+                solver.SetSolverSpecificParametersAsString(RegionLp.RobustParameters);
+                status = solver.Solve();
+            }
             if (status == Solver.ResultStatus.INFEASIBLE) return (double.NegativeInfinity, piece.Witness);
-            LpStatus.ThrowIfNotOptimal(status, "the unsafe margin of a region");
+            // Still no optimum: the region cannot be excluded; the caller then needs a confirmed counterexample to say
+            // "violated", so the answer becomes "unknown", never a wrong one.
+            if (status != Solver.ResultStatus.OPTIMAL) return (double.PositiveInfinity, piece.Witness);
             var xs = new double[n];
             for (int i = 0; i < n; i++) xs[i] = Math.Clamp(x[i].SolutionValue(), box.Lower[i], box.Upper[i]);
             return (t.SolutionValue(), xs);
