@@ -11,13 +11,7 @@ public sealed class CliTests
 {
     private static string MnistModel => TestData.File("models", "reassure-mnist-256x256.onnx");
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = ReassureCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static DirectoryInfo TempDir() => Directory.CreateTempSubdirectory("reassure-cli-");
 
@@ -109,13 +103,7 @@ public sealed class CliTests
 [TestClass]
 public sealed class RepairVerifyCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = ReassureCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [TestMethod]
     public void RepairFixesEveryRowAndVerifyConfirmsFromTheFilesAlone()
@@ -183,13 +171,7 @@ public sealed class RepairVerifyCliTests
 [TestClass]
 public sealed class AreaCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = ReassureCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [TestMethod]
     public void AreaThenVerifyFromTheRepairedFileAloneHolds()
@@ -242,5 +224,17 @@ public sealed class AreaCliTests
         {
             dir.Delete(recursive: true);
         }
+    }
+}
+
+/// <summary>Runs the command line in process and captures its exit code, output and error text.</summary>
+internal static class CliRunner
+{
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = ReassureCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
     }
 }
