@@ -88,14 +88,10 @@ internal static class MnistMacro
         if (inference && last is not null && lastBytes is not null)
         {
             Console.WriteLine($"inference: original vs repaired ({last.Patches.Count} patches), 7 interleaved ABBA rounds, single images on 1 ORT intra-op thread, batches on the default pool; times are medians, ratios medians of per-round ratios ...");
-            var lean = LeanPatchGraph.ToBytes(last.Network, model);
-            if (lean is not null) LeanCheck(lastBytes, lean, model, xs, wrong.Take(last.Inputs.Count).Select(Buggy).ToList());
-            inf = InferenceRatios.Measure(File.ReadAllBytes(SharedData.MnistModelPath), lastBytes, model.InputName, net, last.Network, xs, lean);
+            inf = InferenceRatios.Measure(File.ReadAllBytes(SharedData.MnistModelPath), lastBytes, model.InputName, net, last.Network, xs);
             Console.WriteLine($"  ORT  single: {inf.OrtSingleOriginalUs:F1} us -> {inf.OrtSingleRepairedUs:F1} us ({inf.OrtSingle:F2}x);  batch 1024: {inf.OrtBatchOriginalMs:F2} ms -> {inf.OrtBatchRepairedMs:F2} ms ({inf.OrtBatch:F2}x)");
-            if (lean is not null) Console.WriteLine($"  ORT, prototype lean gate graph (not the engine's): single {inf.OrtSingleLeanUs:F1} us ({inf.OrtSingleLean:F2}x);  batch 1024: {inf.OrtBatchLeanMs:F2} ms ({inf.OrtBatchLean:F2}x)");
             OrtProfile.Print("original", File.ReadAllBytes(SharedData.MnistModelPath), model.InputName, xs);
             OrtProfile.Print("repaired", lastBytes, model.InputName, xs);
-            if (lean is not null) OrtProfile.Print("lean prototype", lean, model.InputName, xs);
             Console.WriteLine($"  Core single: {inf.CoreSingleOriginalUs:F1} us -> {inf.CoreSingleRepairedUs:F1} us ({inf.CoreSingle:F2}x);  batch 1024: {inf.CoreBatchOriginalMs:F2} ms -> {inf.CoreBatchRepairedMs:F2} ms ({inf.CoreBatch:F2}x)");
         }
 
@@ -145,20 +141,6 @@ internal static class MnistMacro
         GC.KeepAlive(extra);
         Console.WriteLine($"memory: engine allocations for the 10-point repair {plain / 1048576.0:F1} MB; with {extra.Length} more non-buggy rows held by the caller " +
             $"(+{ws1 - ws0:F0} MB working set) {withExtra / 1048576.0:F1} MB (difference {withExtra - plain:N0} bytes, {100.0 * (withExtra - plain) / plain:F2} %)");
-    }
-
-    /// <summary>The prototype graph must compute the same function: max |difference| to the engine's graph over the test set, and every buggy image still meets its spec in float32.</summary>
-    private static void LeanCheck(byte[] engineOnnx, byte[] leanOnnx, OnnxModel model, double[][] xs, List<BuggyInput> buggy)
-    {
-        using var a = new Microsoft.ML.OnnxRuntime.InferenceSession(engineOnnx);
-        using var b = new Microsoft.ML.OnnxRuntime.InferenceSession(leanOnnx);
-        var all = xs.Concat(buggy.Select(q => q.Input)).ToList();
-        var ya = OnnxRuntimeFloat32Evaluator.Run(a, model, all);
-        var yb = OnnxRuntimeFloat32Evaluator.Run(b, model, all);
-        double worst = 0;
-        for (int k = 0; k < all.Count; k++) for (int o = 0; o < ya[k].Length; o++) worst = Math.Max(worst, Math.Abs(ya[k][o] - yb[k][o]));
-        int met = buggy.Select((q, k) => q.Spec.IsMetInFloat32(yb[xs.Length + k])).Count(v => v);
-        Console.WriteLine($"  prototype lean gate graph: max |lean - engine graph| over {all.Count} images {worst:E2}; buggy images meeting their spec in float32 {met}/{buggy.Count}");
     }
 
     private static void PrintTable(List<Row> rows, InferenceRatios.Figures? inf, NaiveBaseline.Outcome? naive)
