@@ -161,8 +161,6 @@ internal static class MnistMacro
             Console.WriteLine($"| inference, repaired / original ({rows[^1].PatchCount} patches) | single image | batch of 1024 |");
             Console.WriteLine("|---|---:|---:|");
             Console.WriteLine($"| ONNX Runtime (float32) | {inf.OrtSingle:F2}x ({inf.OrtSingleOriginalUs:F0} -> {inf.OrtSingleRepairedUs:F0} us) | {inf.OrtBatch:F2}x ({inf.OrtBatchOriginalMs:F1} -> {inf.OrtBatchRepairedMs:F1} ms) |");
-            if (!double.IsNaN(inf.OrtSingleLeanUs))
-                Console.WriteLine($"| ONNX Runtime, prototype lean gate graph (benchmark project only) | {inf.OrtSingleLean:F2}x ({inf.OrtSingleOriginalUs:F0} -> {inf.OrtSingleLeanUs:F0} us) | {inf.OrtBatchLean:F2}x ({inf.OrtBatchOriginalMs:F1} -> {inf.OrtBatchLeanMs:F1} ms) |");
             Console.WriteLine($"| Core evaluator (double) | {inf.CoreSingle:F2}x ({inf.CoreSingleOriginalUs:F0} -> {inf.CoreSingleRepairedUs:F0} us) | {inf.CoreBatch:F2}x ({inf.CoreBatchOriginalMs:F1} -> {inf.CoreBatchRepairedMs:F1} ms) |");
         }
         if (naive is not null)
