@@ -59,27 +59,53 @@ internal static partial class Benchmarks
         return 0;
     }
 
-    public static int AcasArea(string root, double seconds)
+    public static int AcasArea(string root, double seconds, AreaRepairStrategy strategy, string? only)
     {
         string dir = Path.Combine(root, "shared", "data", "vnncomp", "acasxu");
         (string Net, string Prop)[] cases = [("1_9", "4"), ("1_9", "3"), ("2_1", "2"), ("2_9", "2"), ("2_9", "8"), ("1_9", "7")];
+        Console.WriteLine($"ACAS Xu area repair, strategy {strategy}, budget {seconds} s per search; load {File.ReadAllText("/proc/loadavg").Trim()}");
         foreach (var (n, p) in cases)
         {
-            var net = OnnxImporter.Load(Path.Combine(dir, $"ACASXU_run2a_{n}_batch_2000.onnx")).Network;
+            if (only is not null && only != $"{n}/{p}") continue;
+            var model = OnnxImporter.Load(Path.Combine(dir, $"ACASXU_run2a_{n}_batch_2000.onnx"));
+            var net = model.Network;
             var prop = VnnLibReader.Read(Path.Combine(dir, $"prop_{p}.vnnlib"));
-            var options = new AreaRepairOptions { Verification = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(seconds) } };
+            var options = new AreaRepairOptions { Strategy = strategy, Verification = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(seconds) } };
             var r = AreaRepairer.Repair(net, prop, options);
+            // What `area` writes and `verify --vnnlib` reads back: the ONNX file with its patches in the metadata.
+            var clock = Stopwatch.StartNew();
+            var bytes = RepairedOnnxExporter.ToBytes(r.Repaired, model, r.Specs.Count == r.Repaired.Patches.Count ? r.Specs.Cast<LinearSpecification?>().ToList() : null);
+            var loaded = RepairedOnnxImporter.TryLoad(bytes, "repaired.onnx");
+            var again = loaded is null ? null : MonotoneBoxProof.Verify(loaded.Repaired, prop, new VerificationOptions { MaxTime = TimeSpan.FromSeconds(seconds) });
+            double verifySeconds = clock.Elapsed.TotalSeconds;
             var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
             var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
             var rng = new Random(0);
-            int agree = 0;
+            int agree = 0, inBox = 0, inBoxViolBefore = 0, inBoxViolAfter = 0;
             for (int s = 0; s < 100_000; s++)
             {
                 var x = new double[5];
                 for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
-                if (ArgMin(net.Evaluate(x)) == ArgMin(r.Repaired.Evaluate(x))) agree++;
+                var y0 = net.Evaluate(x);
+                var y1 = r.Repaired.Evaluate(x);
+                if (ArgMin(y0) == ArgMin(y1)) agree++;
             }
-            Console.WriteLine($"N{n} prop_{p}: search {r.Before.StatusText} ({r.Before.Detail}) regions {r.Before.Regions}, violating {r.RegionsFound}, patched {r.Patched}, gamma {r.Gamma}, {r.Seconds:F1} s; after: {r.After.StatusText} ({r.After.Detail}); accuracy vs original on 1e5 points of the ACAS domain {100.0 * agree / 100_000:F3} %; errors {r.Errors.Count}");
+            // NSE-style check inside the property box: sampled points that still violate after repair.
+            var box = prop.Cases[0].Box;
+            for (int s = 0; s < 100_000; s++)
+            {
+                var x = new double[5];
+                for (int i = 0; i < 5; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
+                inBox++;
+                if (prop.Cases[0].IsUnsafe(net.Evaluate(x))) inBoxViolBefore++;
+                if (prop.Cases[0].IsUnsafe(r.Repaired.Evaluate(x))) inBoxViolAfter++;
+            }
+            Console.WriteLine($"N{n} prop_{p}: before {r.Before.StatusText} ({r.Before.Detail}); patched {r.Patched} ({r.Strategy}), {r.Seconds:F1} s " +
+                $"(search+patches {r.PatchSeconds:F1} s); after: {r.After.StatusText} ({r.After.Detail}, {r.After.Elapsed.TotalSeconds:F1} s); " +
+                $"file round trip + verify: {again?.StatusText ?? "n/a"} ({verifySeconds:F1} s, {bytes.Length / 1024} KiB); " +
+                $"accuracy vs original advisories on 1e5 points of the ACAS domain {100.0 * agree / 100_000:F3} %; " +
+                $"in the property box violating before {inBoxViolBefore}/{inBox}, after {inBoxViolAfter}/{inBox}; errors {r.Errors.Count}");
+            foreach (var e in r.Errors.Take(3)) Console.WriteLine("  " + e);
         }
         return 0;
     }

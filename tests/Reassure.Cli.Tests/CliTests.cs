@@ -174,7 +174,9 @@ public sealed class AreaCliTests
     private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [TestMethod]
-    public void AreaThenVerifyFromTheRepairedFileAloneHolds()
+    [DataRow("regions")]
+    [DataRow("boxes")]
+    public void AreaThenVerifyFromTheRepairedFileAloneHolds(string strategy)
     {
         // 2 -> 4 -> 3 network; property: on [-1, 1]^2 output 2 must be the strict argmax.
         var net = new Reassure.Networks.Network(
@@ -196,13 +198,14 @@ public sealed class AreaCliTests
 
             var repaired = Path.Combine(dir.FullName, "repaired.onnx");
             var json = Path.Combine(dir.FullName, "area.json");
-            var area = Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--json", json);
+            var area = Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--json", json, "--strategy", strategy);
             Assert.AreEqual(0, area.Code, area.Err + area.Out);
             using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
             {
                 Assert.AreEqual("holds", doc.RootElement.GetProperty("result").GetString());
                 Assert.IsTrue(doc.RootElement.GetProperty("patched").GetInt32() > 0);
-                Assert.IsTrue(doc.RootElement.GetProperty("regions").GetInt32() > 0);
+                Assert.AreEqual(strategy, doc.RootElement.GetProperty("strategy").GetString());
+                if (strategy == "regions") Assert.IsTrue(doc.RootElement.GetProperty("regions").GetInt32() > 0);
             }
             var after = Run("verify", "--model", repaired, "--vnnlib", prop);
             Assert.AreEqual(0, after.Code, after.Err + after.Out);

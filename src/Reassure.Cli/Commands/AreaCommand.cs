@@ -26,9 +26,14 @@ internal static class AreaCommand
         var maxRegions = new Option<int?>("--max-regions") { Description = "Budget of exact linear regions." };
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "Time budget of each search (result unknown when hit)." };
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
-        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify.") { model, vnnlib, outPath, maxRegions, maxSeconds, json };
+        var strategy = new Option<AreaRepairStrategy>("--strategy")
+        {
+            Description = "regions: one patch per violating linear region (REASSURE); boxes: constant monotone patches on sub-boxes; auto: regions, then boxes when that is not proved.",
+            DefaultValueFactory = _ => AreaRepairStrategy.Auto,
+        };
+        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify.") { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, json };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(vnnlib)!, parse.GetValue(outPath)!, parse.GetValue(maxRegions),
-            parse.GetValue(maxSeconds), parse.GetValue(json), output, error));
+            parse.GetValue(maxSeconds), parse.GetValue(json), output, error, parse.GetValue(strategy)));
         return command;
     }
 
@@ -49,17 +54,19 @@ internal static class AreaCommand
         }
         else
         {
-            // A repaired model (patches in its metadata): prove the property region by region, else search it.
+            // A repaired model (patches in its metadata): sub-box patches have their own proof; region patches are proved
+            // region by region, else searched.
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            var boxes = MonotoneBoxProof.Verify(repaired.Repaired, prop, Options(null, seconds));
             AreaCertificateResult? cert = null;
-            if (repaired.Specs.All(s => s is not null) && repaired.Repaired.Patches.Count > 0)
+            if (boxes is null && repaired.Specs.All(s => s is not null) && repaired.Repaired.Patches.Count > 0)
             {
                 var regions = prop.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(repaired.Repaired.Original, cs.Box)).ToList();
                 cert = AreaCertificate.Check(repaired.Repaired, prop, repaired.Specs.Select(s => s!).ToList(), regions);
             }
-            r = cert is { Holds: true }
+            r = boxes ?? (cert is { Holds: true }
                 ? new VerificationResult(VerificationStatus.Holds, null, null, cert.Regions, 0, cert.LinearPrograms, clock.Elapsed, null, "proved region by region: " + cert.Detail, [])
-                : PropertyVerifier.Verify(repaired.Repaired, prop, Options(null, seconds));
+                : PropertyVerifier.Verify(repaired.Repaired, prop, Options(null, seconds)));
         }
         var node = new JsonObject
         {
@@ -78,12 +85,13 @@ internal static class AreaCommand
         return r.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
     });
 
-    public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+    public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error,
+        AreaRepairStrategy strategy = AreaRepairStrategy.Auto) => ReassureCli.Guard(error, () =>
     {
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
-        var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions { Verification = Options(maxRegions, seconds) });
-        var specs = r.Specs.Cast<LinearSpecification?>().ToList();
+        var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions { Verification = Options(maxRegions, seconds), Strategy = strategy });
+        var specs = r.Specs.Count == r.Repaired.Patches.Count ? r.Specs.Cast<LinearSpecification?>().ToList() : null;
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(r.Repaired, specs) : RepairedOnnxExporter.ToBytes(r.Repaired, file.Onnx, specs);
         AtomicFile.WriteAllBytes(outPath, bytes);
         foreach (var e in r.Errors) error.WriteLine(e);
@@ -91,8 +99,10 @@ internal static class AreaCommand
         {
             ["result"] = r.After.StatusText,
             ["regions"] = r.Before.Regions,
+            ["boxes"] = r.Before.Boxes,
             ["violating"] = r.RegionsFound,
             ["patched"] = r.Patched,
+            ["strategy"] = r.Strategy.ToString().ToLowerInvariant(),
             ["seconds"] = Math.Round(r.Seconds, 3),
             ["gamma"] = r.Gamma,
             ["before"] = r.Before.StatusText,
@@ -103,7 +113,7 @@ internal static class AreaCommand
         var text = node.ToJsonString();
         output.WriteLine(text);
         if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RegionsFound} violating regions, {r.Patched} patched in {r.Seconds:F2} s; after repair: {r.After.StatusText}; wrote {outPath}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RegionsFound} violating {(r.Strategy == AreaRepairStrategy.Boxes ? "boxes" : "regions")}, {r.Patched} patched in {r.Seconds:F2} s; after repair: {r.After.StatusText}; wrote {outPath}"));
         return r.After.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
     });
 }

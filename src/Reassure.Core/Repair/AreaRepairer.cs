@@ -31,6 +31,41 @@ public sealed record AreaRepairOptions
 
     /// <summary>The box the patch bounds K must hold on (default: the hull of the property's boxes).</summary>
     public InputBox? Domain { get; init; }
+
+    /// <summary>How violating areas are patched (default: linear regions first, sub-boxes when that does not prove).</summary>
+    public AreaRepairStrategy Strategy { get; init; } = AreaRepairStrategy.Auto;
+
+    /// <summary>Sub-box strategy: budget of boxes visited while splitting (open boxes are then patched with their bound).</summary>
+    public int MaxBoxes { get; init; } = 200_000;
+
+    /// <summary>Sub-box strategy: seeded random points per box, beside the centre and the bound minimisers.</summary>
+    public int SamplesPerBox { get; init; } = 16;
+
+    /// <summary>
+    /// Sub-box strategy: a box is patched once its provable shift is within twice the largest shift a sampled point
+    /// needs plus this fraction of the largest output magnitude at the root box's centre.
+    /// </summary>
+    public double ShiftTolerance { get; init; } = 0.01;
+
+    /// <summary>Sub-box strategy: boxes a bisection may use to prove that one shift covers a whole box before it is split.</summary>
+    public int ProofBoxesPerPatch { get; init; } = 64;
+
+    /// <summary>Sub-box strategy: boxes whose samples are partly safe are split down to this depth (locality).</summary>
+    public int MaxMixedDepth { get; init; } = 12;
+
+    /// <summary>Sub-box strategy: gamma of the box supports (band of 1/gamma input units around each box).</summary>
+    public double BoxGamma { get; init; } = 1e6;
+}
+
+/// <summary>How <see cref="AreaRepairer"/> patches a violating area.</summary>
+public enum AreaRepairStrategy
+{
+    /// <summary>Regions first; when their repair is not proved and the unsafe set has a monotone direction, sub-boxes.</summary>
+    Auto,
+    /// <summary>One patch per violating linear region (REASSURE).</summary>
+    Regions,
+    /// <summary>Constant monotone patches on sub-boxes (<see cref="BoxAreaRepairer"/>).</summary>
+    Boxes,
 }
 
 /// <summary>Result of an area repair.</summary>
@@ -43,10 +78,14 @@ public sealed record AreaRepairOptions
 /// <param name="Seconds">Wall time of the whole repair (search, patches, re-verification).</param>
 /// <param name="PatchSeconds">Wall time of building and checking the patches only.</param>
 /// <param name="Errors">Regions that could not be patched, with their codes.</param>
-/// <param name="Specs">Per patch, the convex specification it was built and checked for.</param>
+/// <param name="Specs">Per patch, the convex specification it was built and checked for (empty for sub-box patches).</param>
 public sealed record AreaRepairResult(RepairedNetwork Repaired, VerificationResult Before, VerificationResult After,
     int RegionsFound, int Patched, double Gamma, double Seconds, double PatchSeconds, IReadOnlyList<string> Errors,
-    IReadOnlyList<LinearSpecification> Specs);
+    IReadOnlyList<LinearSpecification> Specs)
+{
+    /// <summary>Which strategy produced the patches.</summary>
+    public AreaRepairStrategy Strategy { get; init; } = AreaRepairStrategy.Regions;
+}
 
 /// <summary>
 /// Area repair (REASSURE, method.md §6): find every linear region of the property's boxes where the unsafe set is
@@ -74,6 +113,20 @@ public static class AreaRepairer
     public static AreaRepairResult Repair(Network network, VnnLibProperty property, AreaRepairOptions? options = null, CancellationToken ct = default)
     {
         options ??= new AreaRepairOptions();
+        if (options.Strategy == AreaRepairStrategy.Boxes) return BoxAreaRepairer.Repair(network, property, options, ct);
+        var byRegions = RepairRegions(network, property, options, ct);
+        if (options.Strategy == AreaRepairStrategy.Regions || byRegions.After.Status == VerificationStatus.Holds || MonotoneShift.Direction(property) is null)
+            return byRegions;
+        var byBoxes = BoxAreaRepairer.Repair(network, property, options, ct);
+        return byBoxes with
+        {
+            Seconds = byRegions.Seconds + byBoxes.Seconds,
+            Errors = [.. byRegions.Errors, $"the region-by-region repair ended {byRegions.After.StatusText} ({byRegions.After.Detail}); repaired by sub-boxes instead", .. byBoxes.Errors],
+        };
+    }
+
+    private static AreaRepairResult RepairRegions(Network network, VnnLibProperty property, AreaRepairOptions options, CancellationToken ct)
+    {
         var clock = Stopwatch.StartNew();
         var before = PropertyVerifier.Verify(network, property, options.Verification with { CollectAll = true }, ct);
         var domain = options.Domain ?? Hull(property);
@@ -202,10 +255,5 @@ public static class AreaRepairer
     private static RepairedNetwork Build(Network network, InputBox domain, VnnLibProperty property, List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)> built, double[] gammas) =>
         new(network, domain, built.Select((b, l) => (b.Region, b.Patch, new Support(b.Region.Pattern, BoxRows(property.Cases[b.Case].Box), gammas[l]), b.Norm)).ToList());
 
-    private static InputBox Hull(VnnLibProperty property)
-    {
-        var box = property.Cases[0].Box;
-        foreach (var c in property.Cases.Skip(1)) { box = box.Including(c.Box.Lower); box = box.Including(c.Box.Upper); }
-        return box;
-    }
+    private static InputBox Hull(VnnLibProperty property) => BoxAreaRepairer.Hull(property);
 }

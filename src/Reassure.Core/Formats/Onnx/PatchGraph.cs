@@ -60,24 +60,35 @@ internal static class PatchGraph
                 // deficit = Clip(gamma (A x - b), 0, 1) = Clip(x (gamma A^T) - gamma b, 0, 1)   [N, R]
                 var at = new double[n * rows.Count];
                 var bias = new double[rows.Count];
-                var owner = new double[rows.Count * pg];
                 for (int r = 0; r < rows.Count; r++)
                 {
                     for (int i = 0; i < n; i++) at[i * rows.Count + r] = gamma * rows[r].Row.A[i];
                     bias[r] = -gamma * rows[r].Row.B;
-                    owner[r * pg + rows[r].Column] = 1;
                 }
                 string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
                 string dr = b.Node("Clip", [ur, zero, one]);
-                string rowSum = b.Node("MatMul", [dr, b.Constant("owner", owner, rows.Count, pg)]);
+                int perPatch = patches[members[0]].Support.Rows.Count;
+                // Equal row counts (e.g. box supports): the rows of a patch are adjacent, so a Reshape to [N, P, rows]
+                // and a ReduceSum replace the [R, P] owner matrix (which grows as P^2).
+                string rowSum = members.All(p => patches[p].Support.Rows.Count == perPatch)
+                    ? b.Node("ReduceSum", [b.Node("Reshape", [dr, b.Int64s("rshape", -1, pg, perPatch)]), b.Int64s("raxes", 2)], null, OnnxBuilder.Int("keepdims", 0))
+                    : b.Node("MatMul", [dr, b.Constant("owner", Owner(rows.Select(r => r.Column).ToList(), pg), rows.Count, pg)]);
                 sum = sum is null ? rowSum : b.Node("Add", [sum, rowSum]);
             }
             string g = sum is null
                 ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
                 : b.Node("Relu", [b.Node("Sub", [one, sum])]);
-            var scatter = new double[pg * pCount];
-            for (int c = 0; c < pg; c++) scatter[c * pCount + members[c]] = 1;
-            string placed = b.Node("MatMul", [g, b.Constant("scatter", scatter, pg, pCount)]);
+            string placed;
+            if (pg == pCount)
+            {
+                placed = g; // one gamma: the members are all patches, in order
+            }
+            else
+            {
+                var scatter = new double[pg * pCount];
+                for (int c = 0; c < pg; c++) scatter[c * pCount + members[c]] = 1;
+                placed = b.Node("MatMul", [g, b.Constant("scatter", scatter, pg, pCount)]);
+            }
             gates = gates is null ? placed : b.Node("Add", [gates, placed]);
         }
 
@@ -122,5 +133,13 @@ internal static class PatchGraph
         string hNeg = b.Node("Relu", [b.Node("Sub", [shift, pDiff])]);
         string hSum = b.Node("Sub", [hPos, hNeg]);
         return b.Node("ReduceSum", [hSum, b.Int64s("axes", 1)], null, OnnxBuilder.Int("keepdims", 0));
+    }
+
+    /// <summary>The 0/1 matrix <c>[R, P]</c> that sums each patch's row deficits.</summary>
+    private static double[] Owner(List<int> columns, int pg)
+    {
+        var owner = new double[columns.Count * pg];
+        for (int r = 0; r < columns.Count; r++) owner[r * pg + columns[r]] = 1;
+        return owner;
     }
 }

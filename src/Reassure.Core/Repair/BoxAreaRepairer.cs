@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Reassure.Formats.VnnLib;
+using Reassure.Networks;
+using Reassure.Patching;
+using Reassure.Regions;
+using Reassure.Verification;
+
+namespace Reassure.Repair;
+
+/// <summary>
+/// Area repair by sub-box patches, for properties whose unsafe set has a monotone direction v
+/// (<see cref="MonotoneShift"/>): the fallback when the violating linear regions are too many to collect (ACAS Xu).
+/// <para>
+/// The property's box is bisected canonically (<see cref="MonotoneShift.Split"/>). On each sub-box S the sound
+/// linear bounds give need(S), the shift along v that is enough on all of S. need(S) &lt; 0: f already holds on S.
+/// Otherwise the exact shift needed at the centre, at the bound minimisers and at a few seeded random points gives a
+/// lower bound e(S). S is split while the depth and time budgets allow and either need(S) &gt; 2 max(e(S), 0) + tolerance
+/// (the bound is still loose; first a bisection of at most <see cref="AreaRepairOptions.ProofBoxesPerPatch"/> boxes
+/// tries to prove that one shift of that size covers S) or the samples are mixed, some safe and some not, above
+/// <see cref="AreaRepairOptions.MaxMixedDepth"/> (so that patches stay near the violations), else S gets the constant patch p_S = (need(S) + margin / min a.v) v gated to S by
+/// its box rows. Every violating linear region of the box therefore lies in patched boxes (method.md §6 asks each to
+/// be patched); a patch covers all the regions of its box instead of one, so the correction is not minimal per region.
+/// Budgets only coarsen the patches, never their soundness: boxes still open when a budget runs out are patched
+/// with their bound.
+/// </para>
+/// <para>
+/// Patches are ordered by increasing shift, so every difference of the combination of method.md §5 is a
+/// non-negative multiple of v, which is what <see cref="MonotoneBoxProof"/> needs: the repaired network is then
+/// re-verified on the same canonical tree. Outside every box (and its 1/gamma band) the network is unchanged.
+/// </para>
+/// </summary>
+public static class BoxAreaRepairer
+{
+    /// <summary>Repairs <paramref name="network"/> on the property's boxes; throws RSR1051 when no monotone direction exists.</summary>
+    public static AreaRepairResult Repair(Network network, VnnLibProperty property, AreaRepairOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new AreaRepairOptions();
+        var clock = Stopwatch.StartNew();
+        var v = MonotoneShift.Direction(property)
+            ?? throw new ReassureException(ErrorCodes.BadSpecification,
+                "the unsafe set has no monotone direction (some output would have to move both ways); use the region-by-region repair", property.Source);
+        double slowest = MonotoneShift.SlowestRow(property, v);
+        var rng = new Random(options.Verification.Seed);
+        var patches = new List<(InputBox Box, double Shift, int Case)>();
+        int nodes = 0, violatingBoxes = 0;
+        double[]? cex = null, cexY = null;
+        string? budget = null;
+        for (int c = 0; c < property.Cases.Count; c++)
+        {
+            var cs = property.Cases[c];
+            var stack = new Stack<(InputBox Box, int Depth)>();
+            stack.Push((cs.Box, 0));
+            double tolerance = options.ShiftTolerance * Math.Max(network.Evaluate(Center(cs.Box)).Max(Math.Abs), 1e-9);
+            while (stack.Count > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                var (box, depth) = stack.Pop();
+                nodes++;
+                var bounds = LinearBounds.Compute(network, box);
+                var (need, vertices) = MonotoneShift.NeedOnBox(network, box, bounds, cs, v);
+                if (need < -PropertyVerifier.Tolerance) continue; // f holds on S
+                var (seen, safest) = Seen(network, box, cs, v, vertices, options.SamplesPerBox, rng, ref cex, ref cexY);
+                bool mixed = safest < 0 && seen >= 0; // sampled points both safe and unsafe: split towards the violations
+                bool outOfBudget = budget is not null
+                    || (options.Verification.MaxTime is TimeSpan t && clock.Elapsed > t && (budget = "seconds") is not null)
+                    || (nodes >= options.MaxBoxes && (budget = "boxes") is not null);
+                double target = 2 * Math.Max(seen, 0) + tolerance;
+                double proved = need;
+                if (!outOfBudget && need > target && !(mixed && depth < options.MaxMixedDepth))
+                {
+                    // Can one shift of at most the target cover all of S? A small bisection of S decides it.
+                    proved = ProveShift(network, box, cs, v, target, options.ProofBoxesPerPatch, ref nodes);
+                }
+                var split = MonotoneShift.Split(box, cs.Box);
+                if (!outOfBudget && (proved > target || (mixed && depth < options.MaxMixedDepth)) && depth < options.Verification.MaxDepth && split is { } halves)
+                {
+                    stack.Push((halves.High, depth + 1));
+                    stack.Push((halves.Low, depth + 1));
+                    continue;
+                }
+                if (seen >= 0) violatingBoxes++;
+                double shift = Math.Min(proved, need) + options.Margin / slowest;
+                if (shift > 0) patches.Add((box, shift, c));
+            }
+        }
+        var ordered = patches.OrderBy(p => p.Shift).ToList();
+        Console.Error.WriteLine($"DEBUG tol {options.ShiftTolerance} nodes {nodes} patches {ordered.Count} violating {violatingBoxes} budget {budget} {clock.Elapsed.TotalSeconds:F1}s maxshift {(ordered.Count > 0 ? ordered[^1].Shift : 0)}");
+        var domain = options.Domain ?? Hull(property);
+        var list = new List<(LinearRegion, AffinePatch, Support, double)>(ordered.Count);
+        foreach (var (box, shift, _) in ordered)
+        {
+            var d = new double[v.Length];
+            for (int o = 0; o < d.Length; o++) d[o] = shift * v[o];
+            var region = new LinearRegion(network, network.Pattern(Center(box)), box);
+            list.Add((region, new AffinePatch(network.InputSize, null, d), new Support(null, AreaRepairer.BoxRows(box), options.BoxGamma), d.Max(Math.Abs)));
+        }
+        var repaired = new RepairedNetwork(network, domain, list);
+        var status = cex is not null ? VerificationStatus.Violated : ordered.Count == 0 ? VerificationStatus.Holds : VerificationStatus.Unknown;
+        var before = new VerificationResult(status, cex, cexY, 0, nodes, 0, clock.Elapsed, budget,
+            $"{violatingBoxes} boxes with a confirmed violation; {ordered.Count} boxes patched", []);
+        double patchSeconds = clock.Elapsed.TotalSeconds;
+        var after = ordered.Count == 0
+            ? PropertyVerifier.Verify(network, property, options.Verification with { CollectAll = false }, ct)
+            : MonotoneBoxProof.Verify(repaired, property, options.Verification with { MaxTime = null, CollectAll = false }, ct)!;
+        var errors = new List<string>();
+        if (budget is not null) errors.Add($"{ErrorCodes.BudgetExceeded}: the {budget} budget was hit while splitting; the open boxes were patched with their bounds (sound, coarser)");
+        return new AreaRepairResult(repaired, before, after, violatingBoxes, ordered.Count, options.BoxGamma, clock.Elapsed.TotalSeconds, patchSeconds,
+            errors, []) { Strategy = AreaRepairStrategy.Boxes };
+    }
+
+    /// <summary>The largest and smallest shift a sampled point of the box needs (centre, bound minimisers, seeded random points).</summary>
+    private static (double Largest, double Smallest) Seen(Network network, InputBox box, VnnLibCase cs, double[] v, List<double[]> samples, int random, Random rng, ref double[]? cex, ref double[]? cexY)
+    {
+        samples.Add(Center(box));
+        for (int s = 0; s < random; s++)
+        {
+            var x = new double[box.Dimension];
+            for (int i = 0; i < x.Length; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
+            samples.Add(x);
+        }
+        double seen = double.NegativeInfinity, safest = double.PositiveInfinity;
+        foreach (var x in samples)
+        {
+            var y = network.Evaluate(x);
+            double need = MonotoneShift.NeedAt(y, cs, v);
+            seen = Math.Max(seen, need);
+            safest = Math.Min(safest, need);
+            if (cex is null && cs.IsUnsafe(y)) { cex = x; cexY = y; }
+        }
+        return (seen, safest);
+    }
+
+    /// <summary>
+    /// A shift along v proved enough on all of <paramref name="box"/> by bisecting it (canonically) into at most
+    /// <paramref name="budget"/> boxes while their bound exceeds <paramref name="target"/>: the largest leaf bound,
+    /// or +infinity when the budget runs out first.
+    /// </summary>
+    private static double ProveShift(Network network, InputBox box, VnnLibCase cs, double[] v, double target, int budget, ref int nodes)
+    {
+        var stack = new Stack<InputBox>();
+        stack.Push(box);
+        double worst = double.NegativeInfinity;
+        int used = 0;
+        while (stack.Count > 0)
+        {
+            var b = stack.Pop();
+            if (++used > budget) return double.PositiveInfinity;
+            nodes++;
+            var (need, _) = MonotoneShift.NeedOnBox(network, b, LinearBounds.Compute(network, b), cs, v);
+            if (need <= target) { worst = Math.Max(worst, need); continue; }
+            if (MonotoneShift.Split(b, cs.Box) is not { } halves) return double.PositiveInfinity;
+            stack.Push(halves.High);
+            stack.Push(halves.Low);
+        }
+        return worst;
+    }
+
+    private static double[] Center(InputBox box)
+    {
+        var x = new double[box.Dimension];
+        for (int i = 0; i < x.Length; i++) x[i] = 0.5 * (box.Lower[i] + box.Upper[i]);
+        return x;
+    }
+
+    internal static InputBox Hull(VnnLibProperty property)
+    {
+        var box = property.Cases[0].Box;
+        foreach (var c in property.Cases.Skip(1)) { box = box.Including(c.Box.Lower); box = box.Including(c.Box.Upper); }
+        return box;
+    }
+}
