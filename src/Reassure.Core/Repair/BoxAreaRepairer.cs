@@ -84,7 +84,6 @@ public static class BoxAreaRepairer
             }
         }
         var ordered = patches.OrderBy(p => p.Shift).ToList();
-        Console.Error.WriteLine($"DEBUG tol {options.ShiftTolerance} nodes {nodes} patches {ordered.Count} violating {violatingBoxes} budget {budget} {clock.Elapsed.TotalSeconds:F1}s maxshift {(ordered.Count > 0 ? ordered[^1].Shift : 0)}");
         var domain = options.Domain ?? Hull(property);
         var list = new List<(LinearRegion, AffinePatch, Support, double)>(ordered.Count);
         foreach (var (box, shift, _) in ordered)
