@@ -81,7 +81,7 @@ internal static partial class Benchmarks
             var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
             var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
             var rng = new Random(0);
-            int agree = 0, inBox = 0, inBoxViolBefore = 0, inBoxViolAfter = 0;
+            int agree = 0, inBox = 0, inBoxViolBefore = 0, inBoxViolAfter = 0, inBoxChanged = 0;
             for (int s = 0; s < 100_000; s++)
             {
                 var x = new double[5];
@@ -97,14 +97,17 @@ internal static partial class Benchmarks
                 var x = new double[5];
                 for (int i = 0; i < 5; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
                 inBox++;
-                if (prop.Cases[0].IsUnsafe(net.Evaluate(x))) inBoxViolBefore++;
-                if (prop.Cases[0].IsUnsafe(r.Repaired.Evaluate(x))) inBoxViolAfter++;
+                var yb = net.Evaluate(x);
+                var ya = r.Repaired.Evaluate(x);
+                if (prop.Cases[0].IsUnsafe(yb)) inBoxViolBefore++;
+                if (prop.Cases[0].IsUnsafe(ya)) inBoxViolAfter++;
+                if (ArgMin(yb) != ArgMin(ya)) inBoxChanged++;
             }
             Console.WriteLine($"N{n} prop_{p}: before {r.Before.StatusText} ({r.Before.Detail}); patched {r.Patched} ({r.Strategy}), {r.Seconds:F1} s " +
                 $"(search+patches {r.PatchSeconds:F1} s); after: {r.After.StatusText} ({r.After.Detail}, {r.After.Elapsed.TotalSeconds:F1} s); " +
                 $"file round trip + verify: {again?.StatusText ?? "n/a"} ({verifySeconds:F1} s, {bytes.Length / 1024} KiB); " +
                 $"accuracy vs original advisories on 1e5 points of the ACAS domain {100.0 * agree / 100_000:F3} %; " +
-                $"in the property box violating before {inBoxViolBefore}/{inBox}, after {inBoxViolAfter}/{inBox}; errors {r.Errors.Count}");
+                $"in the property box violating before {inBoxViolBefore}/{inBox}, after {inBoxViolAfter}/{inBox}, advisory changed {inBoxChanged}/{inBox}; errors {r.Errors.Count}");
             foreach (var e in r.Errors.Take(3)) Console.WriteLine("  " + e);
         }
         return 0;
