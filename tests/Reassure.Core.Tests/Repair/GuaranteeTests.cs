@@ -198,7 +198,7 @@ public sealed class GuaranteeTests
         var gp = result.Network.Patches[0];
         var spec = buggy[result.Patches[0].Inputs[0]].Spec.ToLinear(2);
         var corrupted = new AffinePatch(2, gp.Patch.C, gp.Patch.D.Select(v => v * 0.5).ToArray());
-        foreach (var form in new[] { PatchVerifier.CheckFormulation.Layered, PatchVerifier.CheckFormulation.Polytope })
+        foreach (var form in new[] { PatchVerifier.CheckFormulation.Layered, PatchVerifier.CheckFormulation.Polytope, PatchVerifier.CheckFormulation.Certificate })
         {
             var ok = PatchVerifier.Check(gp.Region, gp.Patch, spec, form);
             Assert.IsTrue(ok.Verified, $"{form}");

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Reassure.Lp;
+using Reassure.Networks;
+using Reassure.Patching;
+using Reassure.Regions;
+using Reassure.Repair;
+
+namespace Reassure.Benchmarks;
+
+/// <summary>
+/// <c>lp-profile [--points 10]</c>: one thread, per MNIST region of the first N misclassified test images, where the
+/// build and the independent check spend their time (solver construction, exact rows, early-stopped rows, certificates).
+/// </summary>
+internal static class LpProfile
+{
+    public static int Run(string[] args)
+    {
+        int points = args.Length > 1 && args[0] == "--points" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var net = SharedData.LoadMnistModel().Network;
+        var (xs, ys) = SharedData.LoadMnistTest();
+        var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(net.Evaluate(xs[i])) != ys[i]).Take(points).ToList();
+        var box = InputBox.Uniform(net.InputSize, 0, 1);
+        DualCertificate.NeuronBoundsOf(net, box);
+        double build = 0, buildNew = 0, check = 0, checkNew = 0, certTime = 0;
+        int exact = 0, stopped = 0;
+        foreach (int i in wrong)
+        {
+            var region = new LinearRegion(net, net.Pattern(xs[i]), box);
+            _ = region.OutputMatrix;
+            var spec = new ClassificationSpecification(ys[i], 1e-3).ToLinear(net.OutputSize);
+            var sw = Stopwatch.StartNew();
+            using var lp = new RegionLp(region);
+            buildNew += sw.Elapsed.TotalSeconds;
+            var patch = FastPatcher.Build(region, spec, lp, default, out var certs);
+            build += sw.Elapsed.TotalSeconds;
+            exact += certs.Upper.Count(c => c is not null);
+            stopped += lp.EarlyStops;
+            sw.Restart();
+            var outcome = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Certificate, certs);
+            certTime += sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            using (var fresh = new RegionLp(region)) checkNew += sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            var layered = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Layered);
+            check += sw.Elapsed.TotalSeconds;
+            Console.WriteLine($"test[{i}]: build {lp.Solves} LPs ({lp.EarlyStops} early), certificate check {outcome.Certified} rows + {outcome.LinearPrograms} LPs, verified {outcome.Verified}/{layered.Verified}");
+        }
+        Console.WriteLine($"{wrong.Count} regions: build {build:F2} s (solver construction {buildNew:F2}), exact rows {exact}, early stops {stopped}; " +
+            $"layered check {check:F2} s (construction {checkNew:F2}); certificate check {certTime:F2} s");
+        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+}
