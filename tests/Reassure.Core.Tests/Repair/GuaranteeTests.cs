@@ -108,12 +108,20 @@ public sealed class GuaranteeTests
                 Assert.AreEqual(BitConverter.SingleToInt32Bits((float)ya[k][o]), BitConverter.SingleToInt32Bits((float)yb[k][o]), $"ORT output differs at a point outside every support");
     }
 
+    /// <summary>
+    /// Fast mode gives constant patches (the exporter's single product G D'); minimal mode gives affine ones (the
+    /// general Relu form of method.md §5). Both must compute the Core evaluator's function.
+    /// </summary>
     [TestMethod]
-    public void Export_OnnxRuntimeMatchesCoreEvaluator()
+    [DataRow(PatchMode.Fast)]
+    [DataRow(PatchMode.Minimal)]
+    public void Export_OnnxRuntimeMatchesCoreEvaluator(PatchMode mode)
     {
         var net = TinyNetworks.Deep();
         var buggy = Buggy(net, 6, 9, x => x[1] > 0.1 ? 0 : 1);
-        var result = Repairer.Repair(net, buggy, Options);
+        var result = Repairer.Repair(net, buggy, Options with { Mode = mode });
+        Assert.IsTrue(result.Network.Patches.Count > 0);
+        Assert.AreEqual(mode == PatchMode.Minimal, result.Network.Patches.Any(p => p.Difference.C is not null), "the export path under test");
         var points = TinyNetworks.RandomPoints(2000, 23).Concat(buggy.Select(b => b.Input)).ToList();
         using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(result.Network));
         var ort = OnnxRuntimeFloat32Evaluator.Run(session, net.InputName, 2, points);

@@ -12,6 +12,10 @@ namespace Reassure.Formats.Onnx;
 ///   g = Relu(1 - deficit) = relu(sum_j t_j - K + 1);  G_l = max(g_l, ..., g_P)  (by doubling: Slice, Pad, Max)
 ///   h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1));  out = f(x) + ReduceSum(h, axis 1)
 /// </code>
+/// When every difference is a constant d' with K' = |d'| (classification patches: C = 0), h = G d' exactly for G in
+/// [0, 1] (d' >= 0: the first Relu is d' G, the second's argument d'(G - 2) &lt;= 0; d' &lt; 0 symmetrically), so the
+/// correction is the single product G D' <c>[N, P] x [P, m]</c>: exactly 0 where every G is 0 (bit-identical output
+/// outside the supports) and the sum of the d' where G is exactly 1.
 /// S+ and S- are 0/1 matrices <c>[H, P]</c> of the patterns, so the gate costs two matrix products, not one per patch.
 /// The deficit form is the same function as method.md §4's, but exact in float32 inside a region: every deficit there
 /// is exactly 0, so g = 1 and the patch applies in full (summing K ones and subtracting K - 1 would round).
@@ -75,6 +79,11 @@ internal static class PatchGraph
             string g = sum is null
                 ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
                 : b.Node("Relu", [b.Node("Sub", [one, sum])]);
+            if (pg == pCount)
+            {
+                gates = g; // one gamma: members are 0..P-1 in order, nothing to scatter
+                continue;
+            }
             var scatter = new double[pg * pCount];
             for (int c = 0; c < pg; c++) scatter[c * pCount + members[c]] = 1;
             string placed = b.Node("MatMul", [g, b.Constant("scatter", scatter, pg, pCount)]);
@@ -103,6 +112,13 @@ internal static class PatchGraph
                 kBound[p * m + o] = patches[p].Bound[o];
             }
         string pDiff = b.Constant("pdiff", dConst, pCount, m);
+        bool linearInGate = true;
+        for (int p = 0; p < pCount && linearInGate; p++)
+        {
+            if (patches[p].Difference.C is not null) linearInGate = false;
+            for (int o = 0; o < m && linearInGate; o++) if (kBound[p * m + o] != Math.Abs(dConst[p * m + o])) linearInGate = false;
+        }
+        if (linearInGate) return b.Node("MatMul", [suffixMax, pDiff]); // sum_l G_l d'_l   [N, m]
         if (patches.Any(p => p.Difference.C is not null))
         {
             var ct = new double[n * pCount * m]; // [n, P*m]
