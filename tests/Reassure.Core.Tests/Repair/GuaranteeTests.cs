@@ -112,15 +112,17 @@ public sealed class GuaranteeTests
     /// Fast mode gives constant patches (the exporter's single product G D'); minimal mode gives affine ones (the
     /// general Relu form of method.md §5). Both must compute the Core evaluator's function.
     /// </summary>
+    /// With 40 buggy points there are enough patches (P >= 3) for the suffix max's second, dilated pool.
     [TestMethod]
-    [DataRow(PatchMode.Fast)]
-    [DataRow(PatchMode.Minimal)]
-    public void Export_OnnxRuntimeMatchesCoreEvaluator(PatchMode mode)
+    [DataRow(PatchMode.Fast, 6)]
+    [DataRow(PatchMode.Minimal, 6)]
+    [DataRow(PatchMode.Fast, 40)]
+    public void Export_OnnxRuntimeMatchesCoreEvaluator(PatchMode mode, int count)
     {
         var net = TinyNetworks.Deep();
-        var buggy = Buggy(net, 6, 9, x => x[1] > 0.1 ? 0 : 1);
+        var buggy = Buggy(net, count, 9, x => x[1] > 0.1 ? 0 : 1);
         var result = Repairer.Repair(net, buggy, Options with { Mode = mode });
-        Assert.IsTrue(result.Network.Patches.Count > 0);
+        Assert.IsTrue(result.Network.Patches.Count >= (count > 6 ? 3 : 1), $"{result.Network.Patches.Count} patches");
         Assert.AreEqual(mode == PatchMode.Minimal, result.Network.Patches.Any(p => p.Difference.C is not null), "the export path under test");
         var points = TinyNetworks.RandomPoints(2000, 23).Concat(buggy.Select(b => b.Input)).ToList();
         using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(result.Network));
