@@ -8,8 +8,10 @@ using Reassure.Repair;
 namespace Reassure.Benchmarks;
 
 /// <summary>
-/// <c>lp-profile [--points 10]</c>: one thread, per MNIST region of the first N misclassified test images, where the
-/// build and the independent check spend their time (solver construction, exact rows, early-stopped rows, certificates).
+/// <c>lp-profile [--points 10] [--cold]</c>: one thread, per MNIST region of the first N misclassified test images, where
+/// the build and the independent check spend their time (solver construction, exact rows, early-stopped rows,
+/// certificates); <c>--cold</c> also times each early-stopped row re-solved in a fresh solver under GLOP's initial-basis
+/// heuristics.
 /// </summary>
 internal static class LpProfile
 {
@@ -44,6 +46,24 @@ internal static class LpProfile
             sw.Restart();
             var layered = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Layered);
             check += sw.Elapsed.TotalSeconds;
+            if (args.Contains("--cold"))
+            {
+                foreach (var prm in new[] { RegionLp.DefaultParameters, RegionLp.DefaultParameters + " initial_basis:NONE", RegionLp.DefaultParameters + " initial_basis:BIXBY", RegionLp.DefaultParameters + " initial_basis:MAROS" })
+                {
+                    using var fresh = new RegionLp(region, prm);
+                    var times = new List<string>();
+                    var w0 = new double[net.OutputSize];
+                    for (int r = 0; r < spec.Rows; r++)
+                    {
+                        if (certs.Upper[r] is not null) continue;
+                        for (int o = 0; o < w0.Length; o++) w0[o] = spec.P[r, o];
+                        var t0 = Stopwatch.StartNew();
+                        var bd = fresh.MaximizeBelow(w0, [], 0, spec.Upper[r]);
+                        times.Add($"{t0.Elapsed.TotalMilliseconds:F0}{(bd.Exact ? "x" : "")}");
+                    }
+                    Console.WriteLine($"  [{prm}] early rows in a fresh solver, ms: {string.Join(" ", times)}");
+                }
+            }
             Console.WriteLine($"test[{i}]: build {lp.Solves} LPs ({lp.EarlyStops} early), certificate check {outcome.Certified} rows + {outcome.LinearPrograms} LPs, verified {outcome.Verified}/{layered.Verified}");
         }
         Console.WriteLine($"{wrong.Count} regions: build {build:F2} s (solver construction {buildNew:F2}), exact rows {exact}, early stops {stopped}; " +
