@@ -46,6 +46,15 @@ internal static class LpProfile
             sw.Restart();
             var layered = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Layered);
             check += sw.Elapsed.TotalSeconds;
+            if (args.Contains("--certificate-cost"))
+            {
+                var w1 = new double[net.OutputSize];
+                for (int o = 0; o < w1.Length; o++) w1[o] = spec.P[0, o];
+                lp.MaximizeOutput(w1);
+                var tc = Stopwatch.StartNew();
+                for (int k = 0; k < 100; k++) lp.Certificate();
+                Console.WriteLine($"  reading the multipliers: {tc.Elapsed.TotalMilliseconds / 100:F3} ms per certificate");
+            }
             if (args.Contains("--cold"))
             {
                 foreach (var prm in new[] { RegionLp.DefaultParameters, RegionLp.DefaultParameters + " initial_basis:NONE", RegionLp.DefaultParameters + " initial_basis:BIXBY", RegionLp.DefaultParameters + " initial_basis:MAROS" })
