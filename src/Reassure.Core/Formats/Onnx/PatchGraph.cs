@@ -8,7 +8,7 @@ namespace Reassure.Formats.Onnx;
 /// <code>
 ///   u = gamma z                                         per gamma group of patches
 ///   e+ = Clip(-u, 0, 1),  e- = Clip(u, 0, 1)             (1 - t_j for an active / inactive neuron of a pattern)
-///   deficit = e+ S+ + e- S- (+ Clip(gamma (A x - b), 0, 1) M for explicit rows)   [N, P]
+///   deficit = e+ S+ + e- S- (+ Clip(gamma (A x - b), 0, 1) M for explicit rows)   [N, P]   (written as -deficit)
 ///   g = Relu(1 - deficit) = relu(sum_j t_j - K + 1);  G_l = max(g_l, ..., g_P)  (two 1-D MaxPools, see SuffixMax)
 ///   h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1));  out = f(x) + ReduceSum(h, axis 1)
 /// </code>
@@ -68,14 +68,14 @@ internal static class PatchGraph
             string? sum = null;
             if (z is not null && members.Any(p => patches[p].Support.Pattern is not null))
             {
-                // S = [S+; S-] [2H, pg]; e = Clip([z, z] o [-gamma, gamma], 0, 1) = [e+, e-]; deficit = e S: every term
-                // is >= 0 and exactly 0 inside the region, so the deficit is exactly 0 there.
+                // S = [S+; S-] [2H, pg]; e = Clip([z, z] o [-gamma, gamma], 0, 1) = [e+, e-]; -deficit = e (-S): every
+                // term is &lt;= 0 and exactly 0 inside the region, so the deficit is exactly 0 there.
                 var s2 = new double[2 * h * pg];
                 for (int c = 0; c < pg; c++)
                 {
                     var pattern = patches[members[c]].Support.Pattern;
                     if (pattern is null) continue;
-                    for (int j = 0; j < h; j++) s2[(pattern[j] ? j : h + j) * pg + c] = 1;
+                    for (int j = 0; j < h; j++) s2[(pattern[j] ? j : h + j) * pg + c] = -1;
                 }
                 var scale = new double[2 * h];
                 for (int j = 0; j < h; j++) { scale[j] = -gamma; scale[h + j] = gamma; }
@@ -93,16 +93,18 @@ internal static class PatchGraph
                 {
                     for (int i = 0; i < n; i++) at[i * rows.Count + r] = gamma * rows[r].Row.A[i];
                     bias[r] = -gamma * rows[r].Row.B;
-                    owner[r * pg + rows[r].Column] = 1;
+                    owner[r * pg + rows[r].Column] = -1;
                 }
                 string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
                 string dr = b.Node("Clip", [ur, zero, one]);
                 string rowSum = b.Node("MatMul", [dr, b.Constant("owner", owner, rows.Count, pg)]);
                 sum = sum is null ? rowSum : b.Node("Add", [sum, rowSum]);
             }
+            // g = Relu(-deficit + 1): a MatMul, an Add of a constant [pg] and a Relu, which ONNX Runtime fuses into one
+            // Gemm with its activation; inside a region -deficit is exactly 0, so g is exactly 1.
             string g = sum is null
                 ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
-                : b.Node("Relu", [b.Node("Sub", [one, sum])]);
+                : b.Node("Relu", [b.Node("Add", [sum, b.Constant("ones", members.Select(_ => 1.0).ToArray(), pg)])]);
             if (pg == pCount)
             {
                 gates = g; // one gamma: members are 0..P-1 in order, nothing to scatter
