@@ -26,6 +26,7 @@ internal static class OrtProfile
             file = session.EndProfiling();
         }
         var byOp = new Dictionary<string, double>();
+        var byNode = new Dictionary<string, double>();
         double total = 0;
         using (var doc = JsonDocument.Parse(File.ReadAllText(file)))
         {
@@ -36,11 +37,14 @@ internal static class OrtProfile
                 string op = e.GetProperty("args").TryGetProperty("op_name", out var o) ? o.GetString()! : "?";
                 double us = e.GetProperty("dur").GetDouble();
                 byOp[op] = byOp.GetValueOrDefault(op) + us;
+                string node = e.GetProperty("name").GetString()!;
+                byNode[node] = byNode.GetValueOrDefault(node) + us;
                 total += us;
             }
         }
         File.Delete(file);
         Console.WriteLine($"  ORT profile, {label}: kernel time per batch of 1024 {total / (batches + 3) / 1000:F2} ms; by operator: " +
             string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Take(8).Select(kv => $"{kv.Key} {100 * kv.Value / total:F0} %")));
+        Console.WriteLine("    by node: " + string.Join(", ", byNode.OrderByDescending(kv => kv.Value).Take(8).Select(kv => $"{kv.Key.Replace("_kernel_time", "", StringComparison.Ordinal)} {kv.Value / (batches + 3) / 1000:F2} ms")));
     }
 }

@@ -10,6 +10,8 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--baseline on|off]   (issue 6)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -26,6 +28,10 @@ switch (args.FirstOrDefault())
         return Benchmarks.Hcas(shared);
     case "mnist":
         return MnistMacro.Run(args[1..]);
+    case "ort-ratio":
+        return OrtRatio.Run(args[1..]);
+    case "lp-profile":
+        return LpProfile.Run(args[1..]);
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(args.Length > 1 ? args[1..] : ["--filter", "*"]);
         return 0;

@@ -24,6 +24,7 @@ public sealed class RegionLp : IDisposable
 {
     private readonly Solver _solver;
     private readonly Variable[] _vars;
+    private readonly Constraint[] _rows;        // hidden neurons (flat [H]) then the extra rows
     private readonly int _n;                    // x = variables 0..n-1
     private readonly int _lastStart;            // first variable of the last hidden layer (or 0 = x)
     private readonly double[] _lastMask;        // 1 for active (or input), 0 for inactive
@@ -52,6 +53,7 @@ public sealed class RegionLp : IDisposable
         _n = net.InputSize;
         int total = _n + net.HiddenCount;
         _vars = new Variable[total];
+        _rows = new Constraint[net.HiddenCount + region.ExtraRows.Count];
         for (int i = 0; i < _n; i++) AddVar(i, box.Lower[i], box.Upper[i]);
         int prevStart = 0;
         double[] prevMask = Enumerable.Repeat(1.0, _n).ToArray();
@@ -71,6 +73,7 @@ public sealed class RegionLp : IDisposable
             {
                 // v_{l,j} - sum_k W[j, k] s_{l-1,k} v_{l-1,k} = b_j
                 var row = _solver.MakeConstraint(layer.Bias[j], layer.Bias[j], "");
+                _rows[net.HiddenOffsets[l] + j] = row;
                 row.SetCoefficient(_vars[start + j], 1);
                 for (int k = 0; k < layer.Inputs; k++)
                 {
@@ -83,9 +86,11 @@ public sealed class RegionLp : IDisposable
         }
         _lastStart = prevStart;
         _lastMask = prevMask;
-        foreach (var extra in region.ExtraRows)
+        for (int e = 0; e < region.ExtraRows.Count; e++)
         {
+            var extra = region.ExtraRows[e];
             var row = _solver.MakeConstraint(-inf, extra.B, "");
+            _rows[net.HiddenCount + e] = row;
             for (int i = 0; i < _n; i++) if (extra.A[i] != 0) row.SetCoefficient(_vars[i], extra.A[i]);
         }
     }
@@ -133,13 +138,13 @@ public sealed class RegionLp : IDisposable
         }
         if (status == Solver.ResultStatus.OPTIMAL)
         {
-            return new LpBound(_solver.Objective().Value() + constant, true, Solution());
+            return new LpBound(_solver.Objective().Value() + constant, true, Solution(), Certificate());
         }
         if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.FEASIBLE or Solver.ResultStatus.UNBOUNDED)
         {
             // Numerical trouble: settle it with an exact solve (which retries with GLOP's defaults).
             var exactValue = Solve(constant, "an output row");
-            return new LpBound(exactValue.Value, true, exactValue.X);
+            return new LpBound(exactValue.Value, true, exactValue.X, Certificate());
         }
         if (status == Solver.ResultStatus.NOT_SOLVED)
         {
@@ -149,7 +154,18 @@ public sealed class RegionLp : IDisposable
             return new LpBound(limit, false, null);
         }
         LpStatus.ThrowIfNotOptimal(status, "an output row");
-        return new LpBound(_solver.Objective().Value() + constant, true, Solution());
+        return new LpBound(_solver.Objective().Value() + constant, true, Solution(), Certificate());
+    }
+
+    /// <summary>
+    /// The row multipliers (GLOP's dual values) of the last solve, which must have ended OPTIMAL, as a
+    /// <see cref="DualCertificate"/>. The certificate is checked by its own arithmetic, never trusted.
+    /// </summary>
+    public DualCertificate Certificate()
+    {
+        var y = new double[_rows.Length];
+        for (int i = 0; i < y.Length; i++) y[i] = _rows[i].DualValue();
+        return new DualCertificate(y);
     }
 
     /// <summary>max over the region of c . x + c0 (c is <c>[n]</c>).</summary>
@@ -215,5 +231,8 @@ public sealed class RegionLp : IDisposable
     public void Dispose() => _solver.Dispose();
 }
 
-/// <summary>An upper bound on a maximum: the exact optimum (with maximiser) or a certified bound below the asked limit.</summary>
-public sealed record LpBound(double Value, bool Exact, double[]? X);
+/// <summary>
+/// An upper bound on a maximum: the exact optimum (with maximiser and the solver's row multipliers) or a certified
+/// bound below the asked limit (no maximiser, no multipliers: GLOP gives none for a stopped solve).
+/// </summary>
+public sealed record LpBound(double Value, bool Exact, double[]? X, DualCertificate? Certificate = null);

@@ -5,10 +5,14 @@ using Reassure.Repair;
 namespace Reassure.Patching;
 
 /// <summary>
-/// The independent check of method.md §3/§6: for every specification row r, the LP
-/// max over R of P_r((F + C) x + e + d) must be &lt;= qu_r (and the min >= ql_r), solved over the explicit polytope
-/// rows (<see cref="PolytopeLp"/>), not over the layered form the patch was built with. Also gives the patch's
-/// max-norm over the region.
+/// The independent check of method.md §3/§6: for every specification row r, the max over R of
+/// P_r((F + C) x + e + d) must be &lt;= qu_r (and the min >= ql_r). Three forms: the default
+/// (<see cref="CheckFormulation.Certificate"/>) re-proves each row from the row multipliers y the build's LP left
+/// (weak duality, <see cref="DualCertificate.UpperBound"/>: max &lt;= y . b + sum_k max(r_k lo_k, r_k hi_k),
+/// r = c - A^T y recomputed in double from the network's weights, plus a rounding bound) and solves only the rows
+/// without multipliers, or whose bound does not close, as LPs in a fresh solver; the layered form solves every row
+/// in a fresh solver; the polytope form over the explicit polytope rows (<see cref="PolytopeLp"/>). Also gives the
+/// patch's max-norm over the region.
 /// </summary>
 public static class PatchVerifier
 {
@@ -19,66 +23,129 @@ public static class PatchVerifier
         Layered,
         /// <summary>Explicit polytope rows over x only.</summary>
         Polytope,
+        /// <summary>
+        /// Rows with build multipliers proved by weak duality in double (no LP); the others as <see cref="Layered"/>.
+        /// A certificate row passes only if its bound plus the rounding bound is &lt;= the spec bound (no tolerance).
+        /// </summary>
+        Certificate,
     }
 
     /// <summary>Slack a verified patch may miss by, relative to max(1, |bound|): LP feasibility tolerance.</summary>
     public const double Tolerance = 1e-6;
 
     /// <summary>
-    /// Result of a check: the worst slack among the rows solved to optimality (>= -tolerance when verified; rows whose
-    /// maximum the dual bound proved below qu have positive slack and are not counted; +infinity when all were) and the
-    /// LPs solved.
+    /// Result of a check: the worst slack among the rows solved to optimality or proved by a certificate (bound minus
+    /// certified bound; >= -tolerance when verified; rows whose maximum GLOP's dual bound proved below qu have positive
+    /// slack and are not counted; +infinity when all were), the LPs solved and the row sides proved by a certificate.
     /// </summary>
-    public sealed record Outcome(bool Verified, double WorstSlack, int LinearPrograms);
+    public sealed record Outcome(bool Verified, double WorstSlack, int LinearPrograms, int Certified = 0);
 
     /// <summary>
     /// Checks that f + p meets <paramref name="spec"/> on all of <paramref name="region"/>. The layered form runs in a
     /// fresh solver with the patched objective (the network part on the last hidden layer, C on x); the polytope
     /// form rebuilds the region from its explicit rows A x &lt;= b (slower on wide inputs, shares nothing with the build).
     /// </summary>
-    public static Outcome Check(LinearRegion region, AffinePatch patch, LinearSpecification spec, CheckFormulation formulation = CheckFormulation.Layered)
+    public static Outcome Check(LinearRegion region, AffinePatch patch, LinearSpecification spec,
+        CheckFormulation formulation = CheckFormulation.Certificate, RowCertificates? certificates = null)
     {
-        return formulation == CheckFormulation.Layered ? CheckLayered(region, patch, spec) : CheckPolytope(region, patch, spec);
+        ArgumentNullException.ThrowIfNull(region);
+        ArgumentNullException.ThrowIfNull(patch);
+        ArgumentNullException.ThrowIfNull(spec);
+        return formulation switch
+        {
+            CheckFormulation.Layered => CheckLayered(region, patch, spec, null),
+            CheckFormulation.Polytope => CheckPolytope(region, patch, spec),
+            _ => CheckLayered(region, patch, spec, certificates),
+        };
     }
 
-    private static Outcome CheckLayered(LinearRegion region, AffinePatch patch, LinearSpecification spec)
+    /// <summary>
+    /// Layered check; with <paramref name="certificates"/>, a row side whose multipliers give
+    /// bound + rounding &lt;= the spec bound is proved without LP (slack = spec bound - that), the rest by LP in a
+    /// fresh solver built only when some row needs it.
+    /// </summary>
+    private static Outcome CheckLayered(LinearRegion region, AffinePatch patch, LinearSpecification spec, RowCertificates? certificates)
     {
-        int n = region.Network.InputSize, m = spec.Outputs;
-        using var lp = new RegionLp(region);
-        double worst = double.PositiveInfinity;
-        bool ok = true;
-        var w = new double[m];
-        for (int r = 0; r < spec.Rows; r++)
+        RegionLp? lp = null;
+        RegionLp Solver() => lp ??= new RegionLp(region);
+        try
         {
-            for (int i = 0; i < m; i++) w[i] = spec.P[r, i];
-            // P_r (f(x) + C x + d) = P_r y + (P_r C) . x + P_r d
-            var c = new double[n];
-            double c0 = 0;
-            for (int i = 0; i < m; i++)
+            int n = region.Network.InputSize, m = spec.Outputs;
+            double worst = double.PositiveInfinity;
+            bool ok = true;
+            int certified = 0;
+            var w = new double[m];
+            var negW = new double[m];
+            for (int r = 0; r < spec.Rows; r++)
             {
-                if (w[i] == 0) continue;
-                if (patch.C is not null) Networks.Blas.Axpy(w[i], patch.C.AsSpan(i * n, n), c);
-                c0 += w[i] * patch.D[i];
-            }
-            if (!double.IsPositiveInfinity(spec.Upper[r]))
-            {
-                // The dual simplex stops once its bound proves max < qu; otherwise the exact max gives the slack.
-                var bound = lp.MaximizeBelow(w, c, c0, spec.Upper[r]);
-                if (bound.Exact)
+                for (int i = 0; i < m; i++) w[i] = spec.P[r, i];
+                // P_r (f(x) + C x + d) = P_r y + (P_r C) . x + P_r d
+                var c = new double[n];
+                double c0 = 0;
+                for (int i = 0; i < m; i++)
                 {
-                    double slack = spec.Upper[r] - bound.Value;
-                    worst = Math.Min(worst, slack);
-                    if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Upper[r]))) ok = false;
+                    if (w[i] == 0) continue;
+                    if (patch.C is not null) Networks.Blas.Axpy(w[i], patch.C.AsSpan(i * n, n), c);
+                    c0 += w[i] * patch.D[i];
+                }
+                if (!double.IsPositiveInfinity(spec.Upper[r]))
+                {
+                    if (TryCertificate(region, certificates?.Upper[r], w, c, c0, spec.Upper[r], out double proved))
+                    {
+                        worst = Math.Min(worst, proved);
+                        certified++;
+                    }
+                    else
+                    {
+                        // The dual simplex stops once its bound proves max < qu; otherwise the exact max gives the slack.
+                        var bound = Solver().MaximizeBelow(w, c, c0, spec.Upper[r]);
+                        if (bound.Exact)
+                        {
+                            double slack = spec.Upper[r] - bound.Value;
+                            worst = Math.Min(worst, slack);
+                            if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Upper[r]))) ok = false;
+                        }
+                    }
+                }
+                if (!double.IsNegativeInfinity(spec.Lower[r]))
+                {
+                    for (int i = 0; i < m; i++) negW[i] = -w[i];
+                    var negC = c.Select(v => -v).ToArray();
+                    if (TryCertificate(region, certificates?.Lower[r], negW, negC, -c0, -spec.Lower[r], out double proved))
+                    {
+                        worst = Math.Min(worst, proved);
+                        certified++;
+                    }
+                    else
+                    {
+                        double slack = -Solver().Maximize(negW, negC, -c0).Value - spec.Lower[r];
+                        worst = Math.Min(worst, slack);
+                        if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Lower[r]))) ok = false;
+                    }
                 }
             }
-            if (!double.IsNegativeInfinity(spec.Lower[r]))
-            {
-                double slack = -lp.Maximize(w.Select(v => -v).ToArray(), c.Select(v => -v).ToArray(), -c0).Value - spec.Lower[r];
-                worst = Math.Min(worst, slack);
-                if (slack < -Tolerance * Math.Max(1, Math.Abs(spec.Lower[r]))) ok = false;
-            }
+            return new Outcome(ok, worst, lp?.Solves ?? 0, certified);
         }
-        return new Outcome(ok, worst, lp.Solves);
+        finally
+        {
+            lp?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="certificate"/> proves max over the region of w . y + c . x + c0 &lt;= limit:
+    /// bound + rounding bound &lt;= limit, with <paramref name="slack"/> = limit - (bound + rounding bound).
+    /// </summary>
+    private static bool TryCertificate(LinearRegion region, DualCertificate? certificate, double[] w, double[] c, double c0, double limit, out double slack)
+    {
+        slack = double.NaN;
+        if (certificate is null || certificate.Y.Length != region.Network.HiddenCount + region.ExtraRows.Count) return false;
+        // A scaled patch moves part of the objective onto x; carry the multipliers over (any multipliers are sound).
+        double bound = certificate.ForObjective(region, w, c).UpperBound(region, w, c, c0, out double rounding);
+        double proved = bound + rounding;
+        if (!(proved <= limit)) return false; // NaN or not closed: the row goes to an LP
+        slack = limit - proved;
+        return true;
     }
 
     private static Outcome CheckPolytope(LinearRegion region, AffinePatch patch, LinearSpecification spec)

@@ -141,8 +141,8 @@ public static class AreaRepairer
             {
                 using var lp = new RegionLp(region);
                 var spec = ChooseSpecification(cs, lp, network.OutputSize, options.Margin, ct);
-                var patch = FastPatcher.Build(region, spec, lp, ct);
-                var check = PatchVerifier.Check(region, patch, spec);
+                var patch = FastPatcher.Build(region, spec, lp, ct, out var certificates);
+                var check = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Certificate, certificates);
                 if (!check.Verified) { errors.Add($"{ErrorCodes.PatchCheckFailed}: region {v.Pattern.Hash()}: worst slack {check.WorstSlack}"); continue; }
                 if (patch.IsZero) continue;
                 built.Add((region, patch, PatchVerifier.Norm(region, patch, lp), v.Case, spec));

@@ -50,6 +50,12 @@ public sealed record RepairOptions
     /// <summary>Run the independent LP check of every patch over its whole region.</summary>
     public bool VerifyPatches { get; init; } = true;
 
+    /// <summary>
+    /// Form of the independent check: by default rows the build solved exactly are re-proved from their LP multipliers
+    /// (weak duality, no LP) and the others solved in a fresh solver; Layered and Polytope solve every row.
+    /// </summary>
+    public Patching.PatchVerifier.CheckFormulation CheckFormulation { get; init; } = Patching.PatchVerifier.CheckFormulation.Certificate;
+
     /// <summary>Stop after this many patches (regions); the rest are reported unfixed with RSR3004.</summary>
     public int? MaxPatches { get; init; }
 

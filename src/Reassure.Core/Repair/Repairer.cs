@@ -58,6 +58,7 @@ public static class Repairer
         // Stage 2: one patch per region, in parallel; results are placed by job index, so they do not depend on threads.
         stage.Restart();
         var built = new (AffinePatch Patch, double Norm)?[jobs.Count];
+        var certificates = new RowCertificates?[jobs.Count];
         var skipped = new (string Code, string Message)?[jobs.Count];
         int done = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
@@ -85,7 +86,8 @@ public static class Repairer
                 else
                 {
                     using var lp = new RegionLp(job.Region);
-                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken);
+                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken, out var rowCertificates);
+                    certificates[j] = rowCertificates;
                     double norm = PatchVerifier.Norm(job.Region, patch, lp);
                     built[j] = (patch, norm);
                     Interlocked.Add(ref lpCount, lp.Solves);
@@ -129,7 +131,8 @@ public static class Repairer
         var soundnessTime = stage.Elapsed;
         progress?.Report(new RepairProgress("soundness", 1, 1));
 
-        // Stage 4: independent LP check of every patch over its whole region.
+        // Stage 4: independent check of every patch over its whole region: the build's row multipliers re-proved by weak
+        // duality in double where they close, the other rows by LP in a fresh solver (PatchVerifier).
         stage.Restart();
         var checks = new PatchVerifier.Outcome?[repaired.Patches.Count];
         if (options.VerifyPatches)
@@ -140,7 +143,7 @@ public static class Repairer
                 var job = jobs[patchJobs[p]];
                 try
                 {
-                    checks[p] = PatchVerifier.Check(job.Region, repaired.Patches[p].Patch, job.Spec);
+                    checks[p] = PatchVerifier.Check(job.Region, repaired.Patches[p].Patch, job.Spec, options.CheckFormulation, certificates[patchJobs[p]]);
                 }
                 catch (ReassureException)
                 {

@@ -108,12 +108,22 @@ public sealed class GuaranteeTests
                 Assert.AreEqual(BitConverter.SingleToInt32Bits((float)ya[k][o]), BitConverter.SingleToInt32Bits((float)yb[k][o]), $"ORT output differs at a point outside every support");
     }
 
+    /// <summary>
+    /// Fast mode gives constant patches (the exporter's single product G D'); minimal mode gives affine ones (the
+    /// general Relu form of method.md §5). Both must compute the Core evaluator's function.
+    /// </summary>
+    /// With 40 buggy points there are enough patches (P >= 3) for the suffix max's second, dilated pool.
     [TestMethod]
-    public void Export_OnnxRuntimeMatchesCoreEvaluator()
+    [DataRow(PatchMode.Fast, 6)]
+    [DataRow(PatchMode.Minimal, 6)]
+    [DataRow(PatchMode.Fast, 40)]
+    public void Export_OnnxRuntimeMatchesCoreEvaluator(PatchMode mode, int count)
     {
         var net = TinyNetworks.Deep();
-        var buggy = Buggy(net, 6, 9, x => x[1] > 0.1 ? 0 : 1);
-        var result = Repairer.Repair(net, buggy, Options);
+        var buggy = Buggy(net, count, 9, x => x[1] > 0.1 ? 0 : 1);
+        var result = Repairer.Repair(net, buggy, Options with { Mode = mode });
+        Assert.IsTrue(result.Network.Patches.Count >= (count > 6 ? 3 : 1), $"{result.Network.Patches.Count} patches");
+        Assert.AreEqual(mode == PatchMode.Minimal, result.Network.Patches.Any(p => p.Difference.C is not null), "the export path under test");
         var points = TinyNetworks.RandomPoints(2000, 23).Concat(buggy.Select(b => b.Input)).ToList();
         using var session = new InferenceSession(RepairedOnnxExporter.ToBytes(result.Network));
         var ort = OnnxRuntimeFloat32Evaluator.Run(session, net.InputName, 2, points);
@@ -198,7 +208,7 @@ public sealed class GuaranteeTests
         var gp = result.Network.Patches[0];
         var spec = buggy[result.Patches[0].Inputs[0]].Spec.ToLinear(2);
         var corrupted = new AffinePatch(2, gp.Patch.C, gp.Patch.D.Select(v => v * 0.5).ToArray());
-        foreach (var form in new[] { PatchVerifier.CheckFormulation.Layered, PatchVerifier.CheckFormulation.Polytope })
+        foreach (var form in new[] { PatchVerifier.CheckFormulation.Layered, PatchVerifier.CheckFormulation.Polytope, PatchVerifier.CheckFormulation.Certificate })
         {
             var ok = PatchVerifier.Check(gp.Region, gp.Patch, spec, form);
             Assert.IsTrue(ok.Verified, $"{form}");

@@ -1,0 +1,267 @@
+using System.Runtime.CompilerServices;
+using Reassure.Networks;
+using Reassure.Regions;
+using Reassure.Verification;
+
+namespace Reassure.Lp;
+
+/// <summary>
+/// Lagrange multipliers of the layered region LP of <see cref="RegionLp"/> (one per equality row, i.e. per hidden
+/// neuron, flat <c>[H]</c>, then one per extra row), recorded after an optimal solve. Any multipliers give a sound
+/// upper bound on a maximum over the region by weak duality; <see cref="UpperBound"/> recomputes that bound from the
+/// network's weights in double, so it does not trust the solver that produced them.
+/// <para>
+/// The LP is max c . z over z = (x, v_1, ..., v_{L-1}) subject to
+/// <code>
+///   v_1 - W_1 x = b_1,   v_l - W_l diag(s_{l-1}) v_{l-1} = b_l   (y_l free),
+///   a_e . x &lt;= b_e                                              (y_e >= 0),
+///   lo &lt;= z &lt;= hi
+/// </code>
+/// For every y with those signs and every feasible z, c . z = y . (A z) + r . z &lt;= y . b + r . z with
+/// r = c - A^T y, hence
+/// <code>
+///   max c . z &lt;= y . b + sum_k max(r_k lo_k, r_k hi_k).
+/// </code>
+/// The hidden variables have only a sign bound in the LP (active v >= 0, inactive v &lt;= 0); the certificate uses the
+/// finite bounds active v in [0, U], inactive v in [L, 0] with [L, U] sound interval/symbolic bounds of the
+/// pre-activation over the input box (<see cref="LinearBounds"/>), which every point of the region meets, so the
+/// feasible set is unchanged. Negative multipliers of extra rows are clamped to 0 before r is computed.
+/// </para>
+/// </summary>
+public sealed class DualCertificate
+{
+    private static readonly ConditionalWeakTable<Network, List<(InputBox Box, NeuronBounds Bounds)>> BoundsCache = new();
+
+    /// <summary>Creates a certificate from multipliers <paramref name="y"/> (<c>[H + extra rows]</c>).</summary>
+    public DualCertificate(double[] y)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        Y = y;
+    }
+
+    /// <summary>The multipliers: hidden neurons in network order, then the extra rows.</summary>
+    public double[] Y { get; }
+
+    /// <summary>Relative widening of the neuron bounds [L, U] used for the hidden variables (guards their own rounding).</summary>
+    public const double BoundsWidening = 1e-6;
+
+    /// <summary>
+    /// A sound upper bound of max over <paramref name="region"/> of w . y(x) + c . x + c0 (w <c>[m]</c>, c <c>[n]</c> or
+    /// empty), and an estimate <paramref name="roundingError"/> of the error of computing it in double:
+    /// <c>gamma_N (|const| + sum_i |y_i b_i| + sum_k (|c_k| + sum_i |y_i A_ik| + |r_k|) max(|lo_k|, |hi_k|))</c>,
+    /// gamma_N = 2 N 2^-53 with N the number of terms of the longest sum (the standard bound on a recursive
+    /// summation is (N - 1) 2^-53 per sum; the factor covers the sums nested in r and the final one).
+    /// The bound meant as a proof is the returned value plus <paramref name="roundingError"/>.
+    /// </summary>
+    public double UpperBound(LinearRegion region, ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, out double roundingError)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        var net = region.Network;
+        var layers = net.Layers;
+        int n = net.InputSize, hCount = net.HiddenCount, extras = region.ExtraRows.Count;
+        if (Y.Length != hCount + extras) throw new ArgumentException($"The certificate has {Y.Length} multipliers; the region LP has {hCount + extras} rows.");
+        if (w.Length != net.OutputSize) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
+        var bounds = NeuronBoundsOf(net, region.Domain);
+        var last = layers[^1];
+
+        double constant = c0;
+        double constantAbs = Math.Abs(c0);
+        for (int o = 0; o < w.Length; o++)
+        {
+            constant += w[o] * last.Bias[o];
+            constantAbs += Math.Abs(w[o] * last.Bias[o]);
+        }
+        double total = constant, totalAbs = constantAbs;
+        int longest = Math.Max(w.Length, n);
+
+        // Hidden layers, from the last one down: r_{l,k} = c_{l,k} - y_{l,k} + s_{l,k} (W_{l+1}^T y_{l+1})_k, where
+        // c_{L-1,k} = s_{L-1,k} (W_L^T w)_k is the objective on the last hidden layer and 0 on the others.
+        for (int l = layers.Count - 2; l >= 0; l--)
+        {
+            var next = layers[l + 1];
+            int width = layers[l].Outputs, off = net.HiddenOffsets[l];
+            bool top = l == layers.Count - 2;
+            longest = Math.Max(longest, next.Outputs + 2);
+            for (int k = 0; k < width; k++)
+            {
+                int h = off + k;
+                bool active = region.Pattern[h];
+                double r = 0, rAbs = 0;
+                if (active)
+                {
+                    // Inactive neurons are multiplied by s = 0 in the next layer's rows and in the objective.
+                    if (top)
+                    {
+                        for (int o = 0; o < w.Length; o++)
+                        {
+                            double t = w[o] * next.Weights[o * next.Inputs + k];
+                            r += t;
+                            rAbs += Math.Abs(t);
+                        }
+                    }
+                    else
+                    {
+                        int nextOff = net.HiddenOffsets[l + 1];
+                        for (int j = 0; j < next.Outputs; j++)
+                        {
+                            double t = Y[nextOff + j] * next.Weights[j * next.Inputs + k];
+                            r += t;
+                            rAbs += Math.Abs(t);
+                        }
+                    }
+                }
+                r -= Y[h];
+                rAbs += Math.Abs(Y[h]);
+                double lo, hi;
+                if (active) { lo = 0; hi = Widen(Math.Max(0, bounds.Upper[h])); }
+                else { lo = -Widen(Math.Max(0, -bounds.Lower[h])); hi = 0; }
+                double term = Math.Max(r * lo, r * hi);
+                double reach = Math.Max(-lo, hi);
+                total += term;
+                totalAbs += (rAbs + Math.Abs(r)) * reach;
+                // The row's right-hand side b_{l,k}.
+                double yb = Y[h] * layers[l].Bias[k];
+                total += yb;
+                totalAbs += Math.Abs(yb);
+            }
+        }
+
+        // Extra rows a_e . x <= b_e with y_e >= 0.
+        var ye = new double[extras];
+        for (int e = 0; e < extras; e++)
+        {
+            ye[e] = Math.Max(0, Y[hCount + e]);
+            double yb = ye[e] * region.ExtraRows[e].B;
+            total += yb;
+            totalAbs += Math.Abs(yb);
+        }
+
+        // Inputs: r_i = c_i + (W_1^T y_1)_i - sum_e y_e a_{e,i}, over the box.
+        var first = layers[0];
+        longest = Math.Max(longest, first.Outputs + extras + 2);
+        var box = region.Domain;
+        var rx = new double[n];
+        var rxAbs = new double[n];
+        if (c.Length > 0)
+        {
+            if (c.Length != n) throw new ArgumentException("Input coefficients differ from the input size.", nameof(c));
+            for (int i = 0; i < n; i++) { rx[i] = c[i]; rxAbs[i] = Math.Abs(c[i]); }
+        }
+        for (int j = 0; j < first.Outputs; j++)
+        {
+            double yj = Y[j];
+            if (yj == 0) continue;
+            var row = first.Weights.AsSpan(j * n, n);
+            for (int i = 0; i < n; i++)
+            {
+                double t = yj * row[i];
+                rx[i] += t;
+                rxAbs[i] += Math.Abs(t);
+            }
+        }
+        for (int e = 0; e < extras; e++)
+        {
+            if (ye[e] == 0) continue;
+            var a = region.ExtraRows[e].A;
+            for (int i = 0; i < n; i++)
+            {
+                double t = ye[e] * a[i];
+                rx[i] -= t;
+                rxAbs[i] += Math.Abs(t);
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double lo = box.Lower[i], hi = box.Upper[i];
+            total += Math.Max(rx[i] * lo, rx[i] * hi);
+            totalAbs += (rxAbs[i] + Math.Abs(rx[i])) * Math.Max(Math.Abs(lo), Math.Abs(hi));
+        }
+
+        longest = Math.Max(longest, n + 2 * hCount + extras + w.Length + 2);
+        double gamma = 2.0 * longest * Math.ScaleB(1.0, -53);
+        roundingError = gamma * totalAbs;
+        return total;
+    }
+
+    /// <summary>
+    /// The multipliers carried over to an objective w . y + c . x whose input part c is (nearly) a multiple beta of
+    /// w^T F (a scaled patch: P_r C = (alpha_r - 1) P_r F): with z the multipliers that turn the input objective
+    /// w^T F x into the output objective w . y(x) on the region's rows,
+    /// <code>
+    ///   z_{L-1} = -s_{L-1} o (W_L^T w),   z_l = s_l o (W_{l+1}^T z_{l+1}),   z_extra = 0,
+    /// </code>
+    /// (so A^T z = [w^T F on x; -s_{L-1} o W_L^T w on v_{L-1}; 0 elsewhere] in exact arithmetic), the new multipliers are
+    /// (1 + beta) y + beta z and r = c - A^T y' = (1 + beta) r_y + (c - beta w^T F) on x. beta is a least-squares choice,
+    /// beta = (c . w^T F) / |w^T F|^2 with F from <see cref="LinearRegion.OutputMatrix"/>; any beta gives a valid
+    /// bound, since <see cref="UpperBound"/> recomputes r from the weights. Returns this certificate when c is zero.
+    /// </summary>
+    public DualCertificate ForObjective(LinearRegion region, ReadOnlySpan<double> w, ReadOnlySpan<double> c)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        bool any = false;
+        foreach (var v in c) if (v != 0) { any = true; break; }
+        if (!any) return this;
+        var net = region.Network;
+        var layers = net.Layers;
+        int n = net.InputSize;
+        var f = region.OutputMatrix;
+        var fw = new double[n];
+        for (int o = 0; o < w.Length; o++) if (w[o] != 0) Blas.Axpy(w[o], f.AsSpan(o * n, n), fw);
+        double fwfw = Blas.Dot(fw, fw);
+        if (!(fwfw > 0)) return this;
+        double beta = Blas.Dot(c, fw) / fwfw;
+        if (!double.IsFinite(beta) || beta == 0) return this;
+        var y = new double[Y.Length];
+        for (int i = 0; i < y.Length; i++) y[i] = (1 + beta) * Y[i];
+        // z from the top hidden layer down, added as beta z.
+        int top = layers.Count - 2;
+        var last = layers[^1];
+        var z = new double[layers[top].Outputs];
+        for (int k = 0; k < z.Length; k++)
+        {
+            if (!region.Pattern[net.HiddenOffsets[top] + k]) continue;
+            double sum = 0;
+            for (int o = 0; o < w.Length; o++) sum += w[o] * last.Weights[o * last.Inputs + k];
+            z[k] = -sum;
+        }
+        for (int l = top; ; l--)
+        {
+            int off = net.HiddenOffsets[l];
+            for (int k = 0; k < z.Length; k++) y[off + k] += beta * z[k];
+            if (l == 0) break;
+            var next = layers[l];
+            var below = new double[layers[l - 1].Outputs];
+            int offBelow = net.HiddenOffsets[l - 1];
+            for (int j = 0; j < z.Length; j++)
+            {
+                if (z[j] == 0) continue;
+                Blas.Axpy(z[j], next.Weights.AsSpan(j * next.Inputs, next.Inputs), below);
+            }
+            for (int k = 0; k < below.Length; k++) if (!region.Pattern[offBelow + k]) below[k] = 0;
+            z = below;
+        }
+        return new DualCertificate(y);
+    }
+
+    private static double Widen(double v) => v * (1 + BoundsWidening) + BoundsWidening;
+
+    /// <summary>Neuron bounds over <paramref name="box"/>, computed once per network and box (all MNIST regions share [0, 1]^784).</summary>
+    public static NeuronBounds NeuronBoundsOf(Network network, InputBox box)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(box);
+        var list = BoundsCache.GetOrCreateValue(network);
+        lock (list)
+        {
+            foreach (var (b, nb) in list)
+            {
+                if (ReferenceEquals(b, box) || (b.Lower.AsSpan().SequenceEqual(box.Lower) && b.Upper.AsSpan().SequenceEqual(box.Upper))) return nb;
+            }
+            var bounds = LinearBounds.Compute(network, box);
+            // Copies of the box arrays, so that a caller mutating its arrays cannot make a cached entry lie.
+            list.Add((new InputBox((double[])box.Lower.Clone(), (double[])box.Upper.Clone()), bounds));
+            if (list.Count > 16) list.RemoveAt(0);
+            return bounds;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Reassure.Formats.Onnx;
+using Reassure.Repair;
+
+namespace Reassure.Benchmarks;
+
+/// <summary>
+/// <c>ort-ratio [--points 100] [--file path] [--rounds 5]</c>: the ONNX Runtime inference ratio of a repaired MNIST model
+/// re-exported by the current <see cref="PatchGraph"/>, without repairing again: the first run repairs the first N
+/// misclassified test images and saves the repaired ONNX to the file; later runs read its patches back
+/// (<see cref="RepairedOnnxImporter"/>), export them anew, and time original vs repaired (and vs the saved file as it was
+/// written, i.e. by the exporter of the run that saved it) with the ORT profile by operator.
+/// </summary>
+internal static class OrtRatio
+{
+    public static int Run(string[] args)
+    {
+        string Opt(string name, string fallback)
+        {
+            int k = Array.IndexOf(args, name);
+            return k >= 0 && k + 1 < args.Length ? args[k + 1] : fallback;
+        }
+        int points = int.Parse(Opt("--points", "100"), System.Globalization.CultureInfo.InvariantCulture);
+        int rounds = int.Parse(Opt("--rounds", "5"), System.Globalization.CultureInfo.InvariantCulture);
+        string file = Opt("--file", Path.Combine(Path.GetTempPath(), $"reassure-mnist-repaired-{points}.onnx"));
+        var model = SharedData.LoadMnistModel();
+        var net = model.Network;
+        var (xs, ys) = SharedData.LoadMnistTest();
+        if (!File.Exists(file))
+        {
+            var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(net.Evaluate(xs[i])) != ys[i]).Take(points);
+            var buggy = wrong.Select(i => new BuggyInput(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]")).ToList();
+            var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model) });
+            File.WriteAllBytes(file, RepairedOnnxExporter.ToBytes(result.Network, model));
+            Console.WriteLine($"repaired {points} points, {result.Patches.Count} patches, saved {file}");
+        }
+        var repaired = RepairedOnnxImporter.TryLoad(file) ?? throw new InvalidOperationException($"{file} is not a repaired model");
+        var bytes = RepairedOnnxExporter.ToBytes(repaired.Repaired, model);
+        Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {repaired.Repaired.Patches.Count} patches, {bytes.Length / 1024} KiB");
+        var original = File.ReadAllBytes(SharedData.MnistModelPath);
+        // The saved file as it was written (by the exporter of the run that saved it) is timed interleaved too.
+        var saved = File.ReadAllBytes(file);
+        var inf = InferenceRatios.Measure(original, bytes, model.InputName, net, repaired.Repaired, xs, saved, rounds: rounds);
+        Console.WriteLine($"  saved file as written: single {inf.OrtSingleLeanUs:F1} us ({inf.OrtSingleLean:F2}x);  batch 1024: {inf.OrtBatchLeanMs:F2} ms ({inf.OrtBatchLean:F2}x)");
+        Console.WriteLine($"  ORT  single: {inf.OrtSingleOriginalUs:F1} us -> {inf.OrtSingleRepairedUs:F1} us ({inf.OrtSingle:F2}x);  batch 1024: {inf.OrtBatchOriginalMs:F2} ms -> {inf.OrtBatchRepairedMs:F2} ms ({inf.OrtBatch:F2}x)");
+        OrtProfile.Print("original", original, model.InputName, xs);
+        OrtProfile.Print("repaired", bytes, model.InputName, xs);
+        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+}
