@@ -114,21 +114,31 @@ public static class AreaRepairer
     {
         options ??= new AreaRepairOptions();
         if (options.Strategy == AreaRepairStrategy.Boxes) return BoxAreaRepairer.Repair(network, property, options, ct);
-        var byRegions = RepairRegions(network, property, options, ct);
-        if (options.Strategy == AreaRepairStrategy.Regions || byRegions.After.Status == VerificationStatus.Holds || MonotoneShift.Direction(property) is null)
-            return byRegions;
+        var clock = Stopwatch.StartNew();
+        var before = PropertyVerifier.Verify(network, property, options.Verification with { CollectAll = true }, ct);
+        bool boxesPossible = options.Strategy == AreaRepairStrategy.Auto && MonotoneShift.Direction(property) is not null;
+        string why;
+        if (boxesPossible && before.Budget is not null)
+        {
+            // The violating regions could not all be collected: patching the ones found cannot be proved complete.
+            why = $"the search for violating regions hit its {before.Budget} budget after {before.Regions} regions ({before.Violating.Count} violating)";
+        }
+        else
+        {
+            var byRegions = RepairRegions(network, property, options, before, clock, ct);
+            if (!boxesPossible || byRegions.After.Status == VerificationStatus.Holds) return byRegions;
+            why = $"the region-by-region repair ended {byRegions.After.StatusText} ({byRegions.After.Detail})";
+        }
         var byBoxes = BoxAreaRepairer.Repair(network, property, options, ct);
         return byBoxes with
         {
-            Seconds = byRegions.Seconds + byBoxes.Seconds,
-            Errors = [.. byRegions.Errors, $"the region-by-region repair ended {byRegions.After.StatusText} ({byRegions.After.Detail}); repaired by sub-boxes instead", .. byBoxes.Errors],
+            Seconds = clock.Elapsed.TotalSeconds,
+            Errors = [$"{why}; repaired by sub-boxes instead", .. byBoxes.Errors],
         };
     }
 
-    private static AreaRepairResult RepairRegions(Network network, VnnLibProperty property, AreaRepairOptions options, CancellationToken ct)
+    private static AreaRepairResult RepairRegions(Network network, VnnLibProperty property, AreaRepairOptions options, VerificationResult before, Stopwatch clock, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
-        var before = PropertyVerifier.Verify(network, property, options.Verification with { CollectAll = true }, ct);
         var domain = options.Domain ?? Hull(property);
         var errors = new List<string>();
         var patchClock = Stopwatch.StartNew();
