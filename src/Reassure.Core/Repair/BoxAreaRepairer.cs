@@ -50,14 +50,15 @@ public static class BoxAreaRepairer
             var cs = property.Cases[c];
             var stack = new Stack<(InputBox Box, int Depth)>();
             stack.Push((cs.Box, 0));
+            var cache = new NeedCache(network, cs, v);
             double tolerance = options.ShiftTolerance * Math.Max(network.Evaluate(Center(cs.Box)).Max(Math.Abs), 1e-9);
             while (stack.Count > 0)
             {
                 ct.ThrowIfCancellationRequested();
                 var (box, depth) = stack.Pop();
                 nodes++;
-                var bounds = LinearBounds.Compute(network, box);
-                var (need, vertices) = MonotoneShift.NeedOnBox(network, box, bounds, cs, v);
+                var (need, cachedVertices) = cache.Need(box);
+                var vertices = new List<double[]>(cachedVertices);
                 if (need < -PropertyVerifier.Tolerance) continue; // f holds on S
                 var (seen, safest) = Seen(network, box, cs, v, vertices, options.SamplesPerBox, rng, ref cex, ref cexY);
                 bool mixed = safest < 0 && seen >= 0; // sampled points both safe and unsafe: split towards the violations
@@ -69,7 +70,7 @@ public static class BoxAreaRepairer
                 if (!outOfBudget && need > target && !(mixed && depth < options.MaxMixedDepth))
                 {
                     // Can one shift of at most the target cover all of S? A small bisection of S decides it.
-                    proved = ProveShift(network, box, cs, v, target, options.ProofBoxesPerPatch, ref nodes);
+                    proved = ProveShift(cache, box, cs.Box, target, options.ProofBoxesPerPatch, ref nodes);
                 }
                 var split = MonotoneShift.Split(box, cs.Box);
                 if (!outOfBudget && (proved > target || (mixed && depth < options.MaxMixedDepth)) && depth < options.Verification.MaxDepth && split is { } halves)
@@ -134,7 +135,7 @@ public static class BoxAreaRepairer
     /// <paramref name="budget"/> boxes while their bound exceeds <paramref name="target"/>: the largest leaf bound,
     /// or +infinity when the budget runs out first.
     /// </summary>
-    private static double ProveShift(Network network, InputBox box, VnnLibCase cs, double[] v, double target, int budget, ref int nodes)
+    private static double ProveShift(NeedCache cache, InputBox box, InputBox root, double target, int budget, ref int nodes)
     {
         var stack = new Stack<InputBox>();
         stack.Push(box);
@@ -144,14 +145,37 @@ public static class BoxAreaRepairer
         {
             var b = stack.Pop();
             if (++used > budget) return double.PositiveInfinity;
-            nodes++;
-            var (need, _) = MonotoneShift.NeedOnBox(network, b, LinearBounds.Compute(network, b), cs, v);
+            if (!cache.Contains(b)) nodes++;
+            var (need, _) = cache.Need(b);
             if (need <= target) { worst = Math.Max(worst, need); continue; }
-            if (MonotoneShift.Split(b, cs.Box) is not { } halves) return double.PositiveInfinity;
+            if (MonotoneShift.Split(b, root) is not { } halves) return double.PositiveInfinity;
             stack.Push(halves.High);
             stack.Push(halves.Low);
         }
         return worst;
+    }
+
+    /// <summary>
+    /// need(S) and the bound minimisers per box, kept: the bisections that try one shift for a whole box and the main
+    /// split walk the same canonical tree, so a box's bounds are computed once.
+    /// </summary>
+    private sealed class NeedCache(Network network, VnnLibCase cs, double[] v)
+    {
+        private readonly Dictionary<string, (double Need, List<double[]> Vertices)> _known = [];
+
+        private static string Key(InputBox box) =>
+            string.Join(',', box.Lower.Concat(box.Upper).Select(d => BitConverter.DoubleToInt64Bits(d).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        public bool Contains(InputBox box) => _known.ContainsKey(Key(box));
+
+        public (double Need, List<double[]> Vertices) Need(InputBox box)
+        {
+            string key = Key(box);
+            if (_known.TryGetValue(key, out var hit)) return hit;
+            var computed = MonotoneShift.NeedOnBox(network, box, LinearBounds.Compute(network, box), cs, v);
+            _known[key] = computed;
+            return computed;
+        }
     }
 
     private static double[] Center(InputBox box)
