@@ -113,6 +113,49 @@ internal static partial class Benchmarks
         return 0;
     }
 
+    /// <summary>
+    /// Scores repaired ACAS Xu files written by `reassure area` (named N{net}_p{prop}.onnx in <paramref name="dir"/>): the
+    /// network rebuilt from the file's metadata against the original on 1e5 random points of the ACAS domain and of the
+    /// property box.
+    /// </summary>
+    public static int AcasFiles(string root, string dir)
+    {
+        string data = Path.Combine(root, "shared", "data", "vnncomp", "acasxu");
+        foreach (var file in Directory.GetFiles(dir, "N*_p*.onnx").Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileNameWithoutExtension(file); // N2_1_p2
+            int cut = name.LastIndexOf("_p", StringComparison.Ordinal);
+            string net = name[1..cut], p = name[(cut + 2)..];
+            var original = OnnxImporter.Load(Path.Combine(data, $"ACASXU_run2a_{net}_batch_2000.onnx")).Network;
+            var prop = VnnLibReader.Read(Path.Combine(data, $"prop_{p}.vnnlib"));
+            var repaired = RepairedOnnxImporter.TryLoad(file) ?? throw new InvalidOperationException($"{file} carries no patches");
+            var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
+            var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
+            var rng = new Random(0);
+            int agree = 0, violBefore = 0, violAfter = 0, changed = 0;
+            for (int s = 0; s < 100_000; s++)
+            {
+                var x = new double[5];
+                for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
+                if (ArgMin(original.Evaluate(x)) == ArgMin(repaired.Repaired.Evaluate(x))) agree++;
+            }
+            var box = prop.Cases[0].Box;
+            for (int s = 0; s < 100_000; s++)
+            {
+                var x = new double[5];
+                for (int i = 0; i < 5; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
+                var yb = original.Evaluate(x);
+                var ya = repaired.Repaired.Evaluate(x);
+                if (prop.Cases[0].IsUnsafe(yb)) violBefore++;
+                if (prop.Cases[0].IsUnsafe(ya)) violAfter++;
+                if (ArgMin(yb) != ArgMin(ya)) changed++;
+            }
+            Console.WriteLine($"N{net} prop_{p}: {repaired.Repaired.Patches.Count} patches; accuracy vs original advisories on 1e5 points of the ACAS domain " +
+                $"{100.0 * agree / 100_000:F3} %; property box (1e5 points): violating {violBefore} -> {violAfter}, advisory changed {changed}");
+        }
+        return 0;
+    }
+
     private static int ArgMax(double[] y) { int b = 0; for (int i = 1; i < y.Length; i++) if (y[i] > y[b]) b = i; return b; }
     private static int ArgMin(double[] y) { int b = 0; for (int i = 1; i < y.Length; i++) if (y[i] < y[b]) b = i; return b; }
 }

@@ -24,6 +24,8 @@ switch (args.FirstOrDefault())
         return Benchmarks.AcasArea(shared, args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116,
             args.Length > 2 ? Enum.Parse<Reassure.Repair.AreaRepairStrategy>(args[2], ignoreCase: true) : Reassure.Repair.AreaRepairStrategy.Auto,
             args.Length > 3 ? args[3] : null);
+    case "acas-files":
+        return Benchmarks.AcasFiles(shared, args[1]);
     case "hcas":
         return Benchmarks.Hcas(shared);
     case "mnist":
@@ -36,7 +38,7 @@ switch (args.FirstOrDefault())
         BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(args.Length > 1 ? args[1..] : ["--filter", "*"]);
         return 0;
     default:
-        Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | hcas");
+        Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
         Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off]");
         Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
         return 2;
