@@ -31,9 +31,10 @@ internal static class AreaCommand
             Description = "regions: one patch per violating linear region (REASSURE); boxes: constant monotone patches on sub-boxes; auto: regions, then boxes when that is not proved.",
             DefaultValueFactory = _ => AreaRepairStrategy.Auto,
         };
-        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify.") { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, json };
+        var argmin = new Option<bool>("--argmin") { Description = "The decision is the output with the smallest score (ACAS Xu): box patches then raise an output that is rarely the decision." };
+        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify.") { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, argmin, json };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(vnnlib)!, parse.GetValue(outPath)!, parse.GetValue(maxRegions),
-            parse.GetValue(maxSeconds), parse.GetValue(json), output, error, parse.GetValue(strategy)));
+            parse.GetValue(maxSeconds), parse.GetValue(json), output, error, parse.GetValue(strategy), parse.GetValue(argmin)));
         return command;
     }
 
@@ -86,11 +87,16 @@ internal static class AreaCommand
     });
 
     public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error,
-        AreaRepairStrategy strategy = AreaRepairStrategy.Auto) => ReassureCli.Guard(error, () =>
+        AreaRepairStrategy strategy = AreaRepairStrategy.Auto, bool argmin = false) => ReassureCli.Guard(error, () =>
     {
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
-        var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions { Verification = Options(maxRegions, seconds), Strategy = strategy });
+        var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions
+        {
+            Verification = Options(maxRegions, seconds),
+            Strategy = strategy,
+            Decision = argmin ? MonotoneShift.Decision.ArgMin : MonotoneShift.Decision.None,
+        });
         var specs = r.Specs.Count == r.Repaired.Patches.Count ? r.Specs.Cast<LinearSpecification?>().ToList() : null;
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(r.Repaired, specs) : RepairedOnnxExporter.ToBytes(r.Repaired, file.Onnx, specs);
         AtomicFile.WriteAllBytes(outPath, bytes);

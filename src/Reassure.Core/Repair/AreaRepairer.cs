@@ -53,6 +53,12 @@ public sealed record AreaRepairOptions
     /// <summary>Sub-box strategy: boxes whose samples are partly safe are split down to this depth (locality).</summary>
     public int MaxMixedDepth { get; init; } = 12;
 
+    /// <summary>Sub-box strategy: random points per box of the property that choose the shift direction (<see cref="MonotoneShift.ChooseDirection"/>).</summary>
+    public int DirectionSamples { get; init; } = 4000;
+
+    /// <summary>Sub-box strategy: how outputs become decisions (argmin for ACAS Xu), so the shift can leave decisions alone.</summary>
+    public MonotoneShift.Decision Decision { get; init; } = MonotoneShift.Decision.None;
+
     /// <summary>Sub-box strategy: gamma of the box supports (band of 1/gamma input units around each box).</summary>
     public double BoxGamma { get; init; } = 1e6;
 }

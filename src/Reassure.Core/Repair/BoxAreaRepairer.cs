@@ -36,7 +36,7 @@ public static class BoxAreaRepairer
     {
         options ??= new AreaRepairOptions();
         var clock = Stopwatch.StartNew();
-        var v = MonotoneShift.Direction(property)
+        var v = MonotoneShift.ChooseDirection(network, property, options.Decision, options.DirectionSamples, options.Verification.Seed)
             ?? throw new ReassureException(ErrorCodes.BadSpecification,
                 "the unsafe set has no monotone direction (some output would have to move both ways); use the region-by-region repair", property.Source);
         double slowest = MonotoneShift.SlowestRow(property, v);

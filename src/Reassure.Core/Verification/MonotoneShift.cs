@@ -26,6 +26,17 @@ namespace Reassure.Verification;
 /// </summary>
 public static class MonotoneShift
 {
+    /// <summary>How the network's outputs become its decision (used to pick a shift that leaves decisions alone).</summary>
+    public enum Decision
+    {
+        /// <summary>Unknown: the sum rule.</summary>
+        None,
+        /// <summary>The decision is the index of the smallest output (ACAS Xu advisories).</summary>
+        ArgMin,
+        /// <summary>The decision is the index of the largest output (classifiers).</summary>
+        ArgMax,
+    }
+
     /// <summary>A monotone direction of the property's unsafe set (all cases), or null when the rule finds none.</summary>
     public static double[]? Direction(VnnLibProperty property)
     {
@@ -39,6 +50,44 @@ public static class MonotoneShift
             for (int o = 0; o < v.Length; o++) v[o] += row.A[o] / norm;
         }
         return IsMonotone(property, v) ? v : null;
+    }
+
+    /// <summary>
+    /// The shift direction for a network whose decision is the argmin (ACAS Xu advisories) or argmax of its outputs:
+    /// raising an output that is not the argmin (lowering one that is not the argmax) never changes the decision, so among
+    /// the monotone unit directions +e_o (argmin) or -e_o (argmax) the one whose output is least often the decision on
+    /// <paramref name="samplesPerCase"/> seeded points of each box is taken (lowest o on ties). Without such a
+    /// direction, or for <see cref="Decision.None"/>, the sum rule of <see cref="Direction"/>.
+    /// </summary>
+    public static double[]? ChooseDirection(Network network, VnnLibProperty property, Decision decision, int samplesPerCase, int seed)
+    {
+        var sum = Direction(property);
+        if (sum is null || decision == Decision.None) return sum;
+        double sign = decision == Decision.ArgMin ? 1 : -1;
+        var candidates = new List<int>();
+        for (int o = 0; o < property.Outputs; o++)
+        {
+            var e = new double[property.Outputs];
+            e[o] = sign;
+            if (IsMonotone(property, e)) candidates.Add(o);
+        }
+        if (candidates.Count == 0) return sum;
+        var counts = new int[property.Outputs];
+        var rng = new Random(seed);
+        foreach (var cs in property.Cases)
+            for (int s = 0; s < samplesPerCase; s++)
+            {
+                var x = new double[cs.Box.Dimension];
+                for (int i = 0; i < x.Length; i++) x[i] = cs.Box.Lower[i] + rng.NextDouble() * (cs.Box.Upper[i] - cs.Box.Lower[i]);
+                var y = network.Evaluate(x);
+                int best = 0;
+                for (int o = 1; o < y.Length; o++) if (decision == Decision.ArgMin ? y[o] < y[best] : y[o] > y[best]) best = o;
+                counts[best]++;
+            }
+        int chosen = candidates.OrderBy(o => counts[o]).ThenBy(o => o).First();
+        var v = new double[property.Outputs];
+        v[chosen] = sign;
+        return v;
     }
 
     /// <summary>Whether v is monotone for every case of the property (definition in the class summary).</summary>

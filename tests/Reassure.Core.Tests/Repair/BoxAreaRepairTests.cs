@@ -29,6 +29,12 @@ public sealed class BoxAreaRepairTests
             foreach (var row in prop.Cases.SelectMany(c => c.Unsafe).SelectMany(k => k.Constraints))
                 for (int o = 0; o < v.Length; o++) Assert.IsGreaterThanOrEqualTo(0.0, row.A[o] * v[o], $"prop_{p} output {o}");
         }
+        // prop 2, argmin decisions: one output other than COC is raised
+        var net21 = OnnxImporter.Load(TestData.File("vnncomp", "acasxu", "ACASXU_run2a_2_1_batch_2000.onnx")).Network;
+        var chosen = MonotoneShift.ChooseDirection(net21, VnnLibReader.Read(TestData.File("vnncomp", "acasxu", "prop_2.vnnlib")), MonotoneShift.Decision.ArgMin, 500, 1)!;
+        Assert.AreEqual(1, chosen.Count(v => v != 0));
+        Assert.AreEqual(0.0, chosen[0]);
+        Assert.AreEqual(1.0, chosen.Max());
         // prop 2: Y_j <= Y_0 -> v lowers Y_0 and raises the others
         var v2 = MonotoneShift.Direction(VnnLibReader.Read(TestData.File("vnncomp", "acasxu", "prop_2.vnnlib")))!;
         Assert.IsLessThan(0.0, v2[0]);
@@ -110,17 +116,30 @@ public sealed class BoxAreaRepairTests
         var prop = VnnLibReader.Read(TestData.File("vnncomp", "acasxu", "prop_2.vnnlib"));
         // Auto: the search for violating regions runs out of its 3 s (the box holds hundreds of thousands of regions),
         // so the repair switches to sub-boxes, whose splitting gets the same budget and then patches what is open.
-        var options = new AreaRepairOptions { Verification = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(3) } };
+        var options = new AreaRepairOptions
+        {
+            Verification = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(3) },
+            Decision = MonotoneShift.Decision.ArgMin,
+        };
         var r = AreaRepairer.Repair(net, prop, options);
         Assert.AreEqual(AreaRepairStrategy.Boxes, r.Strategy);
         StringAssert.Contains(r.Errors[0], "repaired by sub-boxes instead");
         Assert.AreEqual(VerificationStatus.Violated, r.Before.Status);
         Assert.AreEqual(VerificationStatus.Holds, r.After.Status, r.After.Detail);
+        // ArgMin decisions: every patch raises one output k != 0 (COC), so an advisory can only change where k was it.
+        var d = r.Repaired.Patches[^1].Patch.D;
+        int k = Array.FindIndex(d, v => v != 0);
+        Assert.IsGreaterThan(0, k);
+        Assert.IsTrue(r.Repaired.Patches.All(p => p.Patch.D.Select((v, o) => o == k ? v >= 0 : v == 0).All(b => b)), "all patches raise output k only");
         int unsafeBefore = 0;
         foreach (var x in TinyNetworks.RandomPoints(20000, 13, prop.Cases[0].Box))
         {
-            if (prop.Cases[0].IsUnsafe(net.Evaluate(x))) unsafeBefore++;
-            Assert.IsFalse(prop.Cases[0].IsUnsafe(r.Repaired.Evaluate(x)));
+            var y = net.Evaluate(x);
+            var yr = r.Repaired.Evaluate(x);
+            if (prop.Cases[0].IsUnsafe(y)) unsafeBefore++;
+            Assert.IsFalse(prop.Cases[0].IsUnsafe(yr));
+            int before = Array.IndexOf(y, y.Min()), after = Array.IndexOf(yr, yr.Min());
+            if (before != after) Assert.AreEqual(k, before, "the advisory moved away from an output that was not raised");
         }
         Assert.IsGreaterThan(0, unsafeBefore);
     }
