@@ -78,31 +78,8 @@ internal static partial class Benchmarks
             var loaded = RepairedOnnxImporter.TryLoad(bytes, "repaired.onnx");
             var again = loaded is null ? null : MonotoneBoxProof.Verify(loaded.Repaired, prop, new VerificationOptions { MaxTime = TimeSpan.FromSeconds(seconds) });
             double verifySeconds = clock.Elapsed.TotalSeconds;
-            var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
-            var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
-            var rng = new Random(0);
-            int agree = 0, inBox = 0, inBoxViolBefore = 0, inBoxViolAfter = 0, inBoxChanged = 0;
-            for (int s = 0; s < 100_000; s++)
-            {
-                var x = new double[5];
-                for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
-                var y0 = net.Evaluate(x);
-                var y1 = r.Repaired.Evaluate(x);
-                if (ArgMin(y0) == ArgMin(y1)) agree++;
-            }
-            // NSE-style check inside the property box: sampled points that still violate after repair.
-            var box = prop.Cases[0].Box;
-            for (int s = 0; s < 100_000; s++)
-            {
-                var x = new double[5];
-                for (int i = 0; i < 5; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
-                inBox++;
-                var yb = net.Evaluate(x);
-                var ya = r.Repaired.Evaluate(x);
-                if (prop.Cases[0].IsUnsafe(yb)) inBoxViolBefore++;
-                if (prop.Cases[0].IsUnsafe(ya)) inBoxViolAfter++;
-                if (ArgMin(yb) != ArgMin(ya)) inBoxChanged++;
-            }
+            var (agree, inBoxViolBefore, inBoxViolAfter, inBoxChanged) = ScoreAcas(net, x => r.Repaired.Evaluate(x), prop.Cases[0]);
+            const int inBox = 100_000;
             Console.WriteLine($"N{n} prop_{p}: before {r.Before.StatusText} ({r.Before.Detail}); patched {r.Patched} ({r.Strategy}), {r.Seconds:F1} s " +
                 $"(search+patches {r.PatchSeconds:F1} s); after: {r.After.StatusText} ({r.After.Detail}, {r.After.Elapsed.TotalSeconds:F1} s); " +
                 $"file round trip + verify: {again?.StatusText ?? "n/a"} ({verifySeconds:F1} s, {bytes.Length / 1024} KiB); " +
@@ -129,31 +106,41 @@ internal static partial class Benchmarks
             var original = OnnxImporter.Load(Path.Combine(data, $"ACASXU_run2a_{net}_batch_2000.onnx")).Network;
             var prop = VnnLibReader.Read(Path.Combine(data, $"prop_{p}.vnnlib"));
             var repaired = RepairedOnnxImporter.TryLoad(file) ?? throw new InvalidOperationException($"{file} carries no patches");
-            var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
-            var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
-            var rng = new Random(0);
-            int agree = 0, violBefore = 0, violAfter = 0, changed = 0;
-            for (int s = 0; s < 100_000; s++)
-            {
-                var x = new double[5];
-                for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
-                if (ArgMin(original.Evaluate(x)) == ArgMin(repaired.Repaired.Evaluate(x))) agree++;
-            }
-            var box = prop.Cases[0].Box;
-            for (int s = 0; s < 100_000; s++)
-            {
-                var x = new double[5];
-                for (int i = 0; i < 5; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
-                var yb = original.Evaluate(x);
-                var ya = repaired.Repaired.Evaluate(x);
-                if (prop.Cases[0].IsUnsafe(yb)) violBefore++;
-                if (prop.Cases[0].IsUnsafe(ya)) violAfter++;
-                if (ArgMin(yb) != ArgMin(ya)) changed++;
-            }
+            var (agree, violBefore, violAfter, changed) = ScoreAcas(original, x => repaired.Repaired.Evaluate(x), prop.Cases[0]);
             Console.WriteLine($"N{net} prop_{p}: {repaired.Repaired.Patches.Count} patches; accuracy vs original advisories on 1e5 points of the ACAS domain " +
                 $"{100.0 * agree / 100_000:F3} %; property box (1e5 points): violating {violBefore} -> {violAfter}, advisory changed {changed}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Seeded comparison of a repaired ACAS Xu network with the original: advisories (argmin) that agree on 1e5 random
+    /// points of the ACAS domain, then on 1e5 random points of the property's box the points violating before and after
+    /// and the advisories that changed.
+    /// </summary>
+    private static (int Agree, int ViolBefore, int ViolAfter, int Changed) ScoreAcas(Network original, Func<double[], double[]> repaired, VnnLibCase cs)
+    {
+        var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
+        var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
+        var rng = new Random(0);
+        int agree = 0, violBefore = 0, violAfter = 0, changed = 0;
+        for (int s = 0; s < 100_000; s++)
+        {
+            var x = new double[5];
+            for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
+            if (ArgMin(original.Evaluate(x)) == ArgMin(repaired(x))) agree++;
+        }
+        for (int s = 0; s < 100_000; s++)
+        {
+            var x = new double[5];
+            for (int i = 0; i < 5; i++) x[i] = cs.Box.Lower[i] + rng.NextDouble() * (cs.Box.Upper[i] - cs.Box.Lower[i]);
+            var yb = original.Evaluate(x);
+            var ya = repaired(x);
+            if (cs.IsUnsafe(yb)) violBefore++;
+            if (cs.IsUnsafe(ya)) violAfter++;
+            if (ArgMin(yb) != ArgMin(ya)) changed++;
+        }
+        return (agree, violBefore, violAfter, changed);
     }
 
     private static int ArgMax(double[] y) { int b = 0; for (int i = 1; i < y.Length; i++) if (y[i] > y[b]) b = i; return b; }
