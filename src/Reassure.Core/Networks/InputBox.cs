@@ -35,6 +35,29 @@ public sealed class InputBox
         return true;
     }
 
+    /// <summary>Whether <paramref name="inner"/> lies in this box.</summary>
+    public bool Contains(InputBox inner)
+    {
+        for (int i = 0; i < Dimension; i++) if (inner.Lower[i] < Lower[i] || inner.Upper[i] > Upper[i]) return false;
+        return true;
+    }
+
+    /// <summary>The centre (lo + hi) / 2, <c>[n]</c>.</summary>
+    public double[] Center()
+    {
+        var x = new double[Dimension];
+        for (int i = 0; i < x.Length; i++) x[i] = 0.5 * (Lower[i] + Upper[i]);
+        return x;
+    }
+
+    /// <summary>A uniform random point of the box, one draw of <paramref name="rng"/> per input in order, <c>[n]</c>.</summary>
+    public double[] Sample(Random rng)
+    {
+        var x = new double[Dimension];
+        for (int i = 0; i < x.Length; i++) x[i] = Lower[i] + rng.NextDouble() * (Upper[i] - Lower[i]);
+        return x;
+    }
+
     /// <summary>The smallest box holding this one and x.</summary>
     public InputBox Including(ReadOnlySpan<double> x)
     {

@@ -33,8 +33,7 @@ public static class RegionEnumerator
     public static int Enumerate(Network network, InputBox box, Verification.NeuronBounds? bounds, Func<RegionPiece, bool> visit, CancellationToken ct = default)
     {
         var e = new Walker(network, box, bounds, visit, ct);
-        var center = new double[box.Dimension];
-        for (int i = 0; i < center.Length; i++) center[i] = 0.5 * (box.Lower[i] + box.Upper[i]);
+        var center = box.Center();
         var first = network.Layers[0];
         e.Layer(0, (double[])first.Weights.Clone(), (double[])first.Bias.Clone(), new bool[network.HiddenCount], [], center);
         return e.Lps;

@@ -51,7 +51,7 @@ public static class BoxAreaRepairer
             var stack = new Stack<(InputBox Box, int Depth)>();
             stack.Push((cs.Box, 0));
             var cache = new NeedCache(network, cs, v);
-            double tolerance = options.ShiftTolerance * Math.Max(network.Evaluate(Center(cs.Box)).Max(Math.Abs), 1e-9);
+            double tolerance = options.ShiftTolerance * Math.Max(network.Evaluate(cs.Box.Center()).Max(Math.Abs), 1e-9);
             while (stack.Count > 0)
             {
                 ct.ThrowIfCancellationRequested();
@@ -62,9 +62,9 @@ public static class BoxAreaRepairer
                 if (need < -PropertyVerifier.Tolerance) continue; // f holds on S
                 var (seen, safest) = Seen(network, box, cs, v, vertices, options.SamplesPerBox, rng, ref cex, ref cexY);
                 bool mixed = safest < 0 && seen >= 0; // sampled points both safe and unsafe: split towards the violations
-                bool outOfBudget = budget is not null
-                    || (options.Verification.MaxTime is TimeSpan t && clock.Elapsed > t && (budget = "seconds") is not null)
-                    || (nodes >= options.MaxBoxes && (budget = "boxes") is not null);
+                if (budget is null && options.Verification.MaxTime is TimeSpan t && clock.Elapsed > t) budget = "seconds";
+                if (budget is null && nodes >= options.MaxBoxes) budget = "boxes";
+                bool outOfBudget = budget is not null;
                 double target = 2 * Math.Max(seen, 0) + tolerance;
                 double proved = need;
                 if (!outOfBudget && need > target && !(mixed && depth < options.MaxMixedDepth))
@@ -91,7 +91,7 @@ public static class BoxAreaRepairer
         {
             var d = new double[v.Length];
             for (int o = 0; o < d.Length; o++) d[o] = shift * v[o];
-            var region = new LinearRegion(network, network.Pattern(Center(box)), box);
+            var region = new LinearRegion(network, network.Pattern(box.Center()), box);
             list.Add((region, new AffinePatch(network.InputSize, null, d), new Support(null, AreaRepairer.BoxRows(box), options.BoxGamma), d.Max(Math.Abs)));
         }
         var repaired = new RepairedNetwork(network, domain, list);
@@ -111,13 +111,8 @@ public static class BoxAreaRepairer
     /// <summary>The largest and smallest shift a sampled point of the box needs (centre, bound minimisers, seeded random points).</summary>
     private static (double Largest, double Smallest) Seen(Network network, InputBox box, VnnLibCase cs, double[] v, List<double[]> samples, int random, Random rng, ref double[]? cex, ref double[]? cexY)
     {
-        samples.Add(Center(box));
-        for (int s = 0; s < random; s++)
-        {
-            var x = new double[box.Dimension];
-            for (int i = 0; i < x.Length; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
-            samples.Add(x);
-        }
+        samples.Add(box.Center());
+        for (int s = 0; s < random; s++) samples.Add(box.Sample(rng));
         double seen = double.NegativeInfinity, safest = double.PositiveInfinity;
         foreach (var x in samples)
         {
@@ -176,13 +171,6 @@ public static class BoxAreaRepairer
             _known[key] = computed;
             return computed;
         }
-    }
-
-    private static double[] Center(InputBox box)
-    {
-        var x = new double[box.Dimension];
-        for (int i = 0; i < x.Length; i++) x[i] = 0.5 * (box.Lower[i] + box.Upper[i]);
-        return x;
     }
 
     internal static InputBox Hull(VnnLibProperty property)

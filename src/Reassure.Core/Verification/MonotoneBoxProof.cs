@@ -97,7 +97,7 @@ public static class MonotoneBoxProof
                 nodes++;
                 var shift = Shift(repaired, boxes, box);
                 var bounds = LinearBounds.Compute(net, box);
-                var candidates = new List<double[]> { Center(box) };
+                var candidates = new List<double[]> { box.Center() };
                 bool proved = true;
                 foreach (var conj in cs.Unsafe)
                 {
@@ -161,22 +161,8 @@ public static class MonotoneBoxProof
     {
         for (int l = boxes.Length - 1; l >= 0; l--)
         {
-            if (Contains(boxes[l], box)) return repaired.Patches[l].Patch.D;
+            if (boxes[l].Contains(box)) return repaired.Patches[l].Patch.D;
         }
         return new double[repaired.Original.OutputSize];
-    }
-
-    private static bool Contains(InputBox outer, InputBox inner)
-    {
-        for (int i = 0; i < outer.Dimension; i++)
-            if (inner.Lower[i] < outer.Lower[i] || inner.Upper[i] > outer.Upper[i]) return false;
-        return true;
-    }
-
-    private static double[] Center(InputBox box)
-    {
-        var x = new double[box.Dimension];
-        for (int i = 0; i < x.Length; i++) x[i] = 0.5 * (box.Lower[i] + box.Upper[i]);
-        return x;
     }
 }

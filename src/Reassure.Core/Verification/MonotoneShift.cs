@@ -77,9 +77,7 @@ public static class MonotoneShift
         foreach (var cs in property.Cases)
             for (int s = 0; s < samplesPerCase; s++)
             {
-                var x = new double[cs.Box.Dimension];
-                for (int i = 0; i < x.Length; i++) x[i] = cs.Box.Lower[i] + rng.NextDouble() * (cs.Box.Upper[i] - cs.Box.Lower[i]);
-                var y = network.Evaluate(x);
+                var y = network.Evaluate(cs.Box.Sample(rng));
                 int best = 0;
                 for (int o = 1; o < y.Length; o++) if (decision == Decision.ArgMin ? y[o] < y[best] : y[o] > y[best]) best = o;
                 counts[best]++;

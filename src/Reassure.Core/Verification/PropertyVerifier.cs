@@ -174,8 +174,7 @@ public static class PropertyVerifier
                     if (!excluded) remaining.Add(k);
                 }
                 if (remaining.Count == 0) continue;
-                var center = new double[net.InputSize];
-                for (int i = 0; i < center.Length; i++) center[i] = 0.5 * (box.Lower[i] + box.Upper[i]);
+                var center = box.Center();
                 if (!options.CollectAll && Found(caseIndex, center)) return;
                 if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
                 {
@@ -426,8 +425,7 @@ public static class PropertyVerifier
                 for (int restart = 0; restart < options.AttackRestarts; restart++)
                 {
                     if (OutOfTime()) return false;
-                    var x = new double[n];
-                    for (int i = 0; i < n; i++) x[i] = box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i]);
+                    var x = box.Sample(rng);
                     double step = 0.25;
                     for (int it = 0; it < 60; it++)
                     {
