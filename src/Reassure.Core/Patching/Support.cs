@@ -8,23 +8,40 @@ namespace Reassure.Patching;
 /// continuous and piecewise linear between.
 /// <code>
 ///   t_j(x) = relu(gamma u_j + 1) - relu(gamma u_j) = clamp(gamma u_j + 1, 0, 1)
-///   g_R(x) = relu( sum_j t_j(x) - K + 1 ) = relu( 1 - sum_j (1 - t_j(x)) )
+///   D(x)   = sum_j (1 - t_j(x))                       (the deficit; 0 on R)
+///   g_R(x) = clamp( (1 - D(x)) / (1 - delta), 0, 1 )  = min(1, relu(1 - D) / (1 - delta))
 /// </code>
 /// where u_j is the slack of row j: for a pattern row u_j = s'_j z_j(x), read from the network's own
-/// pre-activation (s' = +1 active, -1 inactive); for an explicit row u_j = b_j - a_j . x. The clamp and deficit forms
-/// are the same function and stay exact in float32: relu(u+1) - relu(u) loses the 1 once u > 2^24, and a sum of K ones
-/// minus K - 1 rounds, while every deficit inside the region is exactly 0.
+/// pre-activation (s' = +1 active, -1 inactive); for an explicit row u_j = b_j - a_j . x.
+/// <para>
+/// delta is a dead zone: g = 1 wherever D &lt;= delta. With delta = 0 this is method.md §4's
+/// relu(sum_j t_j - K + 1) = relu(1 - D) exactly. The zero set {D &gt;= 1} and the range [0, 1] are the same for every
+/// delta, so every argument about supports (the band where g &gt; 0, the suffix maximum's convex combinations) holds
+/// unchanged; only the values in the band move up. The dead zone is what lets ONNX Runtime compute D in float32 as
+/// one signed product over the H neurons, D = (|q|_1 - s' . q) / 2 with q = clamp(gamma z, -1, 1), instead of a sum of
+/// non-negative terms over 2H (PatchGraph): the two float32 sums differ by at most about H^2 2^-24, so below delta a
+/// rounded deficit still gives g = 1 exactly inside the region. delta = 0 (files written before the dead zone) keeps
+/// the exact 2H form.
+/// </para>
 /// </summary>
 public sealed class Support
 {
+    /// <summary>The dead zone of new supports, 1/16 (exact in binary, 1 - delta = 15/16).</summary>
+    public const double DefaultDeadZone = 1.0 / 16;
+
     /// <summary>Creates a support from a pattern (null: no pattern rows) and explicit rows.</summary>
-    public Support(ActivationPattern? pattern, IReadOnlyList<HalfSpace> rows, double gamma)
+    public Support(ActivationPattern? pattern, IReadOnlyList<HalfSpace> rows, double gamma, double deadZone = DefaultDeadZone)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gamma);
+        if (!(deadZone >= 0 && deadZone <= 0.5)) throw new ArgumentOutOfRangeException(nameof(deadZone), deadZone, "The dead zone must be in [0, 0.5].");
         Pattern = pattern;
         Rows = rows;
         Gamma = gamma;
+        DeadZone = deadZone;
     }
+
+    /// <summary>The dead zone delta: g = 1 where the deficit is at most delta.</summary>
+    public double DeadZone { get; }
 
     /// <summary>The activation pattern whose neuron signs gate the patch, or null.</summary>
     public ActivationPattern? Pattern { get; }
@@ -39,12 +56,12 @@ public sealed class Support
     public int RowCount => (Pattern?.Count ?? 0) + Rows.Count;
 
     /// <summary>The same support with another gamma.</summary>
-    public Support WithGamma(double gamma) => new(Pattern, Rows, gamma);
+    public Support WithGamma(double gamma) => new(Pattern, Rows, gamma, DeadZone);
 
     /// <summary>
     /// g_R at x, given the network's pre-activations z(x) (flat, <c>[H]</c>), in the deficit form
-    /// g = max(0, 1 - sum_j (1 - t_j)) with 1 - t_j = clamp(-gamma u_j, 0, 1): exactly 1 where every row holds.
-    /// Stops as soon as the deficit reaches 1.
+    /// g = min(1, max(0, 1 - D) / (1 - delta)) with D = sum_j clamp(-gamma u_j, 0, 1): exactly 1 where every row holds
+    /// (and wherever D &lt;= delta). Stops as soon as the deficit reaches 1.
     /// </summary>
     public double Gate(ReadOnlySpan<double> x, ReadOnlySpan<double> z)
     {
@@ -66,7 +83,8 @@ public sealed class Support
             deficit += Math.Min(-Gamma * slack, 1);
             if (deficit >= 1) return 0;
         }
-        return 1 - deficit;
+        if (deficit <= DeadZone) return 1;
+        return DeadZone == 0 ? 1 - deficit : Math.Min(1, (1 - deficit) / (1 - DeadZone));
     }
 
     /// <summary>

@@ -77,7 +77,11 @@ public sealed class MnistRepairTests
         if (!checkOrtLocality) return;
         // Locality in ONNX Runtime: the repaired graph built on the original file gives bit-identical float32 outputs.
         using var original = new InferenceSession(File.ReadAllBytes(TestData.File("models", "reassure-mnist-256x256.onnx")));
-        using var repaired = new InferenceSession(RepairedOnnxExporter.ToBytes(result.Network, model));
+        var repairedBytes = RepairedOnnxExporter.ToBytes(result.Network, model);
+        // The gate is the signed product over the 512 neurons (dead zone), not the 2H = 1024 form.
+        var signs = Reassure.Formats.Onnx.Proto.ModelProto.Parser.ParseFrom(repairedBytes).Graph.Initializer.Single(t => t.Name.Contains("signs", StringComparison.Ordinal));
+        CollectionAssert.AreEqual(new long[] { 512, result.Network.Patches.Count }, signs.Dims.ToArray());
+        using var repaired = new InferenceSession(repairedBytes);
         var probe = outsideIdx.Take(2000).Select(i => xs[i]).ToList();
         var ya = OnnxRuntimeFloat32Evaluator.Run(original, model, probe);
         var yb = OnnxRuntimeFloat32Evaluator.Run(repaired, model, probe);

@@ -4,11 +4,18 @@ using Reassure.Formats.Onnx.Proto;
 namespace Reassure.Formats.Onnx;
 
 /// <summary>Small helpers that write ONNX graph pieces (float32 initializers, nodes with attributes).</summary>
-internal sealed class OnnxBuilder(GraphProto graph, string prefix)
+internal sealed class OnnxBuilder(GraphProto graph, string prefix, GraphProto? initializers = null)
 {
     private int _counter;
 
+    /// <summary>The graph nodes are added to.</summary>
     public GraphProto Graph { get; } = graph;
+
+    /// <summary>The graph initializers are added to: the outermost graph, so that subgraphs read them from outer scope.</summary>
+    private GraphProto Initializers { get; } = initializers ?? graph;
+
+    /// <summary>A builder for a subgraph (an If branch): its nodes go to a new graph, its constants to this builder's.</summary>
+    public OnnxBuilder Subgraph(string name) => new(new GraphProto { Name = Name(name) }, $"{prefix}{name}/", Initializers);
 
     /// <summary>A fresh tensor name.</summary>
     public string Name(string hint) => $"{prefix}{hint}_{_counter++}";
@@ -22,7 +29,7 @@ internal sealed class OnnxBuilder(GraphProto graph, string prefix)
             System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), (float)values[i]);
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(bytes) };
         t.Dims.AddRange(dims);
-        Graph.Initializer.Add(t);
+        Initializers.Initializer.Add(t);
         return name;
     }
 
@@ -33,7 +40,7 @@ internal sealed class OnnxBuilder(GraphProto graph, string prefix)
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
         t.Dims.Add(values.Length);
         t.Int64Data.AddRange(values);
-        Graph.Initializer.Add(t);
+        Initializers.Initializer.Add(t);
         return name;
     }
 
@@ -48,6 +55,10 @@ internal sealed class OnnxBuilder(GraphProto graph, string prefix)
         Graph.Node.Add(node);
         return output;
     }
+
+    /// <summary>A graph-valued attribute (an If branch).</summary>
+    public static AttributeProto GraphAttribute(string name, GraphProto value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = value };
 
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };

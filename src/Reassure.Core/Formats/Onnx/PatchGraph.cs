@@ -4,21 +4,26 @@ namespace Reassure.Formats.Onnx;
 
 /// <summary>
 /// Writes the patch network of method.md §4-§5 as standard ONNX (opset 13) reading the original network's own
-/// tensors: the flattened input x <c>[N, n]</c> and the hidden pre-activations z_l <c>[N, w_l]</c>.
+/// tensors: the flattened input x <c>[N, n]</c> and the hidden pre-activations z_l <c>[N, w_l]</c>, concatenated to z
+/// <c>[N, H]</c>. With kappa = 1 / (1 - delta) (delta the supports' dead zone, <see cref="Support"/>):
 /// <code>
-///   u = gamma z                                         per gamma group of patches
-///   e+ = Clip(-u, 0, 1),  e- = Clip(u, 0, 1)             (1 - t_j for an active / inactive neuron of a pattern)
-///   deficit = e+ S+ + e- S- (+ Clip(gamma (A x - b), 0, 1) M for explicit rows)   [N, P]   (written as -deficit)
-///   g = Relu(1 - deficit) = relu(sum_j t_j - K + 1);  G_l = max(g_l, ..., g_P)  (two 1-D MaxPools, see SuffixMax)
-///   h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1));  out = f(x) + ReduceSum(h, axis 1)
+///   q = Clip(gamma z, -1, 1)                                       per (gamma, delta) group of patches
+///   -kappa D = q (kappa/2 S') - (kappa/2) |q|_1                     S' the +-1 patterns [H, P]: one product over H
+///            (+ Clip(gamma (A x - b), 0, 1) summed per patch, times -kappa, for explicit rows)
+///   g = Clip(kappa - kappa D - beta, 0, 1)                          beta bounds the float32 rounding of D
+///   out = f(x) + g D_patches          where no row of the batch has two non-zero gates (If, else branch)
+///   out = f(x) + G D'                 otherwise, G_l = max(g_l, ..., g_P) (two 1-D MaxPools, see SuffixMax)
 /// </code>
+/// A neuron's deficit is relu(-s'_j q_j) = (|q_j| - s'_j q_j) / 2, so D over all neurons is one signed product and one
+/// 1-norm instead of a [2H, P] product of non-negative terms. Its float32 rounding (<see cref="SignedFormError"/>) is
+/// covered twice: beta keeps g exactly 0 wherever D >= 1 in double (the output outside every support stays
+/// bit-identical to the original), and the dead zone keeps g exactly 1 inside a region. Supports without a dead zone
+/// (files written before it), or networks too wide for the bound, use the exact form: deficit = [e+, e-] [S+; S-] with
+/// e = Clip([z, z] o [-gamma, gamma], 0, 1), every term &lt;= 0 and exactly 0 inside a region.
 /// When every difference is a constant d' with K' = |d'| (classification patches: C = 0), h = G d' exactly for G in
 /// [0, 1] (d' >= 0: the first Relu is d' G, the second's argument d'(G - 2) &lt;= 0; d' &lt; 0 symmetrically), so the
-/// correction is the single product G D' <c>[N, P] x [P, m]</c>: exactly 0 where every G is 0 (bit-identical output
-/// outside the supports) and the sum of the d' where G is exactly 1.
-/// S+ and S- are 0/1 matrices <c>[H, P]</c> of the patterns, written as one product [e+, e-] [S+; S-], not one per patch.
-/// The deficit form is the same function as method.md §4's, but exact in float32 inside a region: every deficit there
-/// is exactly 0, so g = 1 and the patch applies in full (summing K ones and subtracting K - 1 would round).
+/// correction is one product: exactly 0 where every G is 0 and the sum of the d' where G is exactly 1. Affine
+/// differences use the general h = Relu(p' + K'(G - 1)) - Relu(-p' + K'(G - 1)), summed over the patches.
 /// </summary>
 internal static class PatchGraph
 {
@@ -47,40 +52,98 @@ internal static class PatchGraph
         return b.Node("Squeeze", [g, b.Int64s("axes", 1)]); // [N, P]
     }
 
+    /// <summary>
+    /// Bound on the float32 rounding of the signed deficit -kappa D = q (kappa/2 S') - (kappa/2) |q|_1 over H neurons
+    /// (|q_j| &lt;= 1): a float sum of H terms errs by at most gamma_H = H 2^-24 / (1 - H 2^-24) times the sum of their
+    /// sizes (any order, with or without fused multiply-adds), so the product by at most (kappa/2) H^2 2^-24 and the
+    /// scaled 1-norm by as much again: kappa H^2 2^-24 in all, with a quarter more for gamma_H's denominator, the
+    /// final scaling, subtraction and constant (each a few units of 2^-24).
+    /// </summary>
+    internal static double SignedFormError(int hidden, double kappa) => 1.25 * kappa * hidden * (double)hidden * Math.Pow(2, -24);
+
+    /// <summary>
+    /// Bound on the float32 rounding of a deficit summed from n non-negative terms, where it matters (near D = 1,
+    /// partial sums at most about 1): n 2^-24, times kappa, doubled. Inside a region these sums are exactly 0.
+    /// </summary>
+    internal static double NonNegativeSumError(int terms, double kappa) => 2 * kappa * terms * Math.Pow(2, -24);
+
+    /// <summary>
+    /// Whether the signed form over H neurons is usable with dead zone delta. The graph computes
+    /// g~ = Clip(kappa - kappa D~ - beta, 0, 1) with beta = <see cref="SignedFormError"/>: where D >= 1 (g = 0 in
+    /// double) the rounded D~ >= D - beta / kappa gives g~ = 0, so outside every support the output stays bit-identical;
+    /// inside a region (D = 0) g~ >= kappa - 2 beta (beta of the rows added once: their deficits are exactly 0 there),
+    /// which must still be >= 1, i.e. 2 beta &lt;= kappa delta (H up to 647 at delta = 1/16); in the band
+    /// g - 2 beta &lt;= g~ &lt;= g. The supports' proofs use only g = 1 on the region, g = 0 off the band and 0 &lt;= g &lt;= 1
+    /// (with the suffix maximum), which g~ meets as well.
+    /// </summary>
+    internal static bool SignedFormIsExact(int hidden, double deadZone, int rowsPerPatch = 0)
+    {
+        if (deadZone <= 0) return false;
+        double kappa = 1 / (1 - deadZone);
+        return 2 * SignedFormError(hidden, kappa) + NonNegativeSumError(rowsPerPatch, kappa) <= kappa * deadZone;
+    }
+
     /// <summary>Adds the patch nodes; returns the name of the correction tensor <c>[N, m]</c>.</summary>
     public static string Add(OnnxBuilder b, RepairedNetwork net, string x, IReadOnlyList<string> preActivations)
     {
         var patches = net.Patches;
         int pCount = patches.Count, n = net.Original.InputSize, m = net.Original.OutputSize, h = net.Original.HiddenCount;
-        // [z, z] [N, 2H]: the first half gives the deficits of active neurons, the second those of inactive ones.
-        string? z = null;
-        if (h > 0) z = b.Node("Concat", [.. preActivations, .. preActivations], null, OnnxBuilder.Int("axis", 1));
         string one = b.Constant("one", [1.0], 1);
         string zero = b.Constant("zero", [0.0], 1);
+        // z [N, H] for the signed form, [z, z] [N, 2H] for the exact one (first half: deficits of active neurons,
+        // second half: of inactive ones); each written once, when a group needs it.
+        string? zH = null, z2H = null;
+        string ZH() => zH ??= preActivations.Count == 1 ? preActivations[0] : b.Node("Concat", [.. preActivations], null, OnnxBuilder.Int("axis", 1));
+        string Z2H() => z2H ??= b.Node("Concat", [.. preActivations, .. preActivations], null, OnnxBuilder.Int("axis", 1));
 
-        // Gates g [N, P], built per distinct gamma and scattered into patch order.
+        // Gates g [N, P], built per distinct (gamma, dead zone) and scattered into patch order. Every part below writes
+        // -kappa D_part [N, pg] (kappa = 1 / (1 - delta)); g = Clip(kappa - kappa D, 0, 1).
         string? gates = null;
-        foreach (var group in Enumerable.Range(0, pCount).GroupBy(p => patches[p].Support.Gamma).OrderBy(g => g.Key))
+        foreach (var group in Enumerable.Range(0, pCount).GroupBy(p => (patches[p].Support.Gamma, patches[p].Support.DeadZone)).OrderBy(g => g.Key))
         {
-            double gamma = group.Key;
+            double gamma = group.Key.Gamma, deadZone = group.Key.DeadZone, kappa = 1 / (1 - deadZone);
             var members = group.ToArray();
             int pg = members.Length;
             string? sum = null;
-            if (z is not null && members.Any(p => patches[p].Support.Pattern is not null))
+            double beta = 0;
+            if (h > 0 && members.Any(p => patches[p].Support.Pattern is not null))
             {
-                // S = [S+; S-] [2H, pg]; e = Clip([z, z] o [-gamma, gamma], 0, 1) = [e+, e-]; -deficit = e (-S): every
-                // term is &lt;= 0 and exactly 0 inside the region, so the deficit is exactly 0 there.
-                var s2 = new double[2 * h * pg];
-                for (int c = 0; c < pg; c++)
+                if (SignedFormIsExact(h, deadZone, members.Max(p => patches[p].Support.Rows.Count)))
                 {
-                    var pattern = patches[members[c]].Support.Pattern;
-                    if (pattern is null) continue;
-                    for (int j = 0; j < h; j++) s2[(pattern[j] ? j : h + j) * pg + c] = -1;
+                    beta += SignedFormError(h, kappa);
+                    // q = Clip(gamma z, -1, 1); a neuron's deficit is relu(-s' q) = (|q| - s' q) / 2, so
+                    // -kappa D = q (kappa/2 S') - (kappa/2) |q|_1 with S' the +-1 patterns [H, pg]: one product over H.
+                    var signs = new double[h * pg];
+                    var l1Weight = new double[pg];
+                    for (int c = 0; c < pg; c++)
+                    {
+                        var pattern = patches[members[c]].Support.Pattern;
+                        if (pattern is null) continue;
+                        l1Weight[c] = kappa / 2;
+                        for (int j = 0; j < h; j++) signs[j * pg + c] = pattern[j] ? kappa / 2 : -kappa / 2;
+                    }
+                    string q = b.Node("Clip", [b.Node("Mul", [ZH(), b.Constant("gamma", [gamma], 1)]), b.Constant("minusone", [-1.0], 1), one]);
+                    string l1 = b.Node("ReduceSum", [b.Node("Abs", [q]), b.Int64s("l1axes", 1)], null, OnnxBuilder.Int("keepdims", 1)); // [N, 1]
+                    string signed = b.Node("MatMul", [q, b.Constant("signs", signs, h, pg)]);
+                    sum = b.Node("Sub", [signed, b.Node("Mul", [l1, b.Constant("l1weight", l1Weight, pg)])]);
                 }
-                var scale = new double[2 * h];
-                for (int j = 0; j < h; j++) { scale[j] = -gamma; scale[h + j] = gamma; }
-                string e = b.Node("Clip", [b.Node("Mul", [z, b.Constant("gamma", scale, 2 * h)]), zero, one]);
-                sum = b.Node("MatMul", [e, b.Constant("signs", s2, 2 * h, pg)]);
+                else
+                {
+                    // S = [S+; S-] [2H, pg]; e = Clip([z, z] o [-gamma, gamma], 0, 1) = [e+, e-]; -kappa D = e (-kappa S):
+                    // every term is &lt;= 0 and exactly 0 inside the region, so the deficit is exactly 0 there.
+                    if (deadZone > 0) beta += NonNegativeSumError(2 * h, kappa);
+                    var s2 = new double[2 * h * pg];
+                    for (int c = 0; c < pg; c++)
+                    {
+                        var pattern = patches[members[c]].Support.Pattern;
+                        if (pattern is null) continue;
+                        for (int j = 0; j < h; j++) s2[(pattern[j] ? j : h + j) * pg + c] = -kappa;
+                    }
+                    var scale = new double[2 * h];
+                    for (int j = 0; j < h; j++) { scale[j] = -gamma; scale[h + j] = gamma; }
+                    string e = b.Node("Clip", [b.Node("Mul", [Z2H(), b.Constant("gamma", scale, 2 * h)]), zero, one]);
+                    sum = b.Node("MatMul", [e, b.Constant("signs", s2, 2 * h, pg)]);
+                }
             }
             var rows = members.SelectMany((p, c) => patches[p].Support.Rows.Select(r => (Row: r, Column: c))).ToList();
             if (rows.Count > 0)
@@ -96,21 +159,23 @@ internal static class PatchGraph
                 string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
                 string dr = b.Node("Clip", [ur, zero, one]);
                 int perPatch = patches[members[0]].Support.Rows.Count;
-                // -deficit of the rows. Equal row counts (e.g. box supports): the rows of a patch are adjacent, so a
-                // Reshape to [N, P, rows], a ReduceSum and a Neg replace the [R, P] owner matrix (which grows as P^2).
+                if (deadZone > 0) beta += NonNegativeSumError(members.Max(p => patches[p].Support.Rows.Count), kappa);
+                // -kappa deficit of the rows. Equal row counts (e.g. box supports): the rows of a patch are adjacent, so
+                // a Reshape to [N, P, rows], a ReduceSum and a Mul replace the [R, P] owner matrix (which grows as P^2).
                 string rowSum = members.All(p => patches[p].Support.Rows.Count == perPatch)
-                    ? b.Node("Neg", [b.Node("ReduceSum", [b.Node("Reshape", [dr, b.Int64s("rshape", -1, pg, perPatch)]), b.Int64s("raxes", 2)], null, OnnxBuilder.Int("keepdims", 0))])
-                    : b.Node("MatMul", [dr, b.Constant("owner", Owner(rows.Select(r => r.Column).ToList(), pg), rows.Count, pg)]);
+                    ? b.Node("Mul", [b.Node("ReduceSum", [b.Node("Reshape", [dr, b.Int64s("rshape", -1, pg, perPatch)]), b.Int64s("raxes", 2)], null, OnnxBuilder.Int("keepdims", 0)), b.Constant("minuskappa", [-kappa], 1)])
+                    : b.Node("MatMul", [dr, b.Constant("owner", Owner(rows.Select(r => r.Column).ToList(), pg, kappa), rows.Count, pg)]);
                 sum = sum is null ? rowSum : b.Node("Add", [sum, rowSum]);
             }
-            // g = Relu(-deficit + 1): a MatMul, an Add of a constant [pg] and a Relu, which ONNX Runtime fuses into one
-            // Gemm with its activation; inside a region -deficit is exactly 0, so g is exactly 1.
+            // g = Clip(kappa - kappa D - beta, 0, 1): exactly 1 inside a region (D = 0, or a rounded D below the dead
+            // zone), exactly 0 where D >= 1 in double (beta bounds the float32 rounding of D). Without a dead zone
+            // (files written before it) beta = 0, as those files were written.
             string g = sum is null
                 ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
-                : b.Node("Relu", [b.Node("Add", [sum, b.Constant("ones", members.Select(_ => 1.0).ToArray(), pg)])]);
+                : b.Node("Clip", [b.Node("Add", [sum, b.Constant("kappa", members.Select(_ => kappa - beta).ToArray(), pg)]), zero, one]);
             if (pg == pCount)
             {
-                gates = g; // one gamma: members are 0..P-1 in order, nothing to scatter
+                gates = g; // one group: members are 0..P-1 in order, nothing to scatter
                 continue;
             }
             var scatter = new double[pg * pCount];
@@ -118,8 +183,6 @@ internal static class PatchGraph
             string placed = b.Node("MatMul", [g, b.Constant("scatter", scatter, pg, pCount)]);
             gates = gates is null ? placed : b.Node("Add", [gates, placed]);
         }
-
-        string suffixMax = SuffixMax(b, gates!, pCount);
 
         // p' [N, P, m] (or [P, m] when every difference is constant) and K' [P, m].
         var dConst = new double[pCount * m];
@@ -137,7 +200,8 @@ internal static class PatchGraph
             if (patches[p].Difference.C is not null) linearInGate = false;
             for (int o = 0; o < m && linearInGate; o++) if (kBound[p * m + o] != Math.Abs(dConst[p * m + o])) linearInGate = false;
         }
-        if (linearInGate) return b.Node("MatMul", [suffixMax, pDiff]); // sum_l G_l d'_l   [N, m]
+        if (linearInGate) return pCount == 1 ? b.Node("MatMul", [gates!, pDiff]) : ConstantCorrection(b, net, gates!, pDiff, m);
+        string suffixMax = SuffixMax(b, gates!, pCount);
         if (patches.Any(p => p.Difference.C is not null))
         {
             var ct = new double[n * pCount * m]; // [n, P*m]
@@ -159,11 +223,37 @@ internal static class PatchGraph
         return b.Node("ReduceSum", [hSum, b.Int64s("axes", 1)], null, OnnxBuilder.Int("keepdims", 0));
     }
 
-    /// <summary>The 0/-1 matrix <c>[R, P]</c> that sums each patch's row deficits, negated.</summary>
-    private static double[] Owner(List<int> columns, int pg)
+    /// <summary>
+    /// sum_l G_l d'_l <c>[N, m]</c> for constant differences, with an If on the batch: where no row has two non-zero
+    /// gates, G_l = g_j for l &lt;= j and 0 after (j the one patch whose gate is on), so the sum telescopes to g_j d_j and
+    /// the else branch computes g D <c>[N, P] x [P, m]</c> (D the patches themselves) without the suffix maximum. A batch
+    /// with some row in two supports at once (a band where they meet) takes the then branch, the suffix maximum as
+    /// written in method.md §5. Counting non-zero gates: Ceil(g) is 1 for g in (0, 1], 0 for g = 0.
+    /// </summary>
+    private static string ConstantCorrection(OnnxBuilder b, RepairedNetwork net, string gates, string pDiff, int m)
+    {
+        var patches = net.Patches;
+        int pCount = patches.Count;
+        var full = new double[pCount * m];
+        for (int p = 0; p < pCount; p++) for (int o = 0; o < m; o++) full[p * m + o] = patches[p].Patch.D[o];
+        string perRow = b.Node("ReduceSum", [b.Node("Ceil", [gates]), b.Int64s("caxes", 1)], null, OnnxBuilder.Int("keepdims", 0)); // [N]
+        // A zero appended so that an empty batch still has a maximum.
+        string most = b.Node("ReduceMax", [b.Node("Concat", [perRow, b.Constant("nozero", [0.0], 1)], null, OnnxBuilder.Int("axis", 0))], null, OnnxBuilder.Int("keepdims", 0));
+        string overlap = b.Node("Greater", [most, b.Constant("onehalf", [1.5], 1)]);
+        var then = b.Subgraph("overlap");
+        string thenOut = then.Node("MatMul", [SuffixMax(then, gates, pCount), pDiff]);
+        then.Graph.Output.Add(OnnxBuilder.FloatInfo(thenOut, "N", m));
+        var otherwise = b.Subgraph("disjoint");
+        string elseOut = otherwise.Node("MatMul", [gates, b.Constant("pfull", full, pCount, m)]);
+        otherwise.Graph.Output.Add(OnnxBuilder.FloatInfo(elseOut, "N", m));
+        return b.Node("If", [overlap], null, OnnxBuilder.GraphAttribute("then_branch", then.Graph), OnnxBuilder.GraphAttribute("else_branch", otherwise.Graph));
+    }
+
+    /// <summary>The 0/-kappa matrix <c>[R, P]</c> that sums each patch's row deficits, times -kappa.</summary>
+    private static double[] Owner(List<int> columns, int pg, double kappa)
     {
         var owner = new double[columns.Count * pg];
-        for (int r = 0; r < columns.Count; r++) owner[r * pg + columns[r]] = -1;
+        for (int r = 0; r < columns.Count; r++) owner[r * pg + columns[r]] = -kappa;
         return owner;
     }
 }

@@ -10,7 +10,7 @@ namespace Reassure.Formats.Onnx;
 /// The patches of a repaired network as JSON, stored in the exported ONNX file's <c>metadata_props</c> under
 /// <see cref="Key"/>, so that the file alone is enough to rebuild the repaired network in double and to re-verify it
 /// (ONNX Runtime ignores metadata). Per patch: region pattern (hex of its bits), split rows, support pattern flag,
-/// support rows, gamma, d, C, max-norm, and the specification it was built for (bounds +-infinity as null).
+/// support rows, gamma, the gate's dead zone (absent: 0, files written before it), d, C, max-norm, and the specification it was built for (bounds +-infinity as null).
 /// </summary>
 internal static class RepairMetadata
 {
@@ -29,6 +29,7 @@ internal static class RepairMetadata
                 ["supportPattern"] = gp.Support.Pattern is not null,
                 ["supportRows"] = Rows(gp.Support.Rows),
                 ["gamma"] = gp.Support.Gamma,
+                ["deadZone"] = gp.Support.DeadZone,
                 ["d"] = Numbers(gp.Patch.D),
                 ["c"] = gp.Patch.C is null ? null : Numbers(gp.Patch.C),
                 ["norm"] = gp.Norm,
@@ -37,7 +38,7 @@ internal static class RepairMetadata
         }
         return new JsonObject
         {
-            ["version"] = 1,
+            ["version"] = 2, // 2: supports carry their dead zone
             ["domain"] = new JsonObject { ["lower"] = Numbers(network.Domain.Lower), ["upper"] = Numbers(network.Domain.Upper) },
             ["patches"] = patches,
         }.ToJsonString();
@@ -57,7 +58,8 @@ internal static class RepairMetadata
                 var pattern = Pattern(p["pattern"]!.GetValue<string>(), original.HiddenCount);
                 var region = new LinearRegion(original, pattern, domain, ReadRows(p["regionRows"]!));
                 var patch = new AffinePatch(original.InputSize, p["c"] is JsonArray c ? Doubles(c) : null, Doubles(p["d"]!));
-                var support = new Support(p["supportPattern"]!.GetValue<bool>() ? pattern : null, ReadRows(p["supportRows"]!), p["gamma"]!.GetValue<double>());
+                var support = new Support(p["supportPattern"]!.GetValue<bool>() ? pattern : null, ReadRows(p["supportRows"]!), p["gamma"]!.GetValue<double>(),
+                    p["deadZone"] is JsonNode dz ? dz.GetValue<double>() : 0); // files without it: method.md §4's gate, no dead zone
                 list.Add((region, patch, support, p["norm"]!.GetValue<double>()));
                 specs.Add(p["spec"] is JsonObject s ? ReadSpec(s) : null);
             }
