@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Reassure.Formats.Onnx;
 using Reassure.Networks;
 using Reassure.Patching;
@@ -119,6 +120,8 @@ public sealed class SupportTests
             for (int o = 0; o < y.Length; o++) worstSingle = Math.Max(worstSingle, Math.Abs(y[o] - single[o]));
         }
         Assert.IsTrue(worst <= 1e-4, $"batch: max |ORT - Core| = {worst}");
+        using (var empty = session.Run([NamedOnnxValue.CreateFromTensor(net.InputName, new DenseTensor<float>(Array.Empty<float>(), [0, 2]))]))
+            CollectionAssert.AreEqual(new[] { 0, net.OutputSize }, empty.First().AsTensor<float>().Dimensions.ToArray(), "an empty batch runs");
         Assert.IsTrue(worstSingle <= 1e-4, $"single rows: max |ORT - Core| = {worstSingle}");
 
         using var original = new InferenceSession(RepairedOnnxExporter.ToBytes(new RepairedNetwork(net, TinyNetworks.Box, [])));

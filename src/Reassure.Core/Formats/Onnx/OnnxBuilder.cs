@@ -60,6 +60,9 @@ internal sealed class OnnxBuilder(GraphProto graph, string prefix, GraphProto? i
     public static AttributeProto GraphAttribute(string name, GraphProto value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = value };
 
+    public static AttributeProto Float(string name, double value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = (float)value };
+
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 

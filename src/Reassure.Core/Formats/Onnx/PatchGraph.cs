@@ -122,10 +122,14 @@ internal static class PatchGraph
                         l1Weight[c] = kappa / 2;
                         for (int j = 0; j < h; j++) signs[j * pg + c] = pattern[j] ? kappa / 2 : -kappa / 2;
                     }
-                    string q = b.Node("Clip", [b.Node("Mul", [ZH(), b.Constant("gamma", [gamma], 1)]), b.Constant("minusone", [-1.0], 1), one]);
-                    string l1 = b.Node("ReduceSum", [b.Node("Abs", [q]), b.Int64s("l1axes", 1)], null, OnnxBuilder.Int("keepdims", 1)); // [N, 1]
-                    string signed = b.Node("MatMul", [q, b.Constant("signs", signs, h, pg)]);
-                    sum = b.Node("Sub", [signed, b.Node("Mul", [l1, b.Constant("l1weight", l1Weight, pg)])]);
+                    // Few nodes: one image's inference time is mostly per-node overhead.
+                    string scaled = gamma == 1 ? ZH() : b.Node("Mul", [ZH(), b.Constant("gamma", [gamma], 1)]);
+                    string q = b.Node("Clip", [scaled, b.Constant("minusone", [-1.0], 1), one]);
+                    string l1 = b.Node("ReduceL1", [q], null, OnnxBuilder.Ints("axes", 1), OnnxBuilder.Int("keepdims", 1)); // [N, 1]
+                    string signsName = b.Constant("signs", signs, h, pg);
+                    sum = l1Weight.All(w => w == kappa / 2)
+                        ? b.Node("Gemm", [q, signsName, l1], null, OnnxBuilder.Float("beta", -kappa / 2)) // q S' - (kappa/2) |q|_1
+                        : b.Node("Sub", [b.Node("MatMul", [q, signsName]), b.Node("Mul", [l1, b.Constant("l1weight", l1Weight, pg)])]);
                 }
                 else
                 {
@@ -237,8 +241,7 @@ internal static class PatchGraph
         var full = new double[pCount * m];
         for (int p = 0; p < pCount; p++) for (int o = 0; o < m; o++) full[p * m + o] = patches[p].Patch.D[o];
         string perRow = b.Node("ReduceSum", [b.Node("Ceil", [gates]), b.Int64s("caxes", 1)], null, OnnxBuilder.Int("keepdims", 0)); // [N]
-        // A zero appended so that an empty batch still has a maximum.
-        string most = b.Node("ReduceMax", [b.Node("Concat", [perRow, b.Constant("nozero", [0.0], 1)], null, OnnxBuilder.Int("axis", 0))], null, OnnxBuilder.Int("keepdims", 0));
+        string most = b.Node("ReduceMax", [perRow], null, OnnxBuilder.Int("keepdims", 0)); // scalar (an empty batch runs too: tested)
         string overlap = b.Node("Greater", [most, b.Constant("onehalf", [1.5], 1)]);
         var then = b.Subgraph("overlap");
         string thenOut = then.Node("MatMul", [SuffixMax(then, gates, pCount), pDiff]);
