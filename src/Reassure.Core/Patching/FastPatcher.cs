@@ -22,22 +22,36 @@ internal static class FastPatcher
     /// <summary>Relative safety added to every shift so that LP tolerances cannot leave a row a hair outside its bound.</summary>
     internal const double Safety = 1e-7;
 
+    /// <summary>
+    /// Relative distance below qu at which an early stop is asked for, so that a row the patch leaves alone (its
+    /// shift P_r d is 0 up to rounding, about 1e-16) still checks with the recorded stop (<see cref="RowCertificates"/>).
+    /// </summary>
+    internal const double StopMargin = 1e-9;
+
     public static AffinePatch Build(LinearRegion region, LinearSpecification spec, RegionLp lp, CancellationToken ct) =>
         Build(region, spec, lp, ct, out _);
 
-    /// <summary>Builds the patch and returns the multipliers of every row the build solved to optimality.</summary>
-    public static AffinePatch Build(LinearRegion region, LinearSpecification spec, RegionLp lp, CancellationToken ct, out RowCertificates certificates)
+    /// <summary>
+    /// Builds the patch and returns the multipliers of every row the build solved to optimality. With a point of the
+    /// region (<paramref name="point"/>, e.g. the buggy input), the rows are solved most violated first there: the rows
+    /// that need their exact maximum leave a basis from which the early stops of the others come sooner (measured on
+    /// the first 10 MNIST regions, one thread: 4.3 s against 4.65 s in row order). The patch does not depend on the order.
+    /// </summary>
+    public static AffinePatch Build(LinearRegion region, LinearSpecification spec, RegionLp lp, CancellationToken ct, out RowCertificates certificates,
+        double[]? point = null)
     {
         int k = spec.Rows, m = spec.Outputs, n = region.Network.InputSize;
         var upperCerts = new DualCertificate?[k];
         var lowerCerts = new DualCertificate?[k];
-        certificates = new RowCertificates(upperCerts, lowerCerts);
+        var upperStops = new double[k];
+        Array.Fill(upperStops, double.NaN);
+        certificates = new RowCertificates(upperCerts, lowerCerts, upperStops);
         var alpha = new double[m];
         var beta = new double[m];
         Array.Fill(alpha, 1.0);
         bool any = false;
         var w = new double[m];
-        for (int r = 0; r < k; r++)
+        foreach (int r in SolveOrder(region, spec, point))
         {
             for (int i = 0; i < m; i++) w[i] = spec.P[r, i];
             double hi = double.PositiveInfinity, lo = double.NegativeInfinity;
@@ -47,10 +61,13 @@ internal static class FastPatcher
                 {
                     // One-sided row: only "is the max below qu, else its value" is needed (method.md §8).
                     // Early-stopped rows leave no multipliers (GLOP gives none); solving them to optimality only to get
-                    // some was measured slower than re-solving them in the check (lp-profile: build 9.8 s vs 5.2 + 2.4 s).
-                    var bound = lp.MaximizeBelow(w, default, 0, spec.Upper[r], ct);
+                    // some was measured slower than re-solving them (lp-profile: build 9.8 s vs 5.2 + 2.4 s). The stop
+                    // itself is recorded: the limit sits StopMargin below qu, room for the patch's rounding on this row.
+                    double limit = spec.Upper[r] - StopMargin * Math.Max(1, Math.Abs(spec.Upper[r]));
+                    var bound = lp.MaximizeBelow(w, default, 0, limit, ct);
                     hi = bound.Exact ? bound.Value : double.NegativeInfinity;
                     upperCerts[r] = bound.Certificate;
+                    if (!bound.Exact) upperStops[r] = limit;
                 }
                 else
                 {
@@ -86,6 +103,27 @@ internal static class FastPatcher
             if (a != 1 || b != 0) any = true;
         }
         if (!any) return AffinePatch.Zero(n, m);
+        return Assemble(region, spec, alpha, beta, n, m);
+    }
+
+    /// <summary>Rows by decreasing P_r y(point) - qu_r (ties and no point: row order).</summary>
+    private static int[] SolveOrder(LinearRegion region, LinearSpecification spec, double[]? point)
+    {
+        var order = Enumerable.Range(0, spec.Rows).ToArray();
+        if (point is null || point.Length != region.Network.InputSize) return order;
+        var y = region.Network.Evaluate(point);
+        var excess = new double[spec.Rows];
+        for (int r = 0; r < spec.Rows; r++)
+        {
+            double v = 0;
+            for (int i = 0; i < spec.Outputs; i++) v += spec.P[r, i] * y[i];
+            excess[r] = double.IsPositiveInfinity(spec.Upper[r]) ? double.NegativeInfinity : v - spec.Upper[r];
+        }
+        return order.OrderByDescending(r => excess[r]).ThenBy(r => r).ToArray();
+    }
+
+    private static AffinePatch Assemble(LinearRegion region, LinearSpecification spec, double[] alpha, double[] beta, int n, int m)
+    {
         var v = DenseAlgebra.CompleteToSquare(spec.P);
         var d = DenseAlgebra.Solve(v, beta);
         if (alpha.All(a => a == 1)) return new AffinePatch(n, null, d);

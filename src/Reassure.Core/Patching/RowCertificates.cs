@@ -7,7 +7,14 @@ namespace Reassure.Patching;
 /// of -P_r y (<see cref="Lower"/>) that the patch build solved to optimality; null where the build stopped early or
 /// did not solve that side. Any multipliers bound any objective over the same region (weak duality), so they stay
 /// valid for the patched objective P_r (F x + e) + P_r (C x + d) and after the patch changed (e.g. a rebuild).
+/// <para>
+/// <see cref="UpperStops"/>[r] is the limit L_r below which the build's dual simplex proved max P_r y (GLOP's
+/// objective limit: its dual bound crossed L_r, <see cref="RegionLp.MaximizeBelow"/>), NaN where it did not stop early.
+/// That proof is about the network part only, so it also stays valid whatever the patch: the check adds the patch's
+/// own term P_r (C x + d), bounded over the box in double with its rounding, and needs L_r + that &lt;= qu_r.
+/// </para>
 /// </summary>
 /// <param name="Upper">Multipliers for max P_r y, <c>[k]</c>.</param>
 /// <param name="Lower">Multipliers for max -P_r y, <c>[k]</c>.</param>
-public sealed record RowCertificates(IReadOnlyList<DualCertificate?> Upper, IReadOnlyList<DualCertificate?> Lower);
+/// <param name="UpperStops">Limits the build's early stops proved max P_r y below, <c>[k]</c> (NaN: none), or null.</param>
+public sealed record RowCertificates(IReadOnlyList<DualCertificate?> Upper, IReadOnlyList<DualCertificate?> Lower, IReadOnlyList<double>? UpperStops = null);

@@ -36,6 +36,7 @@ public static class RepairManifest
                 ["splitRows"] = p.SplitRows,
                 ["verified"] = p.Verified,
                 ["worstSlack"] = double.IsFinite(p.WorstSlack) ? p.WorstSlack : null,
+                ["check"] = new JsonObject { ["certified"] = p.RowsCertified, ["buildStop"] = p.RowsByBuildStop, ["linearPrograms"] = p.CheckLinearPrograms },
                 ["inputs"] = new JsonArray(p.Inputs.Select(i => (JsonNode)JsonValue.Create(result.Inputs[i].Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture))!).ToArray()),
             }).ToArray()),
             ["inputs"] = new JsonArray(result.Inputs.Select(s => (JsonNode)new JsonObject

@@ -27,7 +27,11 @@ public sealed record InputStatus(int Index, string? Id, bool Fixed, bool? FixedF
 /// <param name="SplitRows">Separating hyperplanes added to the region.</param>
 /// <param name="Verified">Passed the independent LP check over the whole region.</param>
 /// <param name="WorstSlack">The smallest slack of the specification rows over the region (LP), >= 0 when verified.</param>
-public sealed record PatchInfo(int Index, string PatternHash, double Gamma, double Norm, IReadOnlyList<int> Inputs, int SplitRows, bool Verified, double WorstSlack);
+/// <param name="RowsCertified">Row sides the check proved from the build's multipliers (weak duality in double).</param>
+/// <param name="RowsByBuildStop">Row sides the check proved from the build's early stop plus the patch's own term.</param>
+/// <param name="CheckLinearPrograms">LPs the check solved for the other row sides.</param>
+public sealed record PatchInfo(int Index, string PatternHash, double Gamma, double Norm, IReadOnlyList<int> Inputs, int SplitRows, bool Verified, double WorstSlack,
+    int RowsCertified = 0, int RowsByBuildStop = 0, int CheckLinearPrograms = 0);
 
 /// <summary>Wall time per stage.</summary>
 public sealed record RepairTimings(TimeSpan Regions, TimeSpan Patches, TimeSpan Soundness, TimeSpan Verify, TimeSpan Total, int LinearPrograms);

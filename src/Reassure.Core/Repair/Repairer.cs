@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Reassure.Lp;
 using Reassure.Networks;
@@ -62,7 +63,10 @@ public static class Repairer
         var skipped = new (string Code, string Message)?[jobs.Count];
         int done = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
-        Parallel.For(0, jobs.Count, parallel, j =>
+        // Longest first, handed out one at a time: a region whose point violates more rows needs more exact maxima
+        // (an early stop costs about half an exact solve), so those start first and the threads finish together.
+        var schedule = Enumerable.Range(0, jobs.Count).OrderByDescending(j => ExactRowsAtPoint(network, jobs[j], inputs)).ThenBy(j => j).ToList();
+        Parallel.ForEach(Partitioner.Create(schedule, EnumerablePartitionerOptions.NoBuffering), parallel, j =>
         {
             if (options.MaxPatches is int max && j >= max)
             {
@@ -86,7 +90,7 @@ public static class Repairer
                 else
                 {
                     using var lp = new RegionLp(job.Region);
-                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken, out var rowCertificates);
+                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken, out var rowCertificates, inputs[job.Inputs[0]].Input);
                     certificates[j] = rowCertificates;
                     double norm = PatchVerifier.Norm(job.Region, patch, lp);
                     built[j] = (patch, norm);
@@ -132,7 +136,8 @@ public static class Repairer
         progress?.Report(new RepairProgress("soundness", 1, 1));
 
         // Stage 4: independent check of every patch over its whole region: the build's row multipliers re-proved by weak
-        // duality in double where they close, the other rows by LP in a fresh solver (PatchVerifier).
+        // duality in double where they close, rows the build stopped early on by that stop plus the patch's own term,
+        // the other rows by LP in a fresh solver (PatchVerifier).
         stage.Restart();
         var checks = new PatchVerifier.Outcome?[repaired.Patches.Count];
         if (options.VerifyPatches)
@@ -195,7 +200,8 @@ public static class Repairer
             var gp = repaired.Patches[p];
             var job = jobs[patchJobs[p]];
             infos[p] = new PatchInfo(p, gp.Region.Pattern.Hash(), gp.Support.Gamma, gp.Norm, job.Inputs, job.Region.ExtraRows.Count,
-                checks[p]?.Verified ?? false, checks[p]?.WorstSlack ?? double.NaN);
+                checks[p]?.Verified ?? false, checks[p]?.WorstSlack ?? double.NaN,
+                checks[p]?.Certified ?? 0, checks[p]?.ByBuildStop ?? 0, checks[p]?.LinearPrograms ?? 0);
         }
         var timings = new RepairTimings(regionsTime, patchesTime, soundnessTime, verifyTime, total.Elapsed, lpCount);
         return new RepairResult(repaired, statuses, infos, timings);
@@ -222,4 +228,18 @@ public static class Repairer
     }
 
     internal static string Name(IReadOnlyList<BuggyInput> inputs, int i) => inputs[i].Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Rows of the job's specification violated at its first input: those need an exact maximum.</summary>
+    private static int ExactRowsAtPoint(Network network, RepairJob job, IReadOnlyList<BuggyInput> inputs)
+    {
+        var y = network.Evaluate(inputs[job.Inputs[0]].Input);
+        int count = 0;
+        for (int r = 0; r < job.Spec.Rows; r++)
+        {
+            double v = 0;
+            for (int o = 0; o < job.Spec.Outputs; o++) v += job.Spec.P[r, o] * y[o];
+            if (v > job.Spec.Upper[r] || v < job.Spec.Lower[r] || !double.IsNegativeInfinity(job.Spec.Lower[r])) count++;
+        }
+        return count;
+    }
 }

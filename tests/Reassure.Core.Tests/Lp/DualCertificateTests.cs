@@ -151,4 +151,47 @@ public sealed class DualCertificateTests
         }
         Assert.IsTrue(moved > 0);
     }
+
+    /// <summary>
+    /// Rows the build's dual simplex stopped early on are proved by that stop (max P_r y &lt; L_r) plus the patch's own
+    /// term, without an LP; the stricter formulation solves them again. A patch that raises a stopped row by more than
+    /// the stop's room sends that row to an LP, and a large raise is caught as a violation.
+    /// </summary>
+    [TestMethod]
+    public void MnistRegion_EarlyStoppedRows_ProvedByTheBuildsStop_ARaisedRowIsNot()
+    {
+        var (net, region, spec) = Mnist.Value;
+        using var lp = new RegionLp(region);
+        var patch = FastPatcher.Build(region, spec, lp, default, out var certs);
+        var stopped = Enumerable.Range(0, spec.Rows).Where(r => double.IsFinite(certs.UpperStops![r])).ToList();
+        Assert.IsTrue(stopped.Count > 0, "test[15] has rows the dual simplex stops early on");
+        foreach (int r in stopped) Assert.IsNull(certs.Upper[r], "a stopped row has no multipliers");
+        Assert.IsTrue(stopped.All(r => certs.UpperStops![r] < spec.Upper[r]), "the stop is asked for below qu");
+
+        var ok = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Certificate, certs);
+        Assert.IsTrue(ok.Verified);
+        Assert.AreEqual(stopped.Count, ok.ByBuildStop);
+        Assert.AreEqual(0, ok.LinearPrograms, "every row is proved by a certificate or by the build's stop");
+        Assert.AreEqual(spec.Rows, ok.Certified + ok.ByBuildStop);
+
+        var strict = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.CertificateAndLp, certs);
+        Assert.IsTrue(strict.Verified);
+        Assert.AreEqual(0, strict.ByBuildStop);
+        Assert.IsTrue(strict.LinearPrograms >= stopped.Count, $"{strict.LinearPrograms} LPs for {stopped.Count} stopped rows");
+
+        // Row r = y_i - y_t: raising output i moves only that row.
+        int row = stopped[0];
+        int output = Enumerable.Range(0, net.OutputSize).Single(o => spec.P[row, o] == 1);
+        AffinePatch Raised(double by)
+        {
+            var d = (double[])patch.D.Clone();
+            d[output] += by;
+            return new AffinePatch(patch.Inputs, patch.C, d);
+        }
+        var small = PatchVerifier.Check(region, Raised(1e-6), spec, PatchVerifier.CheckFormulation.Certificate, certs);
+        Assert.AreEqual(stopped.Count - 1, small.ByBuildStop, "1e-6 is more than the stop's room: that row goes to an LP");
+        Assert.IsTrue(small.LinearPrograms >= 1);
+        var large = PatchVerifier.Check(region, Raised(1000), spec, PatchVerifier.CheckFormulation.Certificate, certs);
+        Assert.IsFalse(large.Verified, "a row raised by 1000 is violated somewhere in the region");
+    }
 }
