@@ -125,7 +125,8 @@ internal static class PatchGraph
                     // Few nodes: one image's inference time is mostly per-node overhead.
                     string scaled = gamma == 1 ? ZH() : b.Node("Mul", [ZH(), b.Constant("gamma", [gamma], 1)]);
                     string q = b.Node("Clip", [scaled, b.Constant("minusone", [-1.0], 1), one]);
-                    string l1 = b.Node("ReduceL1", [q], null, OnnxBuilder.Ints("axes", 1), OnnxBuilder.Int("keepdims", 1)); // [N, 1]
+                    // Abs + ReduceSum: ONNX Runtime's ReduceL1 took 0.21 ms on [1024, 512] against about 0.1 ms for these two.
+                    string l1 = b.Node("ReduceSum", [b.Node("Abs", [q]), b.Int64s("l1axes", 1)], null, OnnxBuilder.Int("keepdims", 1)); // [N, 1]
                     string signsName = b.Constant("signs", signs, h, pg);
                     sum = l1Weight.All(w => w == kappa / 2)
                         ? b.Node("Gemm", [q, signsName, l1], null, OnnxBuilder.Float("beta", -kappa / 2)) // q S' - (kappa/2) |q|_1
