@@ -140,6 +140,28 @@ public sealed class RepairVerifyCliTests
             var after = Run("verify", "--model", repaired, "--rows", rows);
             Assert.AreEqual(0, after.Code, after.Err);
             StringAssert.Contains(after.Out, "\"passed\":4");
+
+            // The default check proves the rows the build stopped early on from that stop; --check strict solves them again.
+            int stops;
+            using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
+            {
+                var c = doc.RootElement.GetProperty("check");
+                Assert.AreEqual("certificate", c.GetProperty("formulation").GetString());
+                stops = c.GetProperty("rowsByBuildStop").GetInt32();
+                Assert.IsTrue(stops > 0, "MNIST rows the dual simplex stops early on");
+                Assert.AreEqual(0, c.GetProperty("linearPrograms").GetInt32());
+                Assert.AreEqual(9 * doc.RootElement.GetProperty("patches").GetInt32(), stops + c.GetProperty("rowsCertified").GetInt32());
+            }
+            var strict = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--json", summary, "--check", "strict");
+            Assert.AreEqual(0, strict.Code, strict.Err + strict.Out);
+            using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
+            {
+                var c = doc.RootElement.GetProperty("check");
+                Assert.AreEqual(0, c.GetProperty("rowsByBuildStop").GetInt32());
+                Assert.IsTrue(c.GetProperty("linearPrograms").GetInt32() >= stops, $"{c.GetProperty("linearPrograms")} LPs for {stops} stopped rows");
+                Assert.AreEqual(doc.RootElement.GetProperty("patches").GetInt32(), doc.RootElement.GetProperty("verified").GetInt32());
+            }
+            Assert.AreEqual(2, Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--check", "none").Code, "an unknown check is a usage error");
         }
         finally
         {

@@ -9,7 +9,8 @@ using Reassure.Repair;
 namespace Reassure.Cli.Commands;
 
 /// <summary>
-/// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]`:
+/// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
+/// [--check certificate|strict|layered|polytope]`:
 /// repairs every row of BUGGY.csv to its label, writes the repaired ONNX and its manifest (R.manifest.json) atomically,
 /// and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// </summary>
@@ -27,14 +28,30 @@ internal static class RepairCommand
         var json = new Option<string?>("--json") { Description = "Also write a summary JSON to this file." };
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
         var threads = new Option<int>("--threads") { Description = "Regions solved in parallel (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads };
+        var check = new Option<string>("--check")
+        {
+            Description = "How every patch is checked over its region: certificate (default: LP multipliers and the build's early stops, "
+                + "no LP), strict (the rows the build stopped early on solved again in a fresh solver), layered or polytope (every row by LP).",
+            DefaultValueFactory = _ => "certificate",
+        };
+        check.AcceptOnlyFromAmong("certificate", "strict", "layered", "polytope");
+        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
-            parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error));
+            parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
+            parse.GetValue(check)!));
         return command;
     }
 
+    private static Patching.PatchVerifier.CheckFormulation Formulation(string check) => check switch
+    {
+        "strict" => Patching.PatchVerifier.CheckFormulation.CertificateAndLp,
+        "layered" => Patching.PatchVerifier.CheckFormulation.Layered,
+        "polytope" => Patching.PatchVerifier.CheckFormulation.Polytope,
+        _ => Patching.PatchVerifier.CheckFormulation.Certificate,
+    };
+
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
-        bool argmin, int threads, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate") => ReassureCli.Guard(error, () =>
     {
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
@@ -53,6 +70,7 @@ internal static class RepairCommand
             Gamma = gamma,
             MaxDegreeOfParallelism = Math.Max(1, threads),
             Float32Evaluator = file.Onnx is null ? null : new OnnxRuntimeFloat32Evaluator(file.Onnx),
+            CheckFormulation = Formulation(check),
         };
         var result = Repairer.Repair(net, buggy, options);
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx);
@@ -70,6 +88,13 @@ internal static class RepairCommand
             ["linearPrograms"] = result.Timings.LinearPrograms,
             ["maxGamma"] = result.Patches.Count == 0 ? null : result.Patches.Max(p => p.Gamma),
             ["verified"] = result.Patches.Count(p => p.Verified),
+            ["check"] = new JsonObject
+            {
+                ["formulation"] = check,
+                ["rowsCertified"] = result.Patches.Sum(p => p.RowsCertified),
+                ["rowsByBuildStop"] = result.Patches.Sum(p => p.RowsByBuildStop),
+                ["linearPrograms"] = result.Patches.Sum(p => p.CheckLinearPrograms),
+            },
             ["out"] = outPath,
         };
         var text = summary.ToJsonString();
