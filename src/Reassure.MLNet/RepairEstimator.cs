@@ -135,6 +135,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             MaxPatches = o.MaxPatches,
             MaxTime = o.MaxTime,
             MaxDegreeOfParallelism = o.MaxDegreeOfParallelism ?? Environment.ProcessorCount,
+            CheckFormulation = o.Check,
         };
         var result = Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken);
         if (o.RequireAllFixed && !result.AllFixed)

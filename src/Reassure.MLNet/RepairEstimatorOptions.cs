@@ -38,6 +38,13 @@ public sealed class RepairEstimatorOptions
     /// <summary>Fast (default) or minimal patches.</summary>
     public PatchMode Mode { get; set; } = PatchMode.Fast;
 
+    /// <summary>
+    /// How every patch is checked over its region: <c>Certificate</c> (default: the build's LP multipliers and early stops,
+    /// no LP), <c>CertificateAndLp</c> (the rows the build stopped early on solved again in a fresh solver), <c>Layered</c>
+    /// or <c>Polytope</c> (every row by LP).
+    /// </summary>
+    public Reassure.Patching.PatchVerifier.CheckFormulation Check { get; set; } = Reassure.Patching.PatchVerifier.CheckFormulation.Certificate;
+
     /// <summary>Stop after this many patches; the remaining rows are reported unfixed.</summary>
     public int? MaxPatches { get; set; }
 

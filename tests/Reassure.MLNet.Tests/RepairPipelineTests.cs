@@ -105,6 +105,27 @@ public sealed class RepairPipelineTests
             Assert.AreEqual((uint)ArgMax(scores[i]), digits[i], $"row {i}");
     }
 
+    /// <summary>
+    /// The check option reaches the engine: the default proves every row from the build (no check LP), while
+    /// <c>Layered</c> solves every row of every patch again, so the fit's LP count grows by 9 a patch (MNIST rows).
+    /// </summary>
+    [TestMethod]
+    public void CheckOptionReachesTheEngine()
+    {
+        var options = new RepairEstimatorOptions
+        {
+            ModelPath = TestData.MnistModel, FeatureColumnName = "Features", LabelColumnName = "Label",
+            Check = Reassure.Patching.PatchVerifier.CheckFormulation.Layered,
+        };
+        var pipeline = _ml.Transforms.Concatenate("Features", "Top", "Bottom")
+            .Append(_ml.Transforms.Conversion.MapValueToKey("Label", "Digit", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue))
+            .Append(_ml.Repair(options));
+        var layered = pipeline.Fit(_fit).LastTransformer.Report;
+        Assert.AreEqual(Report.Fixed, layered.Fixed);
+        Assert.AreEqual(Report.Patches, layered.Patches);
+        Assert.AreEqual(Report.LinearPrograms + 9 * Report.Patches, layered.LinearPrograms, $"default {Report.LinearPrograms} LPs, layered {layered.LinearPrograms}");
+    }
+
     [TestMethod]
     public void ReportDescribesTheFit()
     {
