@@ -50,6 +50,14 @@ public sealed class InputBox
         return x;
     }
 
+    /// <summary>The vertex where c . x is smallest over the box: lo_i where c_i >= 0, else hi_i, <c>[n]</c>.</summary>
+    public double[] Minimizer(ReadOnlySpan<double> c)
+    {
+        var x = new double[Dimension];
+        for (int i = 0; i < x.Length; i++) x[i] = c[i] >= 0 ? Lower[i] : Upper[i];
+        return x;
+    }
+
     /// <summary>A uniform random point of the box, one draw of <paramref name="rng"/> per input in order, <c>[n]</c>.</summary>
     public double[] Sample(Random rng)
     {

@@ -105,10 +105,8 @@ public static class MonotoneBoxProof
                     foreach (var row in conj.Constraints)
                     {
                         var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
-                        if (lb + MonotoneShift.Dot(row.A, shift) > row.B + PropertyVerifier.Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
-                        var vertex = new double[n];
-                        for (int i = 0; i < n; i++) vertex[i] = lam[i] >= 0 ? box.Lower[i] : box.Upper[i];
-                        candidates.Add(vertex);
+                        if (lb + Blas.Dot(row.A, shift) > row.B + PropertyVerifier.Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
+                        candidates.Add(box.Minimizer(lam));
                     }
                     if (!excluded) { proved = false; break; }
                 }
@@ -129,7 +127,7 @@ public static class MonotoneBoxProof
                 }
                 // Depth limit: exact linear regions of f on this box against the shifted unsafe set.
                 var shifted = new VnnLibCase(box, cs.Unsafe.Select(k => new OutputConjunction(
-                    k.Constraints.Select(r => new OutputConstraint(r.A, r.B - MonotoneShift.Dot(r.A, shift))).ToList())).ToList());
+                    k.Constraints.Select(r => new OutputConstraint(r.A, r.B - Blas.Dot(r.A, shift))).ToList())).ToList());
                 var rest = options.MaxTime is TimeSpan total ? total - clock.Elapsed : (TimeSpan?)null;
                 var exact = PropertyVerifier.Verify(net, new VnnLibProperty(n, net.OutputSize, [shifted], property.Source),
                     options with { MaxTime = rest, CollectAll = false }, ct);

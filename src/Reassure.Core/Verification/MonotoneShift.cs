@@ -123,13 +123,11 @@ public static class MonotoneShift
             double best = double.PositiveInfinity;
             foreach (var row in conj.Constraints)
             {
-                double av = Dot(row.A, v);
+                double av = Blas.Dot(row.A, v);
                 if (av <= 0) continue;
                 var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
                 best = Math.Min(best, (row.B - lb) / av);
-                var vertex = new double[box.Dimension];
-                for (int i = 0; i < vertex.Length; i++) vertex[i] = lam[i] >= 0 ? box.Lower[i] : box.Upper[i];
-                vertices.Add(vertex);
+                vertices.Add(box.Minimizer(lam));
             }
             need = Math.Max(need, best);
         }
@@ -145,9 +143,9 @@ public static class MonotoneShift
             double best = double.PositiveInfinity;
             foreach (var row in conj.Constraints)
             {
-                double av = Dot(row.A, v);
+                double av = Blas.Dot(row.A, v);
                 if (av <= 0) continue;
-                best = Math.Min(best, (row.B - Dot(row.A, y)) / av);
+                best = Math.Min(best, (row.B - Blas.Dot(row.A, y)) / av);
             }
             need = Math.Max(need, best);
         }
@@ -160,7 +158,7 @@ public static class MonotoneShift
         double min = double.PositiveInfinity;
         foreach (var row in property.Cases.SelectMany(c => c.Unsafe).SelectMany(k => k.Constraints))
         {
-            double av = Dot(row.A, v);
+            double av = Blas.Dot(row.A, v);
             if (av > 0) min = Math.Min(min, av);
         }
         return min;
@@ -188,12 +186,5 @@ public static class MonotoneShift
         var lowUpper = (double[])box.Upper.Clone(); lowUpper[dim] = mid;
         var highLower = (double[])box.Lower.Clone(); highLower[dim] = mid;
         return (new InputBox(box.Lower, lowUpper), new InputBox(highLower, box.Upper));
-    }
-
-    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
-        return s;
     }
 }

@@ -163,12 +163,8 @@ public static class PropertyVerifier
                     {
                         var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
                         if (patchesOff && lb > row.B + Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
-                        var vertex = new double[net.InputSize];
-                        for (int i = 0; i < vertex.Length; i++)
-                        {
-                            vertex[i] = lam[i] >= 0 ? box.Lower[i] : box.Upper[i];
-                            score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
-                        }
+                        var vertex = box.Minimizer(lam);
+                        for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
                         if (!options.CollectAll && Found(caseIndex, vertex)) return;
                     }
                     if (!excluded) remaining.Add(k);
