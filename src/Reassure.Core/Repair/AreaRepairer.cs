@@ -145,7 +145,7 @@ public static class AreaRepairer
 
     private static AreaRepairResult RepairRegions(Network network, VnnLibProperty property, AreaRepairOptions options, VerificationResult before, Stopwatch clock, CancellationToken ct)
     {
-        var domain = options.Domain ?? Hull(property);
+        var domain = options.Domain ?? property.Hull();
         var errors = new List<string>();
         var patchClock = Stopwatch.StartNew();
         var built = new List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)>();
@@ -271,6 +271,4 @@ public static class AreaRepairer
 
     private static RepairedNetwork Build(Network network, InputBox domain, VnnLibProperty property, List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)> built, double[] gammas) =>
         new(network, domain, built.Select((b, l) => (b.Region, b.Patch, new Support(b.Region.Pattern, BoxRows(property.Cases[b.Case].Box), gammas[l]), b.Norm)).ToList());
-
-    private static InputBox Hull(VnnLibProperty property) => BoxAreaRepairer.Hull(property);
 }

@@ -85,7 +85,7 @@ public static class BoxAreaRepairer
             }
         }
         var ordered = patches.OrderBy(p => p.Shift).ToList();
-        var domain = options.Domain ?? Hull(property);
+        var domain = options.Domain ?? property.Hull();
         var list = new List<(LinearRegion, AffinePatch, Support, double)>(ordered.Count);
         foreach (var (box, shift, _) in ordered)
         {
@@ -171,12 +171,5 @@ public static class BoxAreaRepairer
             _known[key] = computed;
             return computed;
         }
-    }
-
-    internal static InputBox Hull(VnnLibProperty property)
-    {
-        var box = property.Cases[0].Box;
-        foreach (var c in property.Cases.Skip(1)) { box = box.Including(c.Box.Lower); box = box.Including(c.Box.Upper); }
-        return box;
     }
 }

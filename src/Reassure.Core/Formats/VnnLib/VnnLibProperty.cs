@@ -53,4 +53,13 @@ public sealed record VnnLibCase(InputBox Box, IReadOnlyList<OutputConjunction> U
 /// <param name="Outputs">m, the number of Y_j.</param>
 /// <param name="Cases">The cases (usually one; ACAS Xu property 6 has two boxes).</param>
 /// <param name="Source">The file the property came from.</param>
-public sealed record VnnLibProperty(int Inputs, int Outputs, IReadOnlyList<VnnLibCase> Cases, string Source);
+public sealed record VnnLibProperty(int Inputs, int Outputs, IReadOnlyList<VnnLibCase> Cases, string Source)
+{
+    /// <summary>The smallest box holding every case's box.</summary>
+    public InputBox Hull()
+    {
+        var box = Cases[0].Box;
+        foreach (var c in Cases.Skip(1)) { box = box.Including(c.Box.Lower); box = box.Including(c.Box.Upper); }
+        return box;
+    }
+}
