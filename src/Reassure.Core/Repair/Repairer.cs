@@ -65,7 +65,9 @@ public static class Repairer
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
         // Longest first, handed out one at a time: a region whose point violates more rows needs more exact maxima
         // (an early stop costs about half an exact solve), so those start first and the threads finish together.
-        var schedule = Enumerable.Range(0, jobs.Count).OrderByDescending(j => ExactRowsAtPoint(network, jobs[j], inputs)).ThenBy(j => j).ToList();
+        // The outputs at each job's first input order the job's rows (FastPatcher) and the jobs themselves.
+        var atPoint = jobs.Select(job => network.Evaluate(inputs[job.Inputs[0]].Input)).ToArray();
+        var schedule = Enumerable.Range(0, jobs.Count).OrderByDescending(j => ExactRows(jobs[j].Spec, atPoint[j])).ThenBy(j => j).ToList();
         Parallel.ForEach(Partitioner.Create(schedule, EnumerablePartitionerOptions.NoBuffering), parallel, j =>
         {
             if (options.MaxPatches is int max && j >= max)
@@ -90,7 +92,7 @@ public static class Repairer
                 else
                 {
                     using var lp = new RegionLp(job.Region);
-                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken, out var rowCertificates, inputs[job.Inputs[0]].Input);
+                    var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken, out var rowCertificates, atPoint[j]);
                     certificates[j] = rowCertificates;
                     double norm = PatchVerifier.Norm(job.Region, patch, lp);
                     built[j] = (patch, norm);
@@ -229,16 +231,14 @@ public static class Repairer
 
     internal static string Name(IReadOnlyList<BuggyInput> inputs, int i) => inputs[i].Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Rows of the job's specification violated at its first input: those need an exact maximum.</summary>
-    private static int ExactRowsAtPoint(Network network, RepairJob job, IReadOnlyList<BuggyInput> inputs)
+    /// <summary>Rows of <paramref name="spec"/> violated at outputs <paramref name="y"/>, and two-sided rows: those need an exact maximum.</summary>
+    private static int ExactRows(LinearSpecification spec, double[] y)
     {
-        var y = network.Evaluate(inputs[job.Inputs[0]].Input);
         int count = 0;
-        for (int r = 0; r < job.Spec.Rows; r++)
+        for (int r = 0; r < spec.Rows; r++)
         {
-            double v = 0;
-            for (int o = 0; o < job.Spec.Outputs; o++) v += job.Spec.P[r, o] * y[o];
-            if (v > job.Spec.Upper[r] || v < job.Spec.Lower[r] || !double.IsNegativeInfinity(job.Spec.Lower[r])) count++;
+            double v = spec.Row(r, y);
+            if (v > spec.Upper[r] || v < spec.Lower[r] || !double.IsNegativeInfinity(spec.Lower[r])) count++;
         }
         return count;
     }
