@@ -83,8 +83,7 @@ public sealed class Support
             deficit += Math.Min(-Gamma * slack, 1);
             if (deficit >= 1) return 0;
         }
-        if (deficit <= DeadZone) return 1;
-        return DeadZone == 0 ? 1 - deficit : Math.Min(1, (1 - deficit) / (1 - DeadZone));
+        return Math.Min(1, (1 - deficit) / (1 - DeadZone)); // delta = 0: 1 - deficit exactly (division by 1)
     }
 
     /// <summary>

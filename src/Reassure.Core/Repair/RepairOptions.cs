@@ -52,7 +52,9 @@ public sealed record RepairOptions
 
     /// <summary>
     /// Form of the independent check: by default rows the build solved exactly are re-proved from their LP multipliers
-    /// (weak duality, no LP) and the others solved in a fresh solver; Layered and Polytope solve every row.
+    /// (weak duality, no LP), rows the build's dual simplex stopped early on by that stop plus the patch's own term, and
+    /// any other row in a fresh solver; CertificateAndLp also solves the stopped rows again; Layered and Polytope solve
+    /// every row.
     /// </summary>
     public Patching.PatchVerifier.CheckFormulation CheckFormulation { get; init; } = Patching.PatchVerifier.CheckFormulation.Certificate;
 

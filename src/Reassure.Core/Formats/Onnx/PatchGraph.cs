@@ -104,11 +104,12 @@ internal static class PatchGraph
             double gamma = group.Key.Gamma, deadZone = group.Key.DeadZone, kappa = 1 / (1 - deadZone);
             var members = group.ToArray();
             int pg = members.Length;
+            int maxRows = members.Max(p => patches[p].Support.Rows.Count);
             string? sum = null;
             double beta = 0;
             if (h > 0 && members.Any(p => patches[p].Support.Pattern is not null))
             {
-                if (SignedFormIsExact(h, deadZone, members.Max(p => patches[p].Support.Rows.Count)))
+                if (SignedFormIsExact(h, deadZone, maxRows))
                 {
                     beta += SignedFormError(h, kappa);
                     // q = Clip(gamma z, -1, 1); a neuron's deficit is relu(-s' q) = (|q| - s' q) / 2, so
@@ -164,7 +165,7 @@ internal static class PatchGraph
                 string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
                 string dr = b.Node("Clip", [ur, zero, one]);
                 int perPatch = patches[members[0]].Support.Rows.Count;
-                if (deadZone > 0) beta += NonNegativeSumError(members.Max(p => patches[p].Support.Rows.Count), kappa);
+                if (deadZone > 0) beta += NonNegativeSumError(maxRows, kappa);
                 // -kappa deficit of the rows. Equal row counts (e.g. box supports): the rows of a patch are adjacent, so
                 // a Reshape to [N, P, rows], a ReduceSum and a Mul replace the [R, P] owner matrix (which grows as P^2).
                 string rowSum = members.All(p => patches[p].Support.Rows.Count == perPatch)
