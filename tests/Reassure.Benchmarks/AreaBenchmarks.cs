@@ -120,20 +120,17 @@ internal static partial class Benchmarks
     /// </summary>
     private static (int Agree, int ViolBefore, int ViolAfter, int Changed) ScoreAcas(Network original, Func<double[], double[]> repaired, VnnLibCase cs)
     {
-        var lo = new[] { -0.328422877, -0.5, -0.5, -0.5, -0.5 };
-        var hi = new[] { 0.679857769, 0.5, 0.5, 0.5, 0.5 };
+        var domain = new InputBox([-0.328422877, -0.5, -0.5, -0.5, -0.5], [0.679857769, 0.5, 0.5, 0.5, 0.5]);
         var rng = new Random(0);
         int agree = 0, violBefore = 0, violAfter = 0, changed = 0;
         for (int s = 0; s < 100_000; s++)
         {
-            var x = new double[5];
-            for (int i = 0; i < 5; i++) x[i] = lo[i] + rng.NextDouble() * (hi[i] - lo[i]);
+            var x = domain.Sample(rng);
             if (ArgMin(original.Evaluate(x)) == ArgMin(repaired(x))) agree++;
         }
         for (int s = 0; s < 100_000; s++)
         {
-            var x = new double[5];
-            for (int i = 0; i < 5; i++) x[i] = cs.Box.Lower[i] + rng.NextDouble() * (cs.Box.Upper[i] - cs.Box.Lower[i]);
+            var x = cs.Box.Sample(rng);
             var yb = original.Evaluate(x);
             var ya = repaired(x);
             if (cs.IsUnsafe(yb)) violBefore++;

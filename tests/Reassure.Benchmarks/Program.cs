@@ -39,7 +39,8 @@ switch (args.FirstOrDefault())
         return 0;
     default:
         Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
-        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off]");
+        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
+        Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | lp-profile [--points 10] [--cold]");
         Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
         return 2;
 }
