@@ -22,14 +22,16 @@ namespace Reassure.Lp;
 /// </summary>
 public sealed class RegionLp : IDisposable
 {
-    private readonly Solver _solver;
-    private readonly Variable[] _vars;
-    private readonly Constraint[] _rows;        // hidden neurons (flat [H]) then the extra rows
+    private Solver? _glop;                      // built on first use
+    private Variable[] _vars = [];
+    private Constraint[] _rows = [];            // hidden neurons (flat [H]) then the extra rows
     private readonly int _n;                    // x = variables 0..n-1
-    private readonly int _lastStart;            // first variable of the last hidden layer (or 0 = x)
-    private readonly double[] _lastMask;        // 1 for active (or input), 0 for inactive
+    private int _lastStart;                     // first variable of the last hidden layer (or 0 = x)
+    private double[] _lastMask = [];            // 1 for active (or input), 0 for inactive
     private readonly LinearRegion _region;
     private readonly string _parameters;
+    private readonly InputSimplex? _simplex;
+    private DualCertificate? _simplexCertificate; // multipliers of the last solve when the input-space simplex made it
 
     /// <summary>Input width n (the x variables).</summary>
     public int InputSize => _n;
@@ -40,17 +42,81 @@ public sealed class RegionLp : IDisposable
     /// <summary>Number of <see cref="MaximizeBelow"/> calls settled by a certified early stop.</summary>
     public int EarlyStops { get; private set; }
 
-    /// <summary>Builds the LP of <paramref name="region"/>.</summary>
-    public RegionLp(LinearRegion region, string? glopParameters = null)
+    /// <summary>Builds the LP of <paramref name="region"/> (<paramref name="engine"/>: which solver answers first).</summary>
+    public RegionLp(LinearRegion region, string? glopParameters = null, RegionLpEngine engine = RegionLpEngine.Auto)
     {
+        ArgumentNullException.ThrowIfNull(region);
         _region = region;
+        _parameters = glopParameters ?? DefaultParameters;
+        _n = region.Network.InputSize;
+        if (engine == RegionLpEngine.Auto && InputSimplexApplies(region)) _simplex = BuildInputSimplex(region);
+    }
+
+    /// <summary>Number of LPs the input-space dual simplex settled (exact or by a certified early stop).</summary>
+    public int SimplexSolves { get; private set; }
+
+    /// <summary>Number of LPs handed to GLOP after the input-space simplex did not close (numerics or its certificate).</summary>
+    public int Fallbacks { get; private set; }
+
+    /// <summary>Dual simplex iterations of the input-space simplex, summed over its solves.</summary>
+    public long SimplexIterations { get; private set; }
+
+    /// <summary>The input-space simplex needs a finite box (every input boxed).</summary>
+    private static bool InputSimplexApplies(LinearRegion region)
+    {
+        var box = region.Domain;
+        for (int i = 0; i < box.Dimension; i++)
+            if (!double.IsFinite(box.Lower[i]) || !double.IsFinite(box.Upper[i])) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The region's rows s = a . x + b >= 0 in input space: sigma_i (g_i . x + h_i) per hidden neuron (network order),
+    /// then b_e - a_e . x per extra row.
+    /// </summary>
+    private static InputSimplex BuildInputSimplex(LinearRegion region)
+    {
+        int n = region.Network.InputSize, h = region.Network.HiddenCount, rows = h + region.ExtraRows.Count;
+        var g = region.NeuronGradients; // [H, n]
+        var off = region.NeuronOffsets; // [H]
+        var a = new double[rows * n];   // [rows, n]
+        var b = new double[rows];
+        for (int i = 0; i < h; i++)
+        {
+            double sign = region.Pattern[i] ? 1 : -1;
+            var src = g.AsSpan(i * n, n);
+            var dst = a.AsSpan(i * n, n);
+            for (int j = 0; j < n; j++) dst[j] = sign * src[j];
+            b[i] = sign * off[i];
+        }
+        for (int e = 0; e < region.ExtraRows.Count; e++)
+        {
+            var row = region.ExtraRows[e];
+            var dst = a.AsSpan((h + e) * n, n);
+            for (int j = 0; j < n; j++) dst[j] = -row.A[j];
+            b[h + e] = row.B;
+        }
+        return new InputSimplex(a, b, region.Domain.Lower, region.Domain.Upper);
+    }
+
+    private Solver Glop
+    {
+        get
+        {
+            if (_glop is null) BuildGlop();
+            return _glop!;
+        }
+    }
+
+    private void BuildGlop()
+    {
+        var region = _region;
         var net = region.Network;
         var box = region.Domain;
-        _parameters = glopParameters ?? DefaultParameters;
-        _solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
-        _solver.SetSolverSpecificParametersAsString(_parameters);
+        var solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
+        _glop = solver;
+        _glop.SetSolverSpecificParametersAsString(_parameters);
         double inf = double.PositiveInfinity;
-        _n = net.InputSize;
         int total = _n + net.HiddenCount;
         _vars = new Variable[total];
         _rows = new Constraint[net.HiddenCount + region.ExtraRows.Count];
@@ -72,7 +138,7 @@ public sealed class RegionLp : IDisposable
             for (int j = 0; j < layer.Outputs; j++)
             {
                 // v_{l,j} - sum_k W[j, k] s_{l-1,k} v_{l-1,k} = b_j
-                var row = _solver.MakeConstraint(layer.Bias[j], layer.Bias[j], "");
+                var row = solver.MakeConstraint(layer.Bias[j], layer.Bias[j], "");
                 _rows[net.HiddenOffsets[l] + j] = row;
                 row.SetCoefficient(_vars[start + j], 1);
                 for (int k = 0; k < layer.Inputs; k++)
@@ -89,13 +155,13 @@ public sealed class RegionLp : IDisposable
         for (int e = 0; e < region.ExtraRows.Count; e++)
         {
             var extra = region.ExtraRows[e];
-            var row = _solver.MakeConstraint(-inf, extra.B, "");
+            var row = solver.MakeConstraint(-inf, extra.B, "");
             _rows[net.HiddenCount + e] = row;
             for (int i = 0; i < _n; i++) if (extra.A[i] != 0) row.SetCoefficient(_vars[i], extra.A[i]);
         }
     }
 
-    private void AddVar(int k, double lo, double hi) => _vars[k] = _solver.MakeNumVar(lo, hi, "");
+    private void AddVar(int k, double lo, double hi) => _vars[k] = _glop!.MakeNumVar(lo, hi, "");
 
     /// <summary>GLOP settings measured in method.md §8 to be exact and fastest on these LPs.</summary>
     public const string DefaultParameters = "use_scaling:false use_preprocessing:false";
@@ -111,6 +177,7 @@ public sealed class RegionLp : IDisposable
     public LpResult Maximize(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (TrySimplex(w, c, c0, double.NegativeInfinity, out var fast)) return new LpResult(fast.Value, fast.X!);
         double constant = SetObjective(w, c, c0);
         return Solve(constant, "an output row");
     }
@@ -122,23 +189,24 @@ public sealed class RegionLp : IDisposable
     public LpBound MaximizeBelow(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, double limit, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (TrySimplex(w, c, c0, limit, out var fast)) return fast;
         double constant = SetObjective(w, c, c0);
         string withLimit = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{_parameters} use_dual_simplex:true objective_lower_limit:{limit - constant:R}");
-        _solver.SetSolverSpecificParametersAsString(withLimit);
+        Glop.SetSolverSpecificParametersAsString(withLimit);
         Solver.ResultStatus status;
         try
         {
-            status = _solver.Solve();
+            status = Glop.Solve();
             Solves++;
         }
         finally
         {
-            _solver.SetSolverSpecificParametersAsString(_parameters);
+            Glop.SetSolverSpecificParametersAsString(_parameters);
         }
         if (status == Solver.ResultStatus.OPTIMAL)
         {
-            return new LpBound(_solver.Objective().Value() + constant, true, Solution(), Certificate());
+            return new LpBound(Glop.Objective().Value() + constant, true, Solution(), Certificate());
         }
         if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.FEASIBLE or Solver.ResultStatus.UNBOUNDED)
         {
@@ -154,7 +222,7 @@ public sealed class RegionLp : IDisposable
             return new LpBound(limit, false, null);
         }
         LpStatus.ThrowIfNotOptimal(status, "an output row");
-        return new LpBound(_solver.Objective().Value() + constant, true, Solution(), Certificate());
+        return new LpBound(Glop.Objective().Value() + constant, true, Solution(), Certificate());
     }
 
     /// <summary>
@@ -163,6 +231,7 @@ public sealed class RegionLp : IDisposable
     /// </summary>
     public DualCertificate Certificate()
     {
+        if (_simplexCertificate is not null) return _simplexCertificate;
         var y = new double[_rows.Length];
         for (int i = 0; i < y.Length; i++) y[i] = _rows[i].DualValue();
         return new DualCertificate(y);
@@ -172,7 +241,9 @@ public sealed class RegionLp : IDisposable
     public LpResult MaximizeInput(ReadOnlySpan<double> c, double c0 = 0, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Solve(SetObjective(new double[_region.Network.OutputSize], c, c0), "an input row");
+        var zero = new double[_region.Network.OutputSize];
+        if (TrySimplex(zero, c, c0, double.NegativeInfinity, out var fast)) return new LpResult(fast.Value, fast.X!);
+        return Solve(SetObjective(zero, c, c0), "an input row");
     }
 
     private double OutputBiasDot(ReadOnlySpan<double> w)
@@ -183,13 +254,130 @@ public sealed class RegionLp : IDisposable
         return s;
     }
 
+    /// <summary>
+    /// How far above the maximiser's value the certificate of an optimal input-space solve may bound the maximum
+    /// (relative, max(1, |value|)): half of <see cref="Patching.FastPatcher"/>'s safety, so that a patch built on the value
+    /// is still proved by the certificate.
+    /// </summary>
+    internal const double CertificateSlack = 5e-8;
+
+    /// <summary>
+    /// Solves with the input-space dual simplex when it applies, and accepts its answer only with a certificate: an
+    /// optimum whose multipliers bound the maximum within <see cref="CertificateSlack"/> of the maximiser's value, or a
+    /// stop whose multipliers prove max &lt; <paramref name="limit"/>. False (and GLOP answers) otherwise.
+    /// </summary>
+    private bool TrySimplex(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, double limit, out LpBound bound)
+    {
+        bound = null!;
+        _simplexCertificate = null;
+        if (_simplex is null) return false;
+        int n = _n;
+        var f = _region.OutputMatrix; // [m, n]
+        var e = _region.OutputOffset; // [m]
+        var cx = new double[n];       // objective on x over the region: F^T w + c
+        double constant = c0;
+        for (int o = 0; o < w.Length; o++)
+        {
+            if (w[o] == 0) continue;
+            Networks.Blas.Axpy(w[o], f.AsSpan(o * n, n), cx);
+            constant += w[o] * e[o];
+        }
+        for (int i = 0; i < c.Length; i++) cx[i] += c[i];
+        var wArr = w.ToArray();
+        var cArr = c.ToArray();
+        DualCertificate? stop = null;
+        bool Confirm()
+        {
+            var cert = SimplexCertificate(wArr);
+            double ub = cert.UpperBound(_region, wArr, cArr, c0, out double rounding);
+            if (!(ub + rounding < limit)) return false;
+            stop = cert;
+            return true;
+        }
+        var status = _simplex.Maximize(cx, limit - constant, double.IsNegativeInfinity(limit) ? null : Confirm);
+        SimplexIterations += _simplex.Iterations;
+        if (status == InputSimplex.Status.BelowLimit && stop is not null)
+        {
+            Solves++;
+            SimplexSolves++;
+            EarlyStops++;
+            _simplexCertificate = stop;
+            bound = new LpBound(limit, false, null, stop);
+            return true;
+        }
+        if (status == InputSimplex.Status.Optimal)
+        {
+            var x = _simplex.X.ToArray();
+            double value = Networks.Blas.Dot(cx, x) + constant;
+            var cert = SimplexCertificate(wArr);
+            double ub = cert.UpperBound(_region, wArr, cArr, c0, out double rounding);
+            if (ub + rounding <= value + CertificateSlack * Math.Max(1, Math.Abs(value)))
+            {
+                Solves++;
+                SimplexSolves++;
+                _simplexCertificate = cert;
+                bound = new LpBound(value, true, x, cert);
+                return true;
+            }
+        }
+        Fallbacks++;
+        return false;
+    }
+
+    /// <summary>
+    /// The layered multipliers (<see cref="DualCertificate"/>) of the input-space simplex's basis: with tau the reduced
+    /// costs of the neuron variables, the reduced cost of v_l in the layered LP is made tau_l,
+    /// <code>
+    ///   y_{L-1} = s_{L-1} o (W_L^T w) - tau_{L-1},     y_l = s_l o (W_{l+1}^T y_{l+1}) - tau_l,
+    /// </code>
+    /// so that the reduced costs on x are those of the input-space basis (in exact arithmetic).
+    /// </summary>
+    private DualCertificate SimplexCertificate(double[] w)
+    {
+        var net = _region.Network;
+        var layers = net.Layers;
+        int h = net.HiddenCount;
+        var t = new double[h + _region.ExtraRows.Count];
+        _simplex!.RowReducedCosts(t);
+        var y = new double[t.Length];
+        // Extra rows: t_e s_e = t_e (b_e - a_e . x), so y_e = -t_e (>= 0 when dual feasible).
+        for (int e = h; e < t.Length; e++) y[e] = -t[e];
+        // Neurons: t_i s_i = t_i sigma_i z_i, so tau_i = sigma_i t_i.
+        var tau = new double[h];
+        for (int i = 0; i < h; i++) tau[i] = _region.Pattern[i] ? t[i] : -t[i];
+        int top = layers.Count - 2;
+        var last = layers[^1];
+        int offTop = net.HiddenOffsets[top];
+        for (int k = 0; k < layers[top].Outputs; k++)
+        {
+            double ctop = 0;
+            if (_region.Pattern[offTop + k])
+                for (int o = 0; o < w.Length; o++) ctop += w[o] * last.Weights[o * last.Inputs + k];
+            y[offTop + k] = ctop - tau[offTop + k];
+        }
+        for (int l = top - 1; l >= 0; l--)
+        {
+            var next = layers[l + 1];
+            int off = net.HiddenOffsets[l], offNext = net.HiddenOffsets[l + 1];
+            var back = new double[next.Inputs];
+            for (int j = 0; j < next.Outputs; j++)
+            {
+                double yj = y[offNext + j];
+                if (yj != 0) Networks.Blas.Axpy(yj, next.Weights.AsSpan(j * next.Inputs, next.Inputs), back);
+            }
+            for (int k = 0; k < back.Length; k++) y[off + k] = (_region.Pattern[off + k] ? back[k] : 0) - tau[off + k];
+        }
+        return new DualCertificate(y);
+    }
+
     /// <summary>Writes the objective w . y + c . x (on the variables) and returns its constant part (w . b_L + c0).</summary>
     private double SetObjective(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0)
     {
+        _simplexCertificate = null;
         var net = _region.Network;
         var last = net.Layers[^1];
         if (w.Length != last.Outputs) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
-        var objective = _solver.Objective();
+        var objective = Glop.Objective();
         objective.Clear();
         var coefficients = new double[_vars.Length];
         for (int k = 0; k < last.Inputs; k++)
@@ -214,21 +402,21 @@ public sealed class RegionLp : IDisposable
 
     private LpResult Solve(double constant, string what)
     {
-        var status = _solver.Solve();
+        var status = Glop.Solve();
         Solves++;
         if (status is Solver.ResultStatus.ABNORMAL or Solver.ResultStatus.NOT_SOLVED or Solver.ResultStatus.FEASIBLE or Solver.ResultStatus.UNBOUNDED)
         {
             // Numerical trouble without scaling (an LP over a bounded box cannot be unbounded) (raw inputs in the thousands, e.g. HCAS feet): retry with GLOP's defaults.
-            _solver.SetSolverSpecificParametersAsString(RobustParameters);
-            try { status = _solver.Solve(); Solves++; }
-            finally { _solver.SetSolverSpecificParametersAsString(_parameters); }
+            Glop.SetSolverSpecificParametersAsString(RobustParameters);
+            try { status = Glop.Solve(); Solves++; }
+            finally { Glop.SetSolverSpecificParametersAsString(_parameters); }
         }
         LpStatus.ThrowIfNotOptimal(status, what);
-        return new LpResult(_solver.Objective().Value() + constant, Solution());
+        return new LpResult(Glop.Objective().Value() + constant, Solution());
     }
 
     /// <inheritdoc />
-    public void Dispose() => _solver.Dispose();
+    public void Dispose() => _glop?.Dispose();
 }
 
 /// <summary>
@@ -236,3 +424,16 @@ public sealed class RegionLp : IDisposable
 /// bound below the asked limit (no maximiser, no multipliers: GLOP gives none for a stopped solve).
 /// </summary>
 public sealed record LpBound(double Value, bool Exact, double[]? X, DualCertificate? Certificate = null);
+
+/// <summary>Which solver a <see cref="RegionLp"/> asks first.</summary>
+public enum RegionLpEngine
+{
+    /// <summary>
+    /// The input-space dual simplex where it applies (finite box, no extra rows), its answers accepted only with a
+    /// checked certificate; GLOP for the rest and whenever the simplex does not close.
+    /// </summary>
+    Auto,
+
+    /// <summary>GLOP only (the layered model of method.md §8).</summary>
+    Glop,
+}

@@ -44,10 +44,10 @@ public sealed class DualCertificateTests
         Assert.AreEqual(1.0, new DualCertificate([2.0, -5.0]).UpperBound(cut, [1.0], [], 0, out _), 1e-15);
 
         // GLOP's multipliers give the same bounds (its sign convention is the one the certificate assumes).
-        using var lp = new RegionLp(region);
+        using var lp = new RegionLp(region, null, RegionLpEngine.Glop);
         Assert.AreEqual(1.0, lp.MaximizeOutput([1.0]).Value, 1e-12);
         Assert.AreEqual(1.0, lp.Certificate().UpperBound(region, [1.0], [], 0, out _), 1e-12);
-        using var lpCut = new RegionLp(cut);
+        using var lpCut = new RegionLp(cut, null, RegionLpEngine.Glop);
         Assert.AreEqual(0.6, lpCut.MaximizeOutput([1.0]).Value, 1e-12);
         Assert.AreEqual(0.6, lpCut.Certificate().UpperBound(cut, [1.0], [], 0, out _), 1e-12);
     }
@@ -88,7 +88,7 @@ public sealed class DualCertificateTests
         Assert.IsTrue(bad.LinearPrograms > 0, "a row whose certificate does not close falls back to an LP");
     }
 
-    private static readonly Lazy<(Network Net, LinearRegion Region, LinearSpecification Spec)> Mnist = new(() =>
+    internal static readonly Lazy<(Network Net, LinearRegion Region, LinearSpecification Spec)> Mnist = new(() =>
     {
         var model = OnnxImporter.Load(TestData.File("models", "reassure-mnist-256x256.onnx"));
         var xs = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"));
@@ -101,10 +101,12 @@ public sealed class DualCertificateTests
     });
 
     [TestMethod]
-    public void MnistRegion_CertificateBoundsEveryRowWithin1e6OfTheOptimum()
+    [DataRow(RegionLpEngine.Glop)]
+    [DataRow(RegionLpEngine.Auto)]
+    public void MnistRegion_CertificateBoundsEveryRowWithin1e6OfTheOptimum(RegionLpEngine engine)
     {
         var (net, region, spec) = Mnist.Value;
-        using var lp = new RegionLp(region);
+        using var lp = new RegionLp(region, null, engine);
         var w = new double[net.OutputSize];
         for (int r = 0; r < spec.Rows; r++)
         {
@@ -160,8 +162,9 @@ public sealed class DualCertificateTests
     [TestMethod]
     public void MnistRegion_EarlyStoppedRows_ProvedByTheBuildsStop_ARaisedRowIsNot()
     {
+        // GLOP's stop (the fallback path) gives no multipliers: the stop itself is recorded.
         var (net, region, spec) = Mnist.Value;
-        using var lp = new RegionLp(region);
+        using var lp = new RegionLp(region, null, RegionLpEngine.Glop);
         var patch = FastPatcher.Build(region, spec, lp, default, out var certs);
         var stopped = Enumerable.Range(0, spec.Rows).Where(r => double.IsFinite(certs.UpperStops![r])).ToList();
         Assert.IsTrue(stopped.Count > 0, "test[15] has rows the dual simplex stops early on");
