@@ -136,6 +136,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             MaxTime = o.MaxTime,
             MaxDegreeOfParallelism = o.MaxDegreeOfParallelism ?? Environment.ProcessorCount,
             CheckFormulation = o.Check,
+            LpEngine = o.LpEngine,
         };
         var result = Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken);
         if (o.RequireAllFixed && !result.AllFixed)
@@ -180,7 +181,8 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             FitSeconds: wall.Elapsed.TotalSeconds,
             LinearPrograms: result.Timings.LinearPrograms,
             AccuracyBefore: labelled == 0 ? double.NaN : (double)correctBefore / labelled,
-            AccuracyAfter: labelled == 0 ? double.NaN : (double)correctAfter / labelled);
+            AccuracyAfter: labelled == 0 ? double.NaN : (double)correctAfter / labelled,
+            SimplexLinearPrograms: result.Timings.SimplexLinearPrograms);
         return new RepairTransformer(inner, o.FeatureColumnName, n, onnx, result, report);
     }
 

@@ -45,6 +45,12 @@ public sealed class RepairEstimatorOptions
     /// </summary>
     public Reassure.Patching.PatchVerifier.CheckFormulation Check { get; set; } = Reassure.Patching.PatchVerifier.CheckFormulation.Certificate;
 
+    /// <summary>
+    /// Region LP solver: <c>Auto</c> (default: the input-space dual simplex, whose answers are kept only with a checked
+    /// certificate, GLOP otherwise) or <c>Glop</c> (GLOP only).
+    /// </summary>
+    public Reassure.Lp.RegionLpEngine LpEngine { get; set; } = Reassure.Lp.RegionLpEngine.Auto;
+
     /// <summary>Stop after this many patches; the remaining rows are reported unfixed.</summary>
     public int? MaxPatches { get; set; }
 

@@ -22,6 +22,7 @@ public sealed record UnfixedRow(int Row, string? ErrorCode, string? Message);
 /// <param name="LinearPrograms">Linear programs solved.</param>
 /// <param name="AccuracyBefore">Accuracy of the original model on the fit rows (ONNX Runtime, float32).</param>
 /// <param name="AccuracyAfter">Accuracy of the repaired model on the fit rows (through the transformer).</param>
+/// <param name="SimplexLinearPrograms">Of the patch build's LPs, those the input-space dual simplex settled (the rest went to GLOP).</param>
 public sealed record RepairFitReport(
     int Rows,
     int LabelledRows,
@@ -34,7 +35,8 @@ public sealed record RepairFitReport(
     double FitSeconds,
     int LinearPrograms,
     double AccuracyBefore,
-    double AccuracyAfter)
+    double AccuracyAfter,
+    int SimplexLinearPrograms = 0)
 {
     /// <summary>Whether every buggy row is fixed.</summary>
     public bool AllFixed => Fixed == BuggyRows.Count;
@@ -51,7 +53,7 @@ public sealed record RepairFitReport(
         if (Gammas.Count > 0)
             sb.AppendLine(c, $"gamma                min {Gammas.Min():G3}, max {Gammas.Max():G3}");
         sb.AppendLine(c, $"accuracy (fit rows)  {AccuracyBefore:P2} -> {AccuracyAfter:P2}");
-        sb.AppendLine(c, $"time                 engine {EngineSeconds:F1} s ({LinearPrograms} LPs), fit {FitSeconds:F1} s");
+        sb.AppendLine(c, $"time                 engine {EngineSeconds:F1} s ({LinearPrograms} LPs, {SimplexLinearPrograms} by the input-space simplex), fit {FitSeconds:F1} s");
         foreach (var u in Unfixed.Take(10))
             sb.AppendLine(c, $"unfixed row {u.Row}: {u.ErrorCode} {u.Message}");
         return sb.ToString();

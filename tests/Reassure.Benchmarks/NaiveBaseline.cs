@@ -20,8 +20,10 @@ internal static class NaiveBaseline
     /// <param name="EngineAsUsedSeconds">RegionLp as the repair uses it for one-sided rows (MaximizeBelow at qu: stops once max &lt; qu is proved).</param>
     /// <param name="MaxDifference">max |naive - engine| over all optima, and over the as-used results that are exact.</param>
     /// <param name="EarlyStops">As-used calls settled by the dual bound; <paramref name="StopsConsistent"/>: the naive optimum is below qu for each of them.</param>
+    /// <param name="GlopAsUsedSeconds">The same as-used calls on RegionLp with GLOP only (<see cref="RegionLpEngine.Glop"/>): the engine before the input-space simplex.</param>
+    /// <param name="Fallbacks">LPs the input-space simplex handed to GLOP in the engine runs.</param>
     public sealed record Outcome(int Regions, int LinearPrograms, double NaiveSeconds, double EngineSeconds, double EngineAsUsedSeconds, double MaxDifference,
-        int EarlyStops, bool StopsConsistent);
+        int EarlyStops, bool StopsConsistent, double GlopAsUsedSeconds, int Fallbacks);
 
     /// <summary>The regions (one per input, pattern of the input, no split rows) and the objectives w = P_r of every row with a finite upper bound.</summary>
     public static List<(LinearRegion Region, double[][] Objectives, double[] Limits)> Regions(Network net, InputBox domain, IReadOnlyList<BuggyInput> inputs)
@@ -47,14 +49,15 @@ internal static class NaiveBaseline
 
     /// <summary>
     /// Runs both on every region, sequentially (one thread each, same machine state): naive first, then the engine's
-    /// RegionLp (construction plus one MaximizeOutput per objective). Region extraction (G, F, rows) is done before
+    /// RegionLp (construction plus one MaximizeOutput per objective), then as the repair uses it (MaximizeBelow), with
+    /// GLOP only and with the input-space simplex first. Region extraction (G, F, rows) is done before
     /// either clock starts, so only LP work is compared.
     /// </summary>
     public static Outcome Run(Network net, InputBox domain, IReadOnlyList<BuggyInput> inputs, Action<string>? log = null)
     {
         var regions = Regions(net, domain, inputs);
-        double naiveTotal = 0, exactTotal = 0, usedTotal = 0, maxDiff = 0;
-        int lps = 0, stops = 0;
+        double naiveTotal = 0, exactTotal = 0, usedTotal = 0, glopTotal = 0, maxDiff = 0;
+        int lps = 0, stops = 0, fallbacks = 0;
         bool consistent = true;
         for (int k = 0; k < regions.Count; k++)
         {
@@ -71,8 +74,21 @@ internal static class NaiveBaseline
             using (var lp = new RegionLp(region))
             {
                 for (int o = 0; o < objectives.Length; o++) maxDiff = Math.Max(maxDiff, Math.Abs(naive[o] - lp.MaximizeOutput(objectives[o]).Value));
+                fallbacks += lp.Fallbacks;
             }
             double tExact = clock.Elapsed.TotalSeconds;
+
+            clock.Restart();
+            using (var lp = new RegionLp(region, null, RegionLpEngine.Glop))
+            {
+                for (int o = 0; o < objectives.Length; o++)
+                {
+                    var bound = lp.MaximizeBelow(objectives[o], default, 0, limits[o]);
+                    if (bound.Exact) maxDiff = Math.Max(maxDiff, Math.Abs(naive[o] - bound.Value));
+                    else if (naive[o] >= limits[o]) consistent = false;
+                }
+            }
+            double tGlop = clock.Elapsed.TotalSeconds;
 
             clock.Restart();
             using (var lp = new RegionLp(region))
@@ -87,13 +103,14 @@ internal static class NaiveBaseline
                         if (naive[o] >= limits[o]) consistent = false;
                     }
                 }
+                fallbacks += lp.Fallbacks;
             }
             double tUsed = clock.Elapsed.TotalSeconds;
-            naiveTotal += tNaive; exactTotal += tExact; usedTotal += tUsed;
+            naiveTotal += tNaive; exactTotal += tExact; usedTotal += tUsed; glopTotal += tGlop;
             lps += objectives.Length;
-            log?.Invoke($"  baseline region {k + 1}/{regions.Count} ({inputs[k].Id}): naive {tNaive:F2} s, engine exact {tExact:F2} s, engine as used {tUsed:F2} s; max |diff| so far {maxDiff:E1}, early stops so far {stops}");
+            log?.Invoke($"  baseline region {k + 1}/{regions.Count} ({inputs[k].Id}): naive {tNaive:F2} s, engine exact {tExact:F2} s, engine as used {tUsed:F2} s (GLOP only {tGlop:F2} s); max |diff| so far {maxDiff:E1}, early stops so far {stops}");
         }
-        return new Outcome(regions.Count, lps, naiveTotal, exactTotal, usedTotal, maxDiff, stops, consistent);
+        return new Outcome(regions.Count, lps, naiveTotal, exactTotal, usedTotal, maxDiff, stops, consistent, glopTotal, fallbacks);
     }
 
     /// <summary>max (w^T F) . x + w . e over { x : A x &lt;= b, lo &lt;= x &lt;= hi (as rows) } in a brand-new GLOP model.</summary>

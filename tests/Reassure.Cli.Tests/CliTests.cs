@@ -141,18 +141,33 @@ public sealed class RepairVerifyCliTests
             Assert.AreEqual(0, after.Code, after.Err);
             StringAssert.Contains(after.Out, "\"passed\":4");
 
-            // The default check proves the rows the build stopped early on from that stop; --check strict solves them again.
-            int stops;
+            // By default the input-space simplex builds every patch and every row comes with multipliers (stopped rows too),
+            // so the check proves all nine rows of every patch by certificates, with no LP.
             using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
             {
                 var c = doc.RootElement.GetProperty("check");
                 Assert.AreEqual("certificate", c.GetProperty("formulation").GetString());
+                Assert.AreEqual(0, c.GetProperty("rowsByBuildStop").GetInt32());
+                Assert.AreEqual(0, c.GetProperty("linearPrograms").GetInt32());
+                Assert.AreEqual(9 * doc.RootElement.GetProperty("patches").GetInt32(), c.GetProperty("rowsCertified").GetInt32());
+                Assert.AreEqual(doc.RootElement.GetProperty("linearPrograms").GetInt32(), doc.RootElement.GetProperty("simplexLinearPrograms").GetInt32());
+                Assert.AreEqual(0, doc.RootElement.GetProperty("glopFallbacks").GetInt32());
+            }
+            // With GLOP only, the rows its dual simplex stopped early on have no multipliers: the default check proves
+            // them from that stop; --check strict solves them again.
+            int stops;
+            var glop = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--json", summary, "--lp", "glop");
+            Assert.AreEqual(0, glop.Code, glop.Err + glop.Out);
+            using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
+            {
+                var c = doc.RootElement.GetProperty("check");
                 stops = c.GetProperty("rowsByBuildStop").GetInt32();
-                Assert.IsTrue(stops > 0, "MNIST rows the dual simplex stops early on");
+                Assert.IsTrue(stops > 0, "MNIST rows GLOP's dual simplex stops early on");
                 Assert.AreEqual(0, c.GetProperty("linearPrograms").GetInt32());
                 Assert.AreEqual(9 * doc.RootElement.GetProperty("patches").GetInt32(), stops + c.GetProperty("rowsCertified").GetInt32());
+                Assert.AreEqual(0, doc.RootElement.GetProperty("simplexLinearPrograms").GetInt32());
             }
-            var strict = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--json", summary, "--check", "strict");
+            var strict = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--json", summary, "--check", "strict", "--lp", "glop");
             Assert.AreEqual(0, strict.Code, strict.Err + strict.Out);
             using (var doc = JsonDocument.Parse(File.ReadAllText(summary)))
             {
@@ -162,6 +177,7 @@ public sealed class RepairVerifyCliTests
                 Assert.AreEqual(doc.RootElement.GetProperty("patches").GetInt32(), doc.RootElement.GetProperty("verified").GetInt32());
             }
             Assert.AreEqual(2, Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--check", "none").Code, "an unknown check is a usage error");
+            Assert.AreEqual(2, Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--lp", "cplex").Code, "an unknown LP solver is a usage error");
         }
         finally
         {

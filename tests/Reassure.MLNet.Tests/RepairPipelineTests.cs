@@ -126,6 +126,29 @@ public sealed class RepairPipelineTests
         Assert.AreEqual(Report.LinearPrograms + 9 * Report.Patches, layered.LinearPrograms, $"default {Report.LinearPrograms} LPs, layered {layered.LinearPrograms}");
     }
 
+    /// <summary>
+    /// The LP solver option reaches the engine: by default the input-space simplex settles every build LP of these MNIST
+    /// rows; with <c>Glop</c> none, and the fit fixes the same rows with the same number of patches and LPs.
+    /// </summary>
+    [TestMethod]
+    public void LpEngineOptionReachesTheEngine()
+    {
+        Assert.AreEqual(Report.LinearPrograms, Report.SimplexLinearPrograms, "the default fit's build LPs are all the simplex's");
+        var options = new RepairEstimatorOptions
+        {
+            ModelPath = TestData.MnistModel, FeatureColumnName = "Features", LabelColumnName = "Label",
+            LpEngine = Reassure.Lp.RegionLpEngine.Glop,
+        };
+        var pipeline = _ml.Transforms.Concatenate("Features", "Top", "Bottom")
+            .Append(_ml.Transforms.Conversion.MapValueToKey("Label", "Digit", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue))
+            .Append(_ml.Repair(options));
+        var glop = pipeline.Fit(_fit).LastTransformer.Report;
+        Assert.AreEqual(0, glop.SimplexLinearPrograms);
+        Assert.AreEqual(Report.Fixed, glop.Fixed);
+        Assert.AreEqual(Report.Patches, glop.Patches);
+        Assert.AreEqual(Report.LinearPrograms, glop.LinearPrograms);
+    }
+
     [TestMethod]
     public void ReportDescribesTheFit()
     {

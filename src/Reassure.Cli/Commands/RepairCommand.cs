@@ -10,7 +10,7 @@ namespace Reassure.Cli.Commands;
 
 /// <summary>
 /// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
-/// [--check certificate|strict|layered|polytope]`:
+/// [--check certificate|strict|layered|polytope] [--lp auto|glop]`:
 /// repairs every row of BUGGY.csv to its label, writes the repaired ONNX and its manifest (R.manifest.json) atomically,
 /// and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// </summary>
@@ -35,10 +35,17 @@ internal static class RepairCommand
             DefaultValueFactory = _ => "certificate",
         };
         check.AcceptOnlyFromAmong("certificate", "strict", "layered", "polytope");
-        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check };
+        var lp = new Option<string>("--lp")
+        {
+            Description = "Region LP solver: auto (default: the input-space dual simplex, its answers kept only with a checked certificate, "
+                + "GLOP otherwise) or glop (GLOP only).",
+            DefaultValueFactory = _ => "auto",
+        };
+        lp.AcceptOnlyFromAmong("auto", "glop");
+        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
             parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
-            parse.GetValue(check)!));
+            parse.GetValue(check)!, parse.GetValue(lp)!));
         return command;
     }
 
@@ -51,7 +58,7 @@ internal static class RepairCommand
     };
 
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
-        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate") => ReassureCli.Guard(error, () =>
+        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto") => ReassureCli.Guard(error, () =>
     {
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
@@ -71,6 +78,7 @@ internal static class RepairCommand
             MaxDegreeOfParallelism = Math.Max(1, threads),
             Float32Evaluator = file.Onnx is null ? null : new OnnxRuntimeFloat32Evaluator(file.Onnx),
             CheckFormulation = Formulation(check),
+            LpEngine = lp == "glop" ? Lp.RegionLpEngine.Glop : Lp.RegionLpEngine.Auto,
         };
         var result = Repairer.Repair(net, buggy, options);
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx);
@@ -86,6 +94,8 @@ internal static class RepairCommand
             ["patches"] = result.Patches.Count,
             ["seconds"] = Math.Round(result.Timings.Total.TotalSeconds, 3),
             ["linearPrograms"] = result.Timings.LinearPrograms,
+            ["simplexLinearPrograms"] = result.Timings.SimplexLinearPrograms,
+            ["glopFallbacks"] = result.Timings.GlopFallbacks,
             ["maxGamma"] = result.Patches.Count == 0 ? null : result.Patches.Max(p => p.Gamma),
             ["verified"] = result.Patches.Count(p => p.Verified),
             ["check"] = new JsonObject

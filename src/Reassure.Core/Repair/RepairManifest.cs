@@ -20,6 +20,8 @@ public static class RepairManifest
             ["patches"] = result.Patches.Count,
             ["seconds"] = Math.Round(result.Timings.Total.TotalSeconds, 3),
             ["linearPrograms"] = result.Timings.LinearPrograms,
+            ["simplexLinearPrograms"] = result.Timings.SimplexLinearPrograms,
+            ["glopFallbacks"] = result.Timings.GlopFallbacks,
             ["timings"] = new JsonObject
             {
                 ["regions"] = Math.Round(result.Timings.Regions.TotalSeconds, 3),

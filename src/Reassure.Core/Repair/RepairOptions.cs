@@ -58,6 +58,12 @@ public sealed record RepairOptions
     /// </summary>
     public Patching.PatchVerifier.CheckFormulation CheckFormulation { get; init; } = Patching.PatchVerifier.CheckFormulation.Certificate;
 
+    /// <summary>
+    /// Which solver the patch build asks first for its region LPs: Auto (the input-space dual simplex, whose answers are
+    /// kept only with a checked certificate, GLOP otherwise) or Glop (GLOP only, the layered model).
+    /// </summary>
+    public Lp.RegionLpEngine LpEngine { get; init; } = Lp.RegionLpEngine.Auto;
+
     /// <summary>Stop after this many patches (regions); the rest are reported unfixed with RSR3004.</summary>
     public int? MaxPatches { get; init; }
 

@@ -34,7 +34,8 @@ public sealed record PatchInfo(int Index, string PatternHash, double Gamma, doub
     int RowsCertified = 0, int RowsByBuildStop = 0, int CheckLinearPrograms = 0);
 
 /// <summary>Wall time per stage.</summary>
-public sealed record RepairTimings(TimeSpan Regions, TimeSpan Patches, TimeSpan Soundness, TimeSpan Verify, TimeSpan Total, int LinearPrograms);
+public sealed record RepairTimings(TimeSpan Regions, TimeSpan Patches, TimeSpan Soundness, TimeSpan Verify, TimeSpan Total, int LinearPrograms,
+    int SimplexLinearPrograms = 0, int GlopFallbacks = 0);
 
 /// <summary>The result of <see cref="Repairer.Repair"/>.</summary>
 public sealed class RepairResult

@@ -29,7 +29,7 @@ public static class Repairer
         var total = Stopwatch.StartNew();
         var errors = new Dictionary<int, (string Code, string Message)>();
         var domain = options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);
-        int lpCount = 0;
+        int lpCount = 0, simplexCount = 0, fallbackCount = 0;
 
         // Stage 1: regions.
         var stage = Stopwatch.StartNew();
@@ -91,12 +91,14 @@ public static class Repairer
                 }
                 else
                 {
-                    using var lp = new RegionLp(job.Region);
+                    using var lp = new RegionLp(job.Region, null, options.LpEngine);
                     var patch = FastPatcher.Build(job.Region, job.Spec, lp, cancellationToken, out var rowCertificates, atPoint[j]);
                     certificates[j] = rowCertificates;
                     double norm = PatchVerifier.Norm(job.Region, patch, lp);
                     built[j] = (patch, norm);
                     Interlocked.Add(ref lpCount, lp.Solves);
+                    Interlocked.Add(ref simplexCount, lp.SimplexSolves);
+                    Interlocked.Add(ref fallbackCount, lp.Fallbacks);
                 }
             }
             catch (ReassureException ex)
@@ -205,7 +207,7 @@ public static class Repairer
                 checks[p]?.Verified ?? false, checks[p]?.WorstSlack ?? double.NaN,
                 checks[p]?.Certified ?? 0, checks[p]?.ByBuildStop ?? 0, checks[p]?.LinearPrograms ?? 0);
         }
-        var timings = new RepairTimings(regionsTime, patchesTime, soundnessTime, verifyTime, total.Elapsed, lpCount);
+        var timings = new RepairTimings(regionsTime, patchesTime, soundnessTime, verifyTime, total.Elapsed, lpCount, simplexCount, fallbackCount);
         return new RepairResult(repaired, statuses, infos, timings);
     }
 
