@@ -4,20 +4,35 @@ using Reassure.Regions;
 namespace Reassure.Lp;
 
 /// <summary>
-/// Linear programs over one linear region, in the layered form of method.md §8: variables x in the box D
-/// (bounds, not rows) and one variable v_{l,j} per hidden neuron whose sign is a bound
-/// (active: v >= 0, inactive: v &lt;= 0), tied by equality rows
+/// Linear programs over one linear region, answered by two solvers of the same LP.
+/// <para>
+/// First (<see cref="RegionLpEngine.Auto"/>, when the box is finite) by <see cref="InputSimplex"/>, a dual simplex in
+/// input space: rows s_i = sigma_i z_i(x) >= 0 per hidden neuron and the region's extra rows, x in the box, a basis
+/// kept as the k x k inverse of its tight rows against its free inputs. Its answer is kept only when its row
+/// multipliers, turned into the layered multipliers of a <see cref="DualCertificate"/>, close in the certificate's own
+/// arithmetic: within <see cref="CertificateSlack"/> of the maximiser's value for an optimum, below the limit for an
+/// early stop. Otherwise, and for an infinite box, GLOP answers.
+/// </para>
+/// <para>
+/// GLOP solves the layered form of method.md §8: variables x in the box D (bounds, not rows) and one variable v_{l,j}
+/// per hidden neuron whose sign is a bound (active: v >= 0, inactive: v &lt;= 0), tied by equality rows
 /// <code>
 ///   v_1 - W_1 x = b_1,      v_l - W_l diag(s_{l-1}) v_{l-1} = b_l,      a_r . x &lt;= b_r (extra rows)
 /// </code>
 /// so that v_{l,j} = z_{l,j}(x) on the region. An output objective w . y is written on the last hidden layer:
-/// w . y = (W_L^T w) . diag(s_{L-1}) v_{L-1} + w . b_L. One GLOP solver is built per region and re-solved
-/// for every objective (warm start from the previous basis).
+/// w . y = (W_L^T w) . diag(s_{L-1}) v_{L-1} + w . b_L. The GLOP model is built on first use and re-solved for every
+/// objective (warm start from the previous basis).
+/// </para>
 /// <para>
-/// <see cref="MaximizeBelow"/> answers "is the max below a limit, else what is it" (method.md §8): the dual simplex
-/// keeps an upper bound on the maximum and stops as soon as it falls below the limit (GLOP's objective_lower_limit);
-/// only objectives that can reach the limit are solved to optimality. (OR-Tools' linear_solver gives no duals for a
-/// stopped solve, so the stop is GLOP's proof, as an OPTIMAL status is; the patch check re-proves every row.)
+/// <see cref="MaximizeBelow"/> answers "is the max below a limit, else what is it" (method.md §8): a dual simplex
+/// keeps an upper bound on the maximum and stops as soon as it falls below the limit; only objectives that can reach
+/// the limit are solved to optimality. The input-space simplex's stop comes with multipliers (<see cref="LpBound.Certificate"/>);
+/// GLOP's does not (OR-Tools' linear_solver gives no duals for a stopped solve), so there the stop is GLOP's proof, as
+/// an OPTIMAL status is, and the patch check uses it as such.
+/// </para>
+/// <para>
+/// Measured on the first 10 MNIST regions, one thread, the nine one-sided rows as the repair asks them: 2.0 s with
+/// the input-space simplex first against 4.8 s with GLOP only, optima equal to 2.2e-13, no fallback.
 /// </para>
 /// </summary>
 public sealed class RegionLp : IDisposable

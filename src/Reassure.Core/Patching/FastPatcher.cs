@@ -62,9 +62,10 @@ internal static class FastPatcher
                 if (double.IsNegativeInfinity(spec.Lower[r]))
                 {
                     // One-sided row: only "is the max below qu, else its value" is needed (method.md §8).
-                    // Early-stopped rows leave no multipliers (GLOP gives none); solving them to optimality only to get
-                    // some was measured slower than re-solving them (lp-profile: build 9.8 s vs 5.2 + 2.4 s). The stop
-                    // itself is recorded: the limit sits StopMargin below qu, room for the patch's rounding on this row.
+                    // A stop of the input-space simplex leaves multipliers (the check re-proves the row from them); a
+                    // stop of GLOP leaves none (solving such rows to optimality only to get some was measured slower than
+                    // re-solving them: lp-profile, build 9.8 s vs 5.2 + 2.4 s), so the stop itself is recorded too: the
+                    // limit sits StopMargin below qu, room for the patch's rounding on this row.
                     double limit = spec.Upper[r] - StopMargin * Math.Max(1, Math.Abs(spec.Upper[r]));
                     var bound = lp.MaximizeBelow(w, default, 0, limit, ct);
                     hi = bound.Exact ? bound.Value : double.NegativeInfinity;
