@@ -67,7 +67,8 @@ internal sealed class InputSimplex
     private readonly double[] _u1, _u2, _v, _alphaX, _alphaS, _dxJ, _rhs, _tauJ, _colJ, _tauS, _colS, _dx;
     private readonly List<int> _changed = new();
     private readonly List<(int Index, double To)> _flips = new();
-    private readonly List<(int Index, bool Row, double Ratio, double Abs)> _candidates = new();
+    private readonly double[] _candRatio;   // [n + m] ratio test candidates
+    private readonly int[] _candId;         // [n + m] input j, or n + row i
 
     /// <summary>Iterations of the last solve.</summary>
     public int Iterations { get; private set; }
@@ -110,6 +111,8 @@ internal sealed class InputSimplex
         _alphaS = new double[_m];
         _tauS = new double[_m];
         _colS = new double[_m];
+        _candRatio = new double[_n + _m];
+        _candId = new int[_n + _m];
         Reset();
     }
 
@@ -263,19 +266,30 @@ internal sealed class InputSimplex
         double dir = target > value ? 1 : -1;
         double delta = Math.Abs(target - value);
 
-        // Tableau row: x_p = const + sum alpha_j x_j over the non-basic inputs and rows.
-        _candidates.Clear();
+        // Tableau row: x_p = const + sum alpha_j x_j over the non-basic inputs and rows. Candidates (ids: input j, or
+        // n + row i) with their ratios |d| / |alpha|.
+        int count = 0;
+        var ratios = _candRatio;
+        var ids = _candId;
+        var colPos = _colPos.AsSpan(0, n);
+        var lo = _lo.AsSpan(0, n);
+        var hi = _hi.AsSpan(0, n);
+        var xs = _x.AsSpan(0, n);
+        var ds = _d.AsSpan(0, n);
+        var alphaX = _alphaX.AsSpan(0, n);
         var arowP = pIsRow ? _a.AsSpan(p * n, n) : default;
         for (int j = 0; j < n; j++)
         {
-            if (_colPos[j] >= 0) { _alphaX[j] = 0; continue; }
+            if (colPos[j] >= 0) { alphaX[j] = 0; continue; }
             double alpha = pIsRow ? arowP[j] - v[j] : -v[j];
-            _alphaX[j] = alpha;
-            if (_lo[j] == _hi[j]) continue;
+            alphaX[j] = alpha;
             double sa = dir * alpha;
-            bool atUpper = _x[j] == _hi[j];
-            if (atUpper ? sa < -PivotTolerance : sa > PivotTolerance)
-                _candidates.Add((j, false, Math.Max(0, atUpper ? _d[j] : -_d[j]) / Math.Abs(alpha), Math.Abs(alpha)));
+            bool atUpper = xs[j] == hi[j];
+            if ((atUpper ? sa < -PivotTolerance : sa > PivotTolerance) && lo[j] != hi[j])
+            {
+                ratios[count] = Math.Max(0, atUpper ? ds[j] : -ds[j]) / Math.Abs(alpha);
+                ids[count++] = j;
+            }
         }
         for (int q = 0; q < k; q++)
         {
@@ -283,21 +297,26 @@ internal sealed class InputSimplex
             int i = _kRows[q];
             double alpha = u[q];
             _alphaS[i] = alpha;
-            if (dir * alpha > PivotTolerance) _candidates.Add((i, true, Math.Max(0, -_t[i]) / Math.Abs(alpha), Math.Abs(alpha)));
+            if (dir * alpha > PivotTolerance)
+            {
+                ratios[count] = Math.Max(0, -_t[i]) / Math.Abs(alpha);
+                ids[count++] = n + i;
+            }
         }
-        if (_candidates.Count == 0) return false; // dual unbounded: the region would be empty
-        _candidates.Sort((l, r) => l.Ratio.CompareTo(r.Ratio));
+        if (count == 0) return false; // dual unbounded: the region would be empty
+        Array.Sort(ratios, ids, 0, count);
+        double AbsAlpha(int id) => id < n ? Math.Abs(_alphaX[id]) : Math.Abs(_alphaS[id - n]);
 
         // Bound flipping ratio test: pass breakpoints while the leaving variable stays infeasible after the flips.
         double slope = delta;
         int enter = -1;
         int flipCount = 0;
-        for (int e = 0; e < _candidates.Count; e++)
+        for (int e = 0; e < count; e++)
         {
-            var cand = _candidates[e];
-            double range = cand.Row ? double.PositiveInfinity : _hi[cand.Index] - _lo[cand.Index];
-            double next = slope - cand.Abs * range;
-            if (next > 0 && e < _candidates.Count - 1)
+            int id = ids[e];
+            double range = id >= n ? double.PositiveInfinity : _hi[id] - _lo[id];
+            double next = slope - AbsAlpha(id) * range;
+            if (next > 0 && e < count - 1)
             {
                 slope = next;
                 flipCount++;
@@ -305,22 +324,24 @@ internal sealed class InputSimplex
             }
             // Among the ties at this ratio, the largest pivot.
             enter = e;
-            double ratio = cand.Ratio;
-            for (int f = e + 1; f < _candidates.Count && _candidates[f].Ratio <= ratio + DualTolerance; f++)
-                if (_candidates[f].Abs > _candidates[enter].Abs) enter = f;
+            double ratio = ratios[e];
+            for (int f = e + 1; f < count && ratios[f] <= ratio + DualTolerance; f++)
+                if (AbsAlpha(ids[f]) > AbsAlpha(ids[enter])) enter = f;
             break;
         }
         if (enter < 0) return false;
-        var entering = _candidates[enter];
+        int enterId = ids[enter];
+        var entering = (Index: enterId < n ? enterId : enterId - n, Row: enterId >= n);
         double alphaQ = entering.Row ? _alphaS[entering.Index] : _alphaX[entering.Index];
         double dq = entering.Row ? _t[entering.Index] : _d[entering.Index];
         double theta = dq / alphaQ;
 
         // Reduced costs.
-        for (int j = 0; j < n; j++) if (_colPos[j] < 0) _d[j] -= theta * _alphaX[j];
+        for (int j = 0; j < n; j++) if (colPos[j] < 0) ds[j] -= theta * alphaX[j];
         for (int q = 0; q < k; q++) { int i = _kRows[q]; _t[i] -= theta * _alphaS[i]; }
 
-        // Primal: flips of the passed breakpoints (those before `enter` in ratio order, except the entering one).
+        // Primal: flips of the passed breakpoints (those before `enter` in ratio order; only boxed inputs are passed,
+        // a row's range being unbounded).
         Array.Clear(_dx);
         _changed.Clear();
         _flips.Clear();
@@ -329,18 +350,13 @@ internal sealed class InputSimplex
         double xp = value;
         for (int e = 0; e < flipCount; e++)
         {
-            if (e == enter) continue;
-            var cand = _candidates[e];
-            {
-                // Only boxed inputs are passed (a row's range is unbounded).
-                int j = cand.Index;
-                double to = _x[j] == _hi[j] ? _lo[j] : _hi[j];
-                double change = to - _x[j];
-                xp += _alphaX[j] * change;
-                _dx[j] += change;
-                _changed.Add(j);
-                _flips.Add((j, to));
-            }
+            int j = ids[e];
+            double to = _x[j] == _hi[j] ? _lo[j] : _hi[j];
+            double change = to - _x[j];
+            xp += _alphaX[j] * change;
+            _dx[j] += change;
+            _changed.Add(j);
+            _flips.Add((j, to));
         }
         // Entering step: x_p reaches its bound.
         double step = (target - xp) / alphaQ;
