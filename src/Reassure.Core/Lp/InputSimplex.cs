@@ -32,7 +32,7 @@ namespace Reassure.Lp;
 /// <see cref="DualCertificate"/>, checks it in its own arithmetic, and hands the LP to GLOP when it does not close.
 /// </para>
 /// </summary>
-internal sealed class InputSimplex
+internal sealed class InputSimplex : IDisposable
 {
     private const int RefactorEvery = 100;
     private const double Perturbation = 1e-6;
@@ -43,7 +43,9 @@ internal sealed class InputSimplex
 
     private readonly int _n, _m, _cap;
     private readonly double[] _a;       // [m, n] row-major
-    private readonly double[] _at;      // [n, m] the same, column-major
+    private readonly double[] _at;      // [n, m] the same, column-major (pooled)
+    private readonly bool _pooledRows;
+    private bool _disposed;
     private readonly double[] _b;       // [m]
     private readonly double[] _lo, _hi; // [n]
 
@@ -56,7 +58,7 @@ internal sealed class InputSimplex
     private readonly int[] _jCols;      // J position -> input
     private readonly int[] _rowPos;     // row -> K position or -1
     private readonly int[] _colPos;     // input -> J position or -1
-    private readonly double[] _minv;    // [cap, cap]: M[J position, K position]
+    private readonly double[] _minv;    // [cap, cap]: M[J position, K position] (pooled)
     private int _k;
     private bool _dualInfeasible;
 
@@ -73,16 +75,22 @@ internal sealed class InputSimplex
     /// <summary>Iterations of the last solve.</summary>
     public int Iterations { get; private set; }
 
-    /// <summary>Sets up the rows s = A x + b >= 0 (<paramref name="a"/> <c>[m, n]</c>, <paramref name="b"/> <c>[m]</c>) and the box.</summary>
-    public InputSimplex(double[] a, double[] b, double[] lo, double[] hi)
+    /// <summary>
+    /// Sets up the rows s = A x + b >= 0 (<paramref name="a"/> <c>[m, n]</c> or longer, <paramref name="b"/> <c>[m]</c>) and
+    /// the box. With <paramref name="pooledRows"/>, <paramref name="a"/> was rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>
+    /// and goes back there on <see cref="Dispose"/>, as do the simplex's own large buffers (A^T and M): a repair builds
+    /// one per region, and these 8 MB a region (MNIST) would otherwise be garbage on the large object heap.
+    /// </summary>
+    public InputSimplex(double[] a, double[] b, double[] lo, double[] hi, bool pooledRows = false)
     {
         _n = lo.Length;
         _m = b.Length;
-        if (a.Length != _m * _n || hi.Length != _n) throw new ArgumentException("Row matrix, offsets and box sizes differ.");
+        if (a.Length < _m * _n || hi.Length != _n) throw new ArgumentException("Row matrix, offsets and box sizes differ.");
         _cap = Math.Min(_n, _m);
         _a = a;
+        _pooledRows = pooledRows;
         _b = b;
-        _at = new double[_n * _m];
+        _at = System.Buffers.ArrayPool<double>.Shared.Rent(_n * _m);
         for (int i = 0; i < _m; i++)
             for (int j = 0; j < _n; j++) _at[j * _m + i] = a[i * _n + j];
         _lo = lo;
@@ -96,7 +104,8 @@ internal sealed class InputSimplex
         _jCols = new int[_cap];
         _rowPos = new int[_m];
         _colPos = new int[_n];
-        _minv = new double[_cap * _cap];
+        _minv = System.Buffers.ArrayPool<double>.Shared.Rent(_cap * _cap);
+        Array.Clear(_minv);
         _ws = new double[_m];
         _wx = new double[_n];
         _u1 = new double[_cap];
@@ -151,6 +160,7 @@ internal sealed class InputSimplex
     /// </summary>
     public Status Maximize(ReadOnlySpan<double> c, double limit, Func<bool>? confirm, int maxIterations = 20000)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (!WarmStart) Reset();
         Iterations = 0;
         // Phase 1 on randomly perturbed costs (against dual degeneracy: zero steps through reduced costs that are 0),
@@ -718,6 +728,16 @@ internal sealed class InputSimplex
             }
         }
         return true;
+    }
+
+    /// <summary>Returns the pooled buffers; the instance is not usable afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        System.Buffers.ArrayPool<double>.Shared.Return(_at);
+        System.Buffers.ArrayPool<double>.Shared.Return(_minv);
+        if (_pooledRows) System.Buffers.ArrayPool<double>.Shared.Return(_a);
     }
 
     private static void SwapRows(double[] a, int k, int r1, int r2)

@@ -64,7 +64,40 @@ public sealed class LinearRegion
     }
 
     /// <summary>Neuron gradients g_{l,j}, row-major <c>[H, n]</c>.</summary>
-    public double[] NeuronGradients { get { Ensure(); return _g!; } }
+    public double[] NeuronGradients
+    {
+        get
+        {
+            if (_g is not null) return _g;
+            lock (_gate)
+            {
+                if (_g is null)
+                {
+                    var g = new double[Network.HiddenCount * Network.InputSize];
+                    Compute(g);
+                    _g = g;
+                }
+                return _g;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the neuron gradients <c>[H, n]</c> into <paramref name="buffer"/> (at least H n long) without keeping them:
+    /// for a solver that needs them once (3.2 MB per MNIST region, against 63 KB for F); F, e and the offsets are kept.
+    /// </summary>
+    internal void WriteNeuronGradients(double[] buffer)
+    {
+        int size = Network.HiddenCount * Network.InputSize;
+        if (buffer.Length < size) throw new ArgumentException($"The buffer holds {buffer.Length} values; [H, n] needs {size}.", nameof(buffer));
+        var g = _g;
+        if (g is not null)
+        {
+            Array.Copy(g, buffer, size);
+            return;
+        }
+        lock (_gate) Compute(buffer);
+    }
 
     /// <summary>Neuron offsets h_{l,j}, <c>[H]</c>.</summary>
     public double[] NeuronOffsets { get { Ensure(); return _h!; } }
@@ -81,82 +114,88 @@ public sealed class LinearRegion
     /// </summary>
     public IReadOnlyList<HalfSpace> PolytopeRows()
     {
-        Ensure();
+        var g = NeuronGradients;
         int n = Network.InputSize, hCount = Network.HiddenCount;
         var rows = new List<HalfSpace>(hCount + ExtraRows.Count);
         for (int j = 0; j < hCount; j++)
         {
             double sign = Pattern[j] ? -1 : 1;
             var a = new double[n];
-            for (int i = 0; i < n; i++) a[i] = sign * _g![j * n + i];
+            for (int i = 0; i < n; i++) a[i] = sign * g[j * n + i];
             rows.Add(new HalfSpace(a, -sign * _h![j]));
         }
         rows.AddRange(ExtraRows);
         return rows;
     }
 
+    /// <summary>F, e and the neuron offsets (small), computed once; the gradients go to a pooled scratch buffer.</summary>
     private void Ensure()
     {
         if (_e is not null) return;
         lock (_gate)
         {
             if (_e is not null) return;
-            Compute();
+            var g = _g ?? System.Buffers.ArrayPool<double>.Shared.Rent(Network.HiddenCount * Network.InputSize);
+            Compute(g);
+            if (!ReferenceEquals(g, _g)) System.Buffers.ArrayPool<double>.Shared.Return(g);
         }
     }
 
-    private void Compute()
+    /// <summary>Computes G into <paramref name="g"/> (<c>[H, n]</c>) and F, e and h into their fields (e last: the flag).</summary>
+    private void Compute(double[] g)
     {
         int n = Network.InputSize;
         var layers = Network.Layers;
-        var g = new double[Network.HiddenCount * n];
         var h = new double[Network.HiddenCount];
-        // prevG: [width_{l-1}, n] of the previous layer (identity for the input).
-        double[]? prevG = null;
+        // Each hidden layer's rows go straight into g at its offset; the previous layer's rows are read from there
+        // (the identity for the input). Only F [m, n] gets its own array.
+        int prevStart = -1;                     // start of the previous layer's rows in g, -1 for the input
         double[]? prevH = null;
         int prevOffset = 0;
         for (int l = 0; l < layers.Count; l++)
         {
             var layer = layers[l];
             int outW = layer.Outputs, inW = layer.Inputs;
-            double[] curG = l == layers.Count - 1 ? new double[outW * n] : new double[outW * n];
-            double[] curH = new double[outW];
-            if (prevG is null)
+            bool last = l == layers.Count - 1;
+            var target = last ? new double[outW * n] : g;
+            int start = last ? 0 : Network.HiddenOffsets[l] * n;
+            double[] curH = last ? new double[outW] : h;
+            int hStart = last ? 0 : Network.HiddenOffsets[l];
+            if (prevStart < 0)
             {
-                Array.Copy(layer.Weights, curG, outW * n);
-                Array.Copy(layer.Bias, curH, outW);
+                Array.Copy(layer.Weights, 0, target, start, outW * n);
+                Array.Copy(layer.Bias, 0, curH, hStart, outW);
             }
             else
             {
+                int from = prevStart, po = prevOffset;
+                var ph = prevH!;
                 Parallel.For(0, outW, o =>
                 {
-                    var row = curG.AsSpan(o * n, n);
+                    var row = target.AsSpan(start + o * n, n);
+                    row.Clear();
                     double off = layer.Bias[o];
                     for (int k = 0; k < inW; k++)
                     {
-                        if (!Pattern[prevOffset + k]) continue;
+                        if (!Pattern[po + k]) continue;
                         double w = layer.Weights[o * inW + k];
                         if (w == 0) continue;
-                        Blas.Axpy(w, prevG.AsSpan(k * n, n), row);
-                        off += w * prevH![k];
+                        Blas.Axpy(w, g.AsSpan(from + k * n, n), row);
+                        off += w * ph[po + k];
                     }
-                    curH[o] = off;
+                    curH[hStart + o] = off;
                 });
             }
-            if (l == layers.Count - 1)
+            if (last)
             {
-                _f = curG;
+                _f = target;
                 _h = h;
-                _g = g;
                 _e = curH;
                 return;
             }
-            int offset = Network.HiddenOffsets[l];
-            Array.Copy(curG, 0, g, offset * n, outW * n);
-            Array.Copy(curH, 0, h, offset, outW);
-            prevG = curG;
-            prevH = curH;
-            prevOffset = offset;
+            prevStart = start;
+            prevH = h;
+            prevOffset = Network.HiddenOffsets[l];
         }
     }
 }
