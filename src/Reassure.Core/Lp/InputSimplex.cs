@@ -158,7 +158,7 @@ internal sealed class InputSimplex : IDisposable
     /// Maximises c . x (c <c>[n]</c>) over the region; stops as soon as the objective of the dual feasible basis (an upper
     /// bound) is below <paramref name="limit"/> and <paramref name="confirm"/> agrees (it checks the certificate).
     /// </summary>
-    public Status Maximize(ReadOnlySpan<double> c, double limit, Func<bool>? confirm, int maxIterations = 20000)
+    public Status Maximize(ReadOnlySpan<double> c, double limit, Func<bool>? confirm, int maxIterations = 20000, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!WarmStart) Reset();
@@ -171,13 +171,13 @@ internal sealed class InputSimplex : IDisposable
             double sign = c[j] > 0 ? 1 : c[j] < 0 ? -1 : (rng.Next(2) == 0 ? -1 : 1);
             _c[j] = c[j] + sign * (Perturbation * Math.Abs(c[j]) + Perturbation * 0.1) * (1 + rng.NextDouble());
         }
-        var first = Run(limit, confirm, maxIterations);
+        var first = Run(limit, confirm, maxIterations, cancellationToken);
         if (first != Status.Optimal) return first;
         c.CopyTo(_c);
-        return Run(limit, confirm, maxIterations);
+        return Run(limit, confirm, maxIterations, cancellationToken);
     }
 
-    private Status Run(double limit, Func<bool>? confirm, int maxIterations)
+    private Status Run(double limit, Func<bool>? confirm, int maxIterations, CancellationToken cancellationToken)
     {
         _dualInfeasible = false;
         if (!Refactor()) return Status.Failed;
@@ -191,7 +191,11 @@ internal sealed class InputSimplex : IDisposable
         double lastConfirmed = double.PositiveInfinity;
         while (true)
         {
-            if (Iterations > 0 && Iterations % RefactorEvery == 0 && !Refactor()) return Status.Failed;
+            if (Iterations > 0 && Iterations % RefactorEvery == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!Refactor()) return Status.Failed;
+            }
             if (Iterations >= maxIterations) return Status.Failed;
             double obj = Blas.Dot(_c, _x);
             if (obj < limit && confirm is not null && obj < lastConfirmed - 1e-9 * Math.Max(1, Math.Abs(obj)))

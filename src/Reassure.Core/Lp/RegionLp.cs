@@ -194,7 +194,7 @@ public sealed class RegionLp : IDisposable
     public LpResult Maximize(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TrySimplex(w, c, c0, double.NegativeInfinity, out var fast)) return new LpResult(fast.Value, fast.X!);
+        if (TrySimplex(w, c, c0, double.NegativeInfinity, cancellationToken, out var fast)) return new LpResult(fast.Value, fast.X!);
         double constant = SetObjective(w, c, c0);
         return Solve(constant, "an output row");
     }
@@ -206,7 +206,7 @@ public sealed class RegionLp : IDisposable
     public LpBound MaximizeBelow(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, double limit, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TrySimplex(w, c, c0, limit, out var fast)) return fast;
+        if (TrySimplex(w, c, c0, limit, cancellationToken, out var fast)) return fast;
         double constant = SetObjective(w, c, c0);
         string withLimit = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{_parameters} use_dual_simplex:true objective_lower_limit:{limit - constant:R}");
@@ -259,7 +259,7 @@ public sealed class RegionLp : IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var zero = new double[_region.Network.OutputSize];
-        if (TrySimplex(zero, c, c0, double.NegativeInfinity, out var fast)) return new LpResult(fast.Value, fast.X!);
+        if (TrySimplex(zero, c, c0, double.NegativeInfinity, cancellationToken, out var fast)) return new LpResult(fast.Value, fast.X!);
         return Solve(SetObjective(zero, c, c0), "an input row");
     }
 
@@ -283,7 +283,7 @@ public sealed class RegionLp : IDisposable
     /// optimum whose multipliers bound the maximum within <see cref="CertificateSlack"/> of the maximiser's value, or a
     /// stop whose multipliers prove max &lt; <paramref name="limit"/>. False (and GLOP answers) otherwise.
     /// </summary>
-    private bool TrySimplex(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, double limit, out LpBound bound)
+    private bool TrySimplex(ReadOnlySpan<double> w, ReadOnlySpan<double> c, double c0, double limit, CancellationToken cancellationToken, out LpBound bound)
     {
         bound = null!;
         _simplexCertificate = null;
@@ -311,7 +311,7 @@ public sealed class RegionLp : IDisposable
             stop = cert;
             return true;
         }
-        var status = _simplex.Maximize(cx, limit - constant, double.IsNegativeInfinity(limit) ? null : Confirm);
+        var status = _simplex.Maximize(cx, limit - constant, double.IsNegativeInfinity(limit) ? null : Confirm, cancellationToken: cancellationToken);
         SimplexIterations += _simplex.Iterations;
         if (status == InputSimplex.Status.BelowLimit && stop is not null)
         {
