@@ -1,5 +1,4 @@
 using Reassure.Networks;
-using Reassure.Regions;
 
 namespace Reassure.Lp;
 
