@@ -59,6 +59,103 @@ public sealed class InputSimplexTests
         Assert.AreEqual(InputSimplex.Status.Optimal, Hand().Maximize([1.0, 2.0], 2.0, () => true));
     }
 
+    /// <summary>
+    /// 300 seeded random LPs with 1-8 inputs and 0-14 rows, feasible by construction (every row holds at a random point of
+    /// the box, some with zero slack there), some inputs fixed (lo = hi), some rows repeated and some objective entries 0
+    /// (degenerate cases): every optimum equals GLOP's within 1e-9, the maximiser is feasible within 1e-9, and the
+    /// multipliers close by weak duality in the LP's own terms, max c . x &lt;= -sum_i t_i b_i + sum_j max(d_j lo_j, d_j hi_j)
+    /// with d = c - sum_i t_i a_i and t &lt;= 0, within 1e-9 of the optimum.
+    /// </summary>
+    [TestMethod]
+    public void RandomSmallLps_OptimaEqualGlops_MultipliersClose()
+    {
+        var rng = new Random(2026);
+        int compared = 0, withRows = 0;
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int n = rng.Next(1, 9), m = rng.Next(0, 15);
+            var lo = new double[n];
+            var hi = new double[n];
+            var x0 = new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                lo[j] = rng.NextDouble() * 2 - 1;
+                hi[j] = rng.Next(6) == 0 ? lo[j] : lo[j] + rng.NextDouble() * 2;
+                x0[j] = lo[j] + rng.NextDouble() * (hi[j] - lo[j]);
+            }
+            var a = new double[m * n];
+            var b = new double[m];
+            for (int i = 0; i < m; i++)
+            {
+                if (i > 0 && rng.Next(8) == 0)
+                {
+                    Array.Copy(a, (i - 1) * n, a, i * n, n); // a repeated row
+                    b[i] = b[i - 1];
+                    continue;
+                }
+                double dot = 0;
+                for (int j = 0; j < n; j++) { a[i * n + j] = rng.NextDouble() * 2 - 1; dot += a[i * n + j] * x0[j]; }
+                b[i] = -dot + (rng.Next(4) == 0 ? 0 : rng.NextDouble()); // s_i(x0) = a_i . x0 + b_i >= 0
+            }
+            var c = new double[n];
+            for (int j = 0; j < n; j++) c[j] = rng.Next(5) == 0 ? 0 : rng.NextDouble() * 2 - 1;
+
+            using var simplex = new InputSimplex(a, b, lo, hi);
+            Assert.AreEqual(InputSimplex.Status.Optimal, simplex.Maximize(c, double.NegativeInfinity, null), $"trial {trial}");
+            var x = simplex.X.ToArray();
+            double value = 0;
+            for (int j = 0; j < n; j++)
+            {
+                value += c[j] * x[j];
+                Assert.IsTrue(x[j] >= lo[j] - 1e-9 && x[j] <= hi[j] + 1e-9, $"trial {trial}: x[{j}] = {x[j]} outside [{lo[j]}, {hi[j]}]");
+            }
+            for (int i = 0; i < m; i++)
+            {
+                double si = b[i];
+                for (int j = 0; j < n; j++) si += a[i * n + j] * x[j];
+                Assert.IsTrue(si >= -1e-9, $"trial {trial}: row {i} = {si}");
+            }
+            double expected = Glop(a, b, lo, hi, c);
+            Assert.AreEqual(expected, value, 1e-9, $"trial {trial} (n {n}, m {m})");
+
+            var t = new double[m];
+            simplex.RowReducedCosts(t);
+            var d = (double[])c.Clone();
+            double bound = 0;
+            for (int i = 0; i < m; i++)
+            {
+                Assert.IsTrue(t[i] <= 1e-9, $"trial {trial}: multiplier {i} = {t[i]}");
+                bound -= t[i] * b[i];
+                for (int j = 0; j < n; j++) d[j] -= t[i] * a[i * n + j];
+            }
+            for (int j = 0; j < n; j++) bound += Math.Max(d[j] * lo[j], d[j] * hi[j]);
+            Assert.AreEqual(value, bound, 1e-9, $"trial {trial}: weak-duality bound {bound} vs optimum {value}");
+            compared++;
+            if (m > 0) withRows++;
+        }
+        Assert.AreEqual(300, compared);
+        Assert.IsTrue(withRows > 250);
+    }
+
+    /// <summary>max c . x over { A x + b >= 0, lo &lt;= x &lt;= hi } by GLOP with its defaults.</summary>
+    private static double Glop(double[] a, double[] b, double[] lo, double[] hi, double[] c)
+    {
+        int n = lo.Length, m = b.Length;
+        using var solver = Google.OrTools.LinearSolver.Solver.CreateSolver("GLOP")!;
+        var x = new Google.OrTools.LinearSolver.Variable[n];
+        for (int j = 0; j < n; j++) x[j] = solver.MakeNumVar(lo[j], hi[j], "");
+        for (int i = 0; i < m; i++)
+        {
+            var row = solver.MakeConstraint(-b[i], double.PositiveInfinity, "");
+            for (int j = 0; j < n; j++) row.SetCoefficient(x[j], a[i * n + j]);
+        }
+        var objective = solver.Objective();
+        for (int j = 0; j < n; j++) objective.SetCoefficient(x[j], c[j]);
+        objective.SetMaximization();
+        Assert.AreEqual(Google.OrTools.LinearSolver.Solver.ResultStatus.OPTIMAL, solver.Solve());
+        return objective.Value();
+    }
+
     private static InputSimplex Hand() =>
         new([-1.0, -1.0, 1.0, -1.0], [1.5, 0.25], [0.0, 0.0], [1.0, 1.0]);
 
