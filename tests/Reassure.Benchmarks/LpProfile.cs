@@ -59,7 +59,7 @@ internal static class LpProfile
             {
                 foreach (var prm in new[] { RegionLp.DefaultParameters, RegionLp.DefaultParameters + " initial_basis:NONE", RegionLp.DefaultParameters + " initial_basis:BIXBY", RegionLp.DefaultParameters + " initial_basis:MAROS" })
                 {
-                    using var fresh = new RegionLp(region, prm);
+                    using var fresh = new RegionLp(region, prm, RegionLpEngine.Glop); // GLOP settings only matter to GLOP
                     var times = new List<string>();
                     var w0 = new double[net.OutputSize];
                     for (int r = 0; r < spec.Rows; r++)
@@ -73,7 +73,7 @@ internal static class LpProfile
                     Console.WriteLine($"  [{prm}] early rows in a fresh solver, ms: {string.Join(" ", times)}");
                 }
             }
-            Console.WriteLine($"test[{i}]: build {lp.Solves} LPs ({lp.EarlyStops} early), certificate check {outcome.Certified} rows + {outcome.LinearPrograms} LPs, verified {outcome.Verified}/{layered.Verified}");
+            Console.WriteLine($"test[{i}]: build {lp.Solves} LPs ({lp.EarlyStops} early; {lp.SimplexSolves} by the input-space simplex in {lp.SimplexIterations} iterations, {lp.Fallbacks} to GLOP), certificate check {outcome.Certified} rows + {outcome.LinearPrograms} LPs, verified {outcome.Verified}/{layered.Verified}");
         }
         Console.WriteLine($"{wrong.Count} regions: build {build:F2} s (solver construction {buildNew:F2}), exact rows {exact}, early stops {stopped}; " +
             $"layered check {check:F2} s (construction {checkNew:F2}); certificate check {certTime:F2} s");
