@@ -243,8 +243,9 @@ public sealed class RegionLp : IDisposable
     }
 
     /// <summary>
-    /// The row multipliers (GLOP's dual values) of the last solve, which must have ended OPTIMAL, as a
-    /// <see cref="DualCertificate"/>. The certificate is checked by its own arithmetic, never trusted.
+    /// The row multipliers of the last solve as a <see cref="DualCertificate"/>: the input-space simplex's (already
+    /// checked when it answered, optimum or early stop) or GLOP's dual values (its solve must have ended OPTIMAL). The
+    /// certificate is checked by its own arithmetic, never trusted.
     /// </summary>
     public DualCertificate Certificate()
     {

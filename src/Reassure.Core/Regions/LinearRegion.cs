@@ -135,9 +135,10 @@ public sealed class LinearRegion
         lock (_gate)
         {
             if (_e is not null) return;
-            var g = _g ?? System.Buffers.ArrayPool<double>.Shared.Rent(Network.HiddenCount * Network.InputSize);
+            // _e is set together with _g (NeuronGradients), so G is not kept here: it is computed in scratch.
+            var g = System.Buffers.ArrayPool<double>.Shared.Rent(Network.HiddenCount * Network.InputSize);
             Compute(g);
-            if (!ReferenceEquals(g, _g)) System.Buffers.ArrayPool<double>.Shared.Return(g);
+            System.Buffers.ArrayPool<double>.Shared.Return(g);
         }
     }
 
