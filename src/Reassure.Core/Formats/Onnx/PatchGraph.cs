@@ -83,8 +83,11 @@ internal static class PatchGraph
         return 2 * SignedFormError(hidden, kappa) + NonNegativeSumError(rowsPerPatch, kappa) <= kappa * deadZone;
     }
 
-    /// <summary>Adds the patch nodes; returns the name of the correction tensor <c>[N, m]</c>.</summary>
-    public static string Add(OnnxBuilder b, RepairedNetwork net, string x, IReadOnlyList<string> preActivations)
+    /// <summary>
+    /// Adds the patch nodes and writes the repaired output f(x) + correction <c>[N, m]</c> to <paramref name="output"/>,
+    /// from the original output <paramref name="original"/>.
+    /// </summary>
+    public static void Add(OnnxBuilder b, RepairedNetwork net, string x, IReadOnlyList<string> preActivations, string original, string output)
     {
         var patches = net.Patches;
         int pCount = patches.Count, n = net.Original.InputSize, m = net.Original.OutputSize, h = net.Original.HiddenCount;
@@ -209,7 +212,12 @@ internal static class PatchGraph
             if (patches[p].Difference.C is not null) linearInGate = false;
             for (int o = 0; o < m && linearInGate; o++) if (kBound[p * m + o] != Math.Abs(dConst[p * m + o])) linearInGate = false;
         }
-        if (linearInGate) return pCount == 1 ? b.Node("MatMul", [gates!, pDiff]) : ConstantCorrection(b, net, gates!, pDiff, m);
+        if (linearInGate)
+        {
+            if (pCount == 1) b.Node("Gemm", [gates!, pDiff, original], output);
+            else ConstantCorrection(b, net, gates!, pDiff, m, original, output);
+            return;
+        }
         string suffixMax = SuffixMax(b, gates!, pCount);
         if (patches.Any(p => p.Difference.C is not null))
         {
@@ -229,7 +237,7 @@ internal static class PatchGraph
         string hPos = b.Node("Relu", [b.Node("Add", [pDiff, shift])]);
         string hNeg = b.Node("Relu", [b.Node("Sub", [shift, pDiff])]);
         string hSum = b.Node("Sub", [hPos, hNeg]);
-        return b.Node("ReduceSum", [hSum, b.Int64s("axes", 1)], null, OnnxBuilder.Int("keepdims", 0));
+        b.Node("Add", [original, b.Node("ReduceSum", [hSum, b.Int64s("axes", 1)], null, OnnxBuilder.Int("keepdims", 0))], output);
     }
 
     /// <summary>
@@ -237,9 +245,11 @@ internal static class PatchGraph
     /// gates, G_l = g_j for l &lt;= j and 0 after (j the one patch whose gate is on), so the sum telescopes to g_j d_j and
     /// the else branch computes g D <c>[N, P] x [P, m]</c> (D the patches themselves) without the suffix maximum. A batch
     /// with some row in two supports at once (a band where they meet) takes the then branch, the suffix maximum as
-    /// written in method.md §5. Counting non-zero gates: Ceil(g) is 1 for g in (0, 1], 0 for g = 0.
+    /// written in method.md §5. Counting non-zero gates: Ceil(g) is 1 for g in (0, 1], 0 for g = 0. Both branches add
+    /// the sum to the original output as their Gemm's C, so the If writes the repaired output itself (one Add node
+    /// fewer; where every gate is 0 the Gemm adds exact zeros to f(x), as the Add did).
     /// </summary>
-    private static string ConstantCorrection(OnnxBuilder b, RepairedNetwork net, string gates, string pDiff, int m)
+    private static void ConstantCorrection(OnnxBuilder b, RepairedNetwork net, string gates, string pDiff, int m, string original, string output)
     {
         var patches = net.Patches;
         int pCount = patches.Count;
@@ -249,12 +259,12 @@ internal static class PatchGraph
         string most = b.Node("ReduceMax", [perRow], null, OnnxBuilder.Int("keepdims", 0)); // scalar (an empty batch runs too: tested)
         string overlap = b.Node("Greater", [most, b.Constant("onehalf", [1.5], 1)]);
         var then = b.Subgraph("overlap");
-        string thenOut = then.Node("MatMul", [SuffixMax(then, gates, pCount), pDiff]);
+        string thenOut = then.Node("Gemm", [SuffixMax(then, gates, pCount), pDiff, original]);
         then.Graph.Output.Add(OnnxBuilder.FloatInfo(thenOut, "N", m));
         var otherwise = b.Subgraph("disjoint");
-        string elseOut = otherwise.Node("MatMul", [gates, b.Constant("pfull", full, pCount, m)]);
+        string elseOut = otherwise.Node("Gemm", [gates, b.Constant("pfull", full, pCount, m), original]);
         otherwise.Graph.Output.Add(OnnxBuilder.FloatInfo(elseOut, "N", m));
-        return b.Node("If", [overlap], null, OnnxBuilder.GraphAttribute("then_branch", then.Graph), OnnxBuilder.GraphAttribute("else_branch", otherwise.Graph));
+        b.Node("If", [overlap], output, OnnxBuilder.GraphAttribute("then_branch", then.Graph), OnnxBuilder.GraphAttribute("else_branch", otherwise.Graph));
     }
 
     /// <summary>The 0/-kappa matrix <c>[R, P]</c> that sums each patch's row deficits, times -kappa.</summary>

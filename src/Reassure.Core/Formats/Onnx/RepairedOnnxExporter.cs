@@ -45,8 +45,7 @@ public static class RepairedOnnxExporter
         }
         else
         {
-            string correction = PatchGraph.Add(b, network, net.InputName, pre);
-            b.Node("Add", [original, correction], net.OutputName);
+            PatchGraph.Add(b, network, net.InputName, pre, original, net.OutputName);
         }
         var model = new ModelProto { IrVersion = 7, ProducerName = "Reassure.MLNet", ProducerVersion = "1.0", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
@@ -84,8 +83,7 @@ public static class RepairedOnnxExporter
         else
         {
             string x = b.Node("Flatten", [source.InputName], null, OnnxBuilder.Int("axis", 1));
-            string correction = PatchGraph.Add(b, network, x, pre!);
-            b.Node("Add", [original, correction], output);
+            PatchGraph.Add(b, network, x, pre!, original, output);
         }
         model.IrVersion = Math.Max(model.IrVersion, 7);
         var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
