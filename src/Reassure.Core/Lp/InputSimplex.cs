@@ -70,6 +70,8 @@ internal sealed class InputSimplex : IDisposable
     private readonly List<(int Index, double To)> _flips = new();
     private readonly double[] _candRatio;   // [n + m] ratio test candidates
     private readonly int[] _candId;         // [n + m] input j, or n + row i
+    private readonly double[] _ordRatio;    // [n + m] breakpoints in the order the ratio test took them
+    private readonly int[] _ordId;          // [n + m]
 
     /// <summary>Iterations of the last solve.</summary>
     public int Iterations { get; private set; }
@@ -121,6 +123,8 @@ internal sealed class InputSimplex : IDisposable
         _colS = new double[_m];
         _candRatio = new double[_n + _m];
         _candId = new int[_n + _m];
+        _ordRatio = new double[_n + _m];
+        _ordId = new int[_n + _m];
         Reset();
     }
 
@@ -317,19 +321,35 @@ internal sealed class InputSimplex : IDisposable
             }
         }
         if (count == 0) return false; // dual unbounded: the region would be empty
-        Array.Sort(ratios, ids, 0, count);
         double AbsAlpha(int id) => id < n ? Math.Abs(_alphaX[id]) : Math.Abs(_alphaS[id - n]);
 
-        // Bound flipping ratio test: pass breakpoints while the leaving variable stays infeasible after the flips.
+        // Bound flipping ratio test: pass breakpoints in increasing ratio while the leaving variable stays infeasible
+        // after the flips. The breakpoints come off a binary min-heap (O(count) to build, O(log count) a breakpoint):
+        // few are passed as a rule, and a full sort of the candidates was a fifth of the iteration's time.
+        for (int i = count / 2 - 1; i >= 0; i--) SiftDown(ratios, ids, i, count);
+        int heap = count, taken = 0;
+        var ordRatio = _ordRatio;
+        var ordId = _ordId;
+        void Take()
+        {
+            ordRatio[taken] = ratios[0];
+            ordId[taken++] = ids[0];
+            heap--;
+            ratios[0] = ratios[heap];
+            ids[0] = ids[heap];
+            SiftDown(ratios, ids, 0, heap);
+        }
         double slope = delta;
         int enter = -1;
         int flipCount = 0;
-        for (int e = 0; e < count; e++)
+        while (heap > 0)
         {
-            int id = ids[e];
+            Take();
+            int e = taken - 1;
+            int id = ordId[e];
             double range = id >= n ? double.PositiveInfinity : _hi[id] - _lo[id];
             double next = slope - AbsAlpha(id) * range;
-            if (next > 0 && e < count - 1)
+            if (next > 0 && heap > 0)
             {
                 slope = next;
                 flipCount++;
@@ -337,13 +357,16 @@ internal sealed class InputSimplex : IDisposable
             }
             // Among the ties at this ratio, the largest pivot.
             enter = e;
-            double ratio = ratios[e];
-            for (int f = e + 1; f < count && ratios[f] <= ratio + DualTolerance; f++)
-                if (AbsAlpha(ids[f]) > AbsAlpha(ids[enter])) enter = f;
+            double ratio = ordRatio[e];
+            while (heap > 0 && ratios[0] <= ratio + DualTolerance)
+            {
+                Take();
+                if (AbsAlpha(ordId[taken - 1]) > AbsAlpha(ordId[enter])) enter = taken - 1;
+            }
             break;
         }
         if (enter < 0) return false;
-        int enterId = ids[enter];
+        int enterId = ordId[enter];
         var entering = (Index: enterId < n ? enterId : enterId - n, Row: enterId >= n);
         double alphaQ = entering.Row ? _alphaS[entering.Index] : _alphaX[entering.Index];
         double dq = entering.Row ? _t[entering.Index] : _d[entering.Index];
@@ -363,7 +386,7 @@ internal sealed class InputSimplex : IDisposable
         double xp = value;
         for (int e = 0; e < flipCount; e++)
         {
-            int j = ids[e];
+            int j = ordId[e];
             double to = _x[j] == _hi[j] ? _lo[j] : _hi[j];
             double change = to - _x[j];
             xp += _alphaX[j] * change;
@@ -741,6 +764,25 @@ internal sealed class InputSimplex : IDisposable
         System.Buffers.ArrayPool<double>.Shared.Return(_at);
         System.Buffers.ArrayPool<double>.Shared.Return(_minv);
         if (_pooledRows) System.Buffers.ArrayPool<double>.Shared.Return(_a);
+    }
+
+    /// <summary>Restores the min-heap order (by ratio) below position i of the first <paramref name="size"/> entries.</summary>
+    private static void SiftDown(double[] ratios, int[] ids, int i, int size)
+    {
+        double r = ratios[i];
+        int id = ids[i];
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= size) break;
+            if (child + 1 < size && ratios[child + 1] < ratios[child]) child++;
+            if (!(ratios[child] < r)) break;
+            ratios[i] = ratios[child];
+            ids[i] = ids[child];
+            i = child;
+        }
+        ratios[i] = r;
+        ids[i] = id;
     }
 
     private static void SwapRows(double[] a, int k, int r1, int r2)
