@@ -9,7 +9,7 @@ using Reassure.Benchmarks;
 // Long experiments kept out of the test suite; figures go into the issue's closing note.
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
-//   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--baseline on|off]   (issue 6)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
@@ -39,7 +39,7 @@ switch (args.FirstOrDefault())
         return 0;
     default:
         Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
-        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
+        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
         Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | lp-profile [--points 10] [--cold]");
         Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
         return 2;
