@@ -128,9 +128,6 @@ internal sealed class InputSimplex : IDisposable
         Reset();
     }
 
-    /// <summary>Whether the basis is kept between solves (warm start); otherwise every solve starts from K = {}.</summary>
-    public bool WarmStart { get; set; } = true;
-
     /// <summary>The current point x (<c>[n]</c>), the maximiser after an optimal solve.</summary>
     public ReadOnlySpan<double> X => _x;
 
@@ -164,7 +161,6 @@ internal sealed class InputSimplex : IDisposable
     public Status Maximize(ReadOnlySpan<double> c, double limit, Func<bool>? confirm, int maxIterations = 20000, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!WarmStart) Reset();
         Iterations = 0;
         // Phase 1 on randomly perturbed costs (against dual degeneracy: zero steps through reduced costs that are 0),
         // phase 2 on the true costs from the basis phase 1 ended with.
@@ -260,14 +256,7 @@ internal sealed class InputSimplex : IDisposable
         var u = _u1.AsSpan(0, k);
         if (pIsRow)
         {
-            // u = M^T a_{p, J}
-            u.Clear();
-            var arow = _a.AsSpan(p * n, n);
-            for (int q = 0; q < k; q++)
-            {
-                double apj = arow[_jCols[q]];
-                if (apj != 0) Blas.Axpy(apj, _minv.AsSpan(q * cap, k), u);
-            }
+            RowTimesInverse(p, u);
         }
         else
         {
@@ -409,11 +398,13 @@ internal sealed class InputSimplex : IDisposable
 
         UpdateWeights(p, pIsRow, entering.Index, entering.Row, u);
 
-        // Basis change.
+        // Basis change. u (= a_{p,J}^T M for a leaving row) and the entering input's M a_{K,q} (left in _colJ by
+        // UpdateWeights) are the vectors the updates of M need; they are not computed again.
+        var colJ = _colJ.AsSpan(0, k);
         bool ok;
-        if (pIsRow && !entering.Row) ok = AddRowCol(p, entering.Index);
-        else if (pIsRow && entering.Row) ok = ReplaceRow(_rowPos[entering.Index], p);
-        else if (!pIsRow && !entering.Row) ok = ReplaceCol(_colPos[p], entering.Index);
+        if (pIsRow && !entering.Row) ok = AddRowCol(p, entering.Index, u, colJ);
+        else if (pIsRow && entering.Row) ok = ReplaceRow(_rowPos[entering.Index], p, u);
+        else if (!pIsRow && !entering.Row) ok = ReplaceCol(_colPos[p], entering.Index, colJ);
         else ok = RemoveRowCol(_rowPos[entering.Index], _colPos[p]);
         if (!ok) return false;
         if (pIsRow) { _t[p] = theta; } else { _d[p] = theta; }
@@ -429,7 +420,7 @@ internal sealed class InputSimplex : IDisposable
     /// </summary>
     private void UpdateWeights(int p, bool pIsRow, int q, bool qIsRow, Span<double> rhoK)
     {
-        int k = _k, cap = _cap, m = _m, n = _n;
+        int k = _k, cap = _cap, m = _m;
         // tau: rho_p has rho_K = rhoK and rho_p = -1 when p is a row.
         var tauJ = _tauJ.AsSpan(0, k);
         for (int b = 0; b < k; b++) tauJ[b] = Blas.Dot(_minv.AsSpan(b * cap, k), rhoK);
@@ -474,7 +465,6 @@ internal sealed class InputSimplex : IDisposable
         }
         double wq = Math.Max(wp / (ap * ap), 1e-10);
         if (qIsRow) _ws[q] = wq; else _wx[q] = wq;
-        _ = n;
     }
 
     /// <summary>
@@ -500,38 +490,41 @@ internal sealed class InputSimplex : IDisposable
             if (_dx[j] == 0 && dxJ[q] != 0) _changed.Add(j);
             _dx[j] += dxJ[q];
         }
-        // Rows: basic ones follow a . dx; the non-basic ones moved by ds_K (added by the caller for the entering row).
-        var sNew = _s.AsSpan();
-        for (int q = 0; q < k; q++) _alphaS[_kRows[q]] = sNew[_kRows[q]];
+        // Rows: basic ones follow a . dx; the non-basic ones stay at 0 (the caller adds the entering row's step).
         foreach (int j in _changed)
         {
             double dj = _dx[j];
             if (dj == 0) continue;
-            Blas.Axpy(dj, _at.AsSpan(j * m, m), sNew);
+            Blas.Axpy(dj, _at.AsSpan(j * m, m), _s);
             _x[j] += dj;
         }
-        for (int q = 0; q < k; q++) _s[_kRows[q]] = _alphaS[_kRows[q]];
+        for (int q = 0; q < k; q++) _s[_kRows[q]] = 0;
+    }
+
+    /// <summary>a_{row,J}^T M (K positions) into <paramref name="into"/> (length k): the tableau row of a basic row.</summary>
+    private void RowTimesInverse(int row, Span<double> into)
+    {
+        int k = _k, cap = _cap;
+        var arow = _a.AsSpan(row * _n, _n);
+        into.Clear();
+        for (int p = 0; p < k; p++)
+        {
+            double r = arow[_jCols[p]];
+            if (r != 0) Blas.Axpy(r, _minv.AsSpan(p * cap, k), into);
+        }
     }
 
     // ---- M = B_K^-1 updates (rows of M: J positions; columns: K positions) ----
 
-    private bool AddRowCol(int row, int col)
+    /// <summary>
+    /// Borders M with row <paramref name="row"/> and input <paramref name="col"/>, given rm = a_{row,J}^T M (K positions)
+    /// and mc = M a_{K,col} (J positions).
+    /// </summary>
+    private bool AddRowCol(int row, int col, ReadOnlySpan<double> rm, ReadOnlySpan<double> mc)
     {
-        int k = _k, cap = _cap, n = _n, m = _m;
+        int k = _k, cap = _cap, n = _n;
         if (k >= cap) return false;
-        var mc = _u1.AsSpan(0, k);   // M c, c = a_{K, col}
-        var rm = _u2.AsSpan(0, k);   // r^T M, r = a_{row, J}
-        var ccol = _at.AsSpan(col * m, m);
         var rrow = _a.AsSpan(row * n, n);
-        var cK = _rhs.AsSpan(0, k);
-        for (int q = 0; q < k; q++) cK[q] = ccol[_kRows[q]];
-        for (int p = 0; p < k; p++) mc[p] = Blas.Dot(_minv.AsSpan(p * cap, k), cK);
-        rm.Clear();
-        for (int p = 0; p < k; p++)
-        {
-            double r = rrow[_jCols[p]];
-            if (r != 0) Blas.Axpy(r, _minv.AsSpan(p * cap, k), rm);
-        }
         double s = rrow[col];
         for (int p = 0; p < k; p++) s -= rrow[_jCols[p]] * mc[p];
         if (!(Math.Abs(s) > 1e-12)) return false;
@@ -586,14 +579,10 @@ internal sealed class InputSimplex : IDisposable
         return true;
     }
 
-    private bool ReplaceCol(int b, int col)
+    /// <summary>Replaces the input at J position b by <paramref name="col"/>, given w = M a_{K,col} (J positions).</summary>
+    private bool ReplaceCol(int b, int col, ReadOnlySpan<double> w)
     {
-        int k = _k, cap = _cap, m = _m;
-        var w = _u1.AsSpan(0, k);
-        var cK = _rhs.AsSpan(0, k);
-        var ccol = _at.AsSpan(col * m, m);
-        for (int q = 0; q < k; q++) cK[q] = ccol[_kRows[q]];
-        for (int p = 0; p < k; p++) w[p] = Blas.Dot(_minv.AsSpan(p * cap, k), cK);
+        int k = _k, cap = _cap;
         double piv = w[b];
         if (!(Math.Abs(piv) > 1e-12)) return false;
         var rowB = _u2.AsSpan(0, k);
@@ -609,17 +598,10 @@ internal sealed class InputSimplex : IDisposable
         return true;
     }
 
-    private bool ReplaceRow(int a, int row)
+    /// <summary>Replaces the row at K position a by <paramref name="row"/>, given vv = a_{row,J}^T M (K positions).</summary>
+    private bool ReplaceRow(int a, int row, ReadOnlySpan<double> vv)
     {
-        int k = _k, cap = _cap, n = _n;
-        var vv = _u1.AsSpan(0, k);
-        var rrow = _a.AsSpan(row * n, n);
-        vv.Clear();
-        for (int p = 0; p < k; p++)
-        {
-            double r = rrow[_jCols[p]];
-            if (r != 0) Blas.Axpy(r, _minv.AsSpan(p * cap, k), vv);
-        }
+        int k = _k, cap = _cap;
         double piv = vv[a];
         if (!(Math.Abs(piv) > 1e-12)) return false;
         // M' = M - (M e_a)(v - e_a)^T / v_a
@@ -742,15 +724,12 @@ internal sealed class InputSimplex : IDisposable
                 double w = Blas.Dot(row, row);
                 _wx[_jCols[p]] = w;
             }
-            var uu = new double[k];
+            var uu = _u1.AsSpan(0, k);
             for (int i = 0; i < m; i++)
             {
                 if (_rowPos[i] >= 0) continue;
-                Array.Clear(uu);
-                var arow = _a.AsSpan(i * n, n);
-                for (int p = 0; p < k; p++) { double v = arow[_jCols[p]]; if (v != 0) Blas.Axpy(v, _minv.AsSpan(p * cap, k), uu); }
-                double w = 1 + Blas.Dot(uu, uu);
-                _ws[i] = w;
+                RowTimesInverse(i, uu);
+                _ws[i] = 1 + Blas.Dot(uu, uu);
             }
         }
         return true;
