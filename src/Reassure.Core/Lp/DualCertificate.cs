@@ -201,46 +201,61 @@ public sealed class DualCertificate
         bool any = false;
         foreach (var v in c) if (v != 0) { any = true; break; }
         if (!any) return this;
-        var net = region.Network;
-        var layers = net.Layers;
-        int n = net.InputSize;
-        var f = region.OutputMatrix;
-        var fw = new double[n];
-        for (int o = 0; o < w.Length; o++) if (w[o] != 0) Blas.Axpy(w[o], f.AsSpan(o * n, n), fw);
+        var fw = region.InputRow(w);
         double fwfw = Blas.Dot(fw, fw);
         if (!(fwfw > 0)) return this;
         double beta = Blas.Dot(c, fw) / fwfw;
         if (!double.IsFinite(beta) || beta == 0) return this;
         var y = new double[Y.Length];
         for (int i = 0; i < y.Length; i++) y[i] = (1 + beta) * Y[i];
-        // z from the top hidden layer down, added as beta z.
+        // z = -HiddenMultipliers(w, no tau), added as beta z.
+        var z = HiddenMultipliers(region, w, default);
+        for (int i = 0; i < z.Length; i++) y[i] -= beta * z[i];
+        return new DualCertificate(y);
+    }
+
+    /// <summary>
+    /// The hidden-layer multipliers (flat <c>[H]</c>) of the output objective w . y whose reduced costs on the hidden
+    /// variables are <paramref name="tau"/> (<c>[H]</c>; empty: 0):
+    /// <code>
+    ///   y_{L-1} = s_{L-1} o (W_L^T w) - tau_{L-1},     y_l = s_l o (W_{l+1}^T y_{l+1}) - tau_l,
+    /// </code>
+    /// so that the reduced costs on x are (W_1^T y_1)_i. With tau = 0 they carry the input objective w^T F x over to
+    /// w . y on the region's rows (<see cref="ForObjective"/>); with the row reduced costs of the input-space simplex's
+    /// basis they are that basis's multipliers in the layered form (<see cref="RegionLp"/>).
+    /// </summary>
+    internal static double[] HiddenMultipliers(LinearRegion region, ReadOnlySpan<double> w, ReadOnlySpan<double> tau)
+    {
+        var net = region.Network;
+        var layers = net.Layers;
+        var y = new double[net.HiddenCount];
         int top = layers.Count - 2;
         var last = layers[^1];
-        var z = new double[layers[top].Outputs];
-        for (int k = 0; k < z.Length; k++)
+        int offTop = net.HiddenOffsets[top];
+        for (int k = 0; k < layers[top].Outputs; k++)
         {
-            if (!region.Pattern[net.HiddenOffsets[top] + k]) continue;
-            double sum = 0;
-            for (int o = 0; o < w.Length; o++) sum += w[o] * last.Weights[o * last.Inputs + k];
-            z[k] = -sum;
+            double ctop = 0;
+            if (region.Pattern[offTop + k])
+                for (int o = 0; o < w.Length; o++) ctop += w[o] * last.Weights[o * last.Inputs + k];
+            y[offTop + k] = tau.IsEmpty ? ctop : ctop - tau[offTop + k];
         }
-        for (int l = top; ; l--)
+        for (int l = top - 1; l >= 0; l--)
         {
-            int off = net.HiddenOffsets[l];
-            for (int k = 0; k < z.Length; k++) y[off + k] += beta * z[k];
-            if (l == 0) break;
-            var next = layers[l];
-            var below = new double[layers[l - 1].Outputs];
-            int offBelow = net.HiddenOffsets[l - 1];
-            for (int j = 0; j < z.Length; j++)
+            var next = layers[l + 1];
+            int off = net.HiddenOffsets[l], offNext = net.HiddenOffsets[l + 1];
+            var back = new double[next.Inputs];
+            for (int j = 0; j < next.Outputs; j++)
             {
-                if (z[j] == 0) continue;
-                Blas.Axpy(z[j], next.Weights.AsSpan(j * next.Inputs, next.Inputs), below);
+                double yj = y[offNext + j];
+                if (yj != 0) Blas.Axpy(yj, next.Weights.AsSpan(j * next.Inputs, next.Inputs), back);
             }
-            for (int k = 0; k < below.Length; k++) if (!region.Pattern[offBelow + k]) below[k] = 0;
-            z = below;
+            for (int k = 0; k < back.Length; k++)
+            {
+                double v = region.Pattern[off + k] ? back[k] : 0;
+                y[off + k] = tau.IsEmpty ? v : v - tau[off + k];
+            }
         }
-        return new DualCertificate(y);
+        return y;
     }
 
     private static double Widen(double v) => v * (1 + BoundsWidening) + BoundsWidening;

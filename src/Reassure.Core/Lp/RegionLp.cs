@@ -289,18 +289,11 @@ public sealed class RegionLp : IDisposable
         bound = null!;
         _simplexCertificate = null;
         if (_simplex is null) return false;
-        int n = _n;
-        var f = _region.OutputMatrix; // [m, n]
-        var e = _region.OutputOffset; // [m]
-        var cx = new double[n];       // objective on x over the region: F^T w + c
-        double constant = c0;
-        for (int o = 0; o < w.Length; o++)
-        {
-            if (w[o] == 0) continue;
-            Networks.Blas.Axpy(w[o], f.AsSpan(o * n, n), cx);
-            constant += w[o] * e[o];
-        }
+        var cx = _region.InputRow(w); // objective on x over the region: F^T w + c
         for (int i = 0; i < c.Length; i++) cx[i] += c[i];
+        var e = _region.OutputOffset; // [m]
+        double constant = c0;
+        for (int o = 0; o < w.Length; o++) if (w[o] != 0) constant += w[o] * e[o];
         var wArr = w.ToArray();
         var cArr = c.ToArray();
         DualCertificate? stop = null;
@@ -343,48 +336,22 @@ public sealed class RegionLp : IDisposable
     }
 
     /// <summary>
-    /// The layered multipliers (<see cref="DualCertificate"/>) of the input-space simplex's basis: with tau the reduced
-    /// costs of the neuron variables, the reduced cost of v_l in the layered LP is made tau_l,
-    /// <code>
-    ///   y_{L-1} = s_{L-1} o (W_L^T w) - tau_{L-1},     y_l = s_l o (W_{l+1}^T y_{l+1}) - tau_l,
-    /// </code>
-    /// so that the reduced costs on x are those of the input-space basis (in exact arithmetic).
+    /// The layered multipliers (<see cref="DualCertificate"/>) of the input-space simplex's basis: with t its row reduced
+    /// costs, tau_i = sigma_i t_i is the reduced cost of neuron i's variable (t_i s_i = t_i sigma_i z_i), and
+    /// <see cref="DualCertificate.HiddenMultipliers"/> gives the hidden layers' multipliers with those reduced costs, so
+    /// that the reduced costs on x are the basis's own (in exact arithmetic); an extra row's multiplier is y_e = -t_e
+    /// (t_e s_e = t_e (b_e - a_e . x)).
     /// </summary>
     private DualCertificate SimplexCertificate(double[] w)
     {
-        var net = _region.Network;
-        var layers = net.Layers;
-        int h = net.HiddenCount;
+        int h = _region.Network.HiddenCount;
         var t = new double[h + _region.ExtraRows.Count];
         _simplex!.RowReducedCosts(t);
-        var y = new double[t.Length];
-        // Extra rows: t_e s_e = t_e (b_e - a_e . x), so y_e = -t_e (>= 0 when dual feasible).
-        for (int e = h; e < t.Length; e++) y[e] = -t[e];
-        // Neurons: t_i s_i = t_i sigma_i z_i, so tau_i = sigma_i t_i.
         var tau = new double[h];
         for (int i = 0; i < h; i++) tau[i] = _region.Pattern[i] ? t[i] : -t[i];
-        int top = layers.Count - 2;
-        var last = layers[^1];
-        int offTop = net.HiddenOffsets[top];
-        for (int k = 0; k < layers[top].Outputs; k++)
-        {
-            double ctop = 0;
-            if (_region.Pattern[offTop + k])
-                for (int o = 0; o < w.Length; o++) ctop += w[o] * last.Weights[o * last.Inputs + k];
-            y[offTop + k] = ctop - tau[offTop + k];
-        }
-        for (int l = top - 1; l >= 0; l--)
-        {
-            var next = layers[l + 1];
-            int off = net.HiddenOffsets[l], offNext = net.HiddenOffsets[l + 1];
-            var back = new double[next.Inputs];
-            for (int j = 0; j < next.Outputs; j++)
-            {
-                double yj = y[offNext + j];
-                if (yj != 0) Networks.Blas.Axpy(yj, next.Weights.AsSpan(j * next.Inputs, next.Inputs), back);
-            }
-            for (int k = 0; k < back.Length; k++) y[off + k] = (_region.Pattern[off + k] ? back[k] : 0) - tau[off + k];
-        }
+        var y = new double[t.Length];
+        DualCertificate.HiddenMultipliers(_region, w, tau).CopyTo(y, 0);
+        for (int e = h; e < t.Length; e++) y[e] = -t[e];
         return new DualCertificate(y);
     }
 

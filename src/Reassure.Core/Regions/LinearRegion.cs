@@ -105,6 +105,16 @@ public sealed class LinearRegion
     /// <summary>F of y = F x + e on the region, row-major <c>[m, n]</c>.</summary>
     public double[] OutputMatrix { get { Ensure(); return _f!; } }
 
+    /// <summary>w^T F <c>[n]</c> for w <c>[m]</c>: the input coefficients of w . y(x) = (w^T F) . x + w . e on the region.</summary>
+    public double[] InputRow(ReadOnlySpan<double> w)
+    {
+        int n = Network.InputSize;
+        var f = OutputMatrix; // [m, n]
+        var row = new double[n];
+        for (int o = 0; o < w.Length; o++) if (w[o] != 0) Blas.Axpy(w[o], f.AsSpan(o * n, n), row);
+        return row;
+    }
+
     /// <summary>e of y = F x + e on the region, <c>[m]</c>.</summary>
     public double[] OutputOffset { get { Ensure(); return _e!; } }
 
