@@ -25,6 +25,9 @@ internal static class InferenceRatios
         const int batch = 1024;
         const int singles = 256;
         using var so = new SessionOptions();
+        // Without this, the idle intra-op threads of one session spin while the next session runs on the same two
+        // cores, which slows whichever runs second by a roughly constant amount (and so pulls the ratio towards 1).
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var a = new InferenceSession(originalOnnx, so);
         using var b = new InferenceSession(repairedOnnx, so);
         using var c = leanOnnx is null ? null : new InferenceSession(leanOnnx, so);
@@ -114,7 +117,7 @@ internal static class InferenceRatios
         }
         var m = t.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
         var q = ratios.Select(v => v.Count == 0 ? double.NaN : Median(v)).ToArray();
-                return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], q[0], q[1], q[2], q[3], q[4], q[5]);
+        return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], q[0], q[1], q[2], q[3], q[4], q[5]);
     }
 
     private static double Median(List<double> v)

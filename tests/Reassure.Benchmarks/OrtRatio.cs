@@ -24,16 +24,8 @@ internal static class OrtRatio
         string file = Opt("--file", Path.Combine(Path.GetTempPath(), $"reassure-mnist-repaired-{points}.onnx"));
         var model = SharedData.LoadMnistModel();
         var net = model.Network;
-        var (xs, ys) = SharedData.LoadMnistTest();
-        if (!File.Exists(file))
-        {
-            var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(net.Evaluate(xs[i])) != ys[i]).Take(points);
-            var buggy = wrong.Select(i => new BuggyInput(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]")).ToList();
-            var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model) });
-            File.WriteAllBytes(file, RepairedOnnxExporter.ToBytes(result.Network, model));
-            Console.WriteLine($"repaired {points} points, {result.Patches.Count} patches, saved {file}");
-        }
-        var repaired = RepairedOnnxImporter.TryLoad(file) ?? throw new InvalidOperationException($"{file} is not a repaired model");
+        var (xs, _) = SharedData.LoadMnistTest();
+        var repaired = LoadOrRepair(model, points, file);
         var bytes = RepairedOnnxExporter.ToBytes(repaired.Repaired, model);
         Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {repaired.Repaired.Patches.Count} patches, {bytes.Length / 1024} KiB");
         var original = File.ReadAllBytes(SharedData.MnistModelPath);
@@ -46,5 +38,24 @@ internal static class OrtRatio
         OrtProfile.Print("repaired", bytes, model.InputName, xs);
         Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
+    }
+
+    /// <summary>
+    /// The repaired MNIST model saved in <paramref name="file"/>, read back; when the file is missing, the first
+    /// <paramref name="points"/> misclassified test images are repaired and saved there first.
+    /// </summary>
+    public static RepairedOnnxModel LoadOrRepair(OnnxModel model, int points, string file)
+    {
+        if (!File.Exists(file))
+        {
+            var net = model.Network;
+            var (xs, ys) = SharedData.LoadMnistTest();
+            var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(net.Evaluate(xs[i])) != ys[i]).Take(points);
+            var buggy = wrong.Select(i => new BuggyInput(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]")).ToList();
+            var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model) });
+            File.WriteAllBytes(file, RepairedOnnxExporter.ToBytes(result.Network, model));
+            Console.WriteLine($"repaired {points} points, {result.Patches.Count} patches, saved {file}");
+        }
+        return RepairedOnnxImporter.TryLoad(file) ?? throw new InvalidOperationException($"{file} is not a repaired model");
     }
 }
