@@ -97,7 +97,7 @@ internal static class MnistMacro
         InferenceRatios.Figures? inf = null;
         if (inference && last is not null && lastBytes is not null)
         {
-            Console.WriteLine($"inference: original vs repaired ({last.Patches.Count} patches), 7 interleaved ABBA rounds, single images on 1 ORT intra-op thread, batches on the default pool; times are medians, ratios medians of per-round ratios ...");
+            Console.WriteLine($"inference: original vs repaired ({last.Patches.Count} patches), 7 interleaved ABBA rounds, single images on 1 ORT intra-op thread, batches on the default pool with one session alive at a time; times are medians, ratios medians of per-round ratios ...");
             inf = InferenceRatios.Measure(File.ReadAllBytes(SharedData.MnistModelPath), lastBytes, model.InputName, net, last.Network, xs);
             Console.WriteLine($"  ORT  single: {inf.OrtSingleOriginalUs:F1} us -> {inf.OrtSingleRepairedUs:F1} us ({inf.OrtSingle:F2}x);  batch 1024: {inf.OrtBatchOriginalMs:F2} ms -> {inf.OrtBatchRepairedMs:F2} ms ({inf.OrtBatch:F2}x)");
             OrtProfile.Print("original", File.ReadAllBytes(SharedData.MnistModelPath), model.InputName, xs);

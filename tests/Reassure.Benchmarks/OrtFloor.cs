@@ -120,19 +120,16 @@ internal static class OrtFloor
     }
 
     /// <summary>
-    /// Single-image (one intra-op thread) and batch-1024 (default threads) times of every graph, interleaved: each round
-    /// runs the graphs in order, then in reverse order.
+    /// Single-image (one intra-op thread) and batch-1024 (default pool, one session alive at a time:
+    /// <see cref="InferenceRatios.BatchAlone"/>) times of every graph, interleaved: each round runs the graphs in order,
+    /// then in reverse order.
     /// </summary>
     private static ((double[] Times, double[] Ratios) Single, (double[] Times, double[] Ratios) Batch) Time(IReadOnlyList<byte[]> graphs, string inputName, double[][] images, int rounds)
     {
         int n = images[0].Length;
         const int singles = 256, batch = 1024;
         using var so1 = new SessionOptions { IntraOpNumThreads = 1 };
-        using var so = new SessionOptions();
-        // Idle intra-op threads of one session would spin while the next session runs on the same two cores.
-        so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         var one = graphs.Select(g => new InferenceSession(g, so1)).ToArray();
-        var many = graphs.Select(g => new InferenceSession(g, so)).ToArray();
         try
         {
             var single = Enumerable.Range(0, singles).Select(k => new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, n])).ToArray();
@@ -145,31 +142,25 @@ internal static class OrtFloor
                 for (int k = 0; k < reps; k++) { using var res = s.Run([NamedOnnxValue.CreateFromTensor(inputName, single[k % singles])]); }
                 return clock.Elapsed.TotalMicroseconds / reps;
             }
-            double Batch(InferenceSession s, int reps)
+            (double[], double[]) Interleaved(Func<int, double> time)
             {
-                var clock = Stopwatch.StartNew();
-                for (int k = 0; k < reps; k++) { using var res = s.Run([NamedOnnxValue.CreateFromTensor(inputName, block)]); }
-                return clock.Elapsed.TotalMilliseconds / reps;
-            }
-            (double[], double[]) Interleaved(InferenceSession[] sessions, Func<InferenceSession, double> time)
-            {
-                foreach (var s in sessions) time(s); // warm-up
-                var t = sessions.Select(_ => new List<double>()).ToArray();
-                var ratio = sessions.Select(_ => new List<double>()).ToArray();
+                for (int g = 0; g < graphs.Count; g++) time(g); // warm-up
+                var t = graphs.Select(_ => new List<double>()).ToArray();
+                var ratio = graphs.Select(_ => new List<double>()).ToArray();
                 for (int r = 0; r < rounds; r++)
                 {
-                    var round = new double[sessions.Length];
-                    foreach (int g in Enumerable.Range(0, sessions.Length)) round[g] += time(sessions[g]) / 2;
-                    foreach (int g in Enumerable.Range(0, sessions.Length).Reverse()) round[g] += time(sessions[g]) / 2;
-                    for (int g = 0; g < sessions.Length; g++) { t[g].Add(round[g]); ratio[g].Add(round[g] / round[0]); }
+                    var round = new double[graphs.Count];
+                    foreach (int g in Enumerable.Range(0, graphs.Count)) round[g] += time(g) / 2;
+                    foreach (int g in Enumerable.Range(0, graphs.Count).Reverse()) round[g] += time(g) / 2;
+                    for (int g = 0; g < graphs.Count; g++) { t[g].Add(round[g]); ratio[g].Add(round[g] / round[0]); }
                 }
                 return (t.Select(Median).ToArray(), ratio.Select(Median).ToArray());
             }
-            return (Interleaved(one, s => Single(s, 3000)), Interleaved(many, s => Batch(s, 20)));
+            return (Interleaved(g => Single(one[g], 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20)));
         }
         finally
         {
-            foreach (var s in one.Concat(many)) s.Dispose();
+            foreach (var s in one) s.Dispose();
         }
     }
 
