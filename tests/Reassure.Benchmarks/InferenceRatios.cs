@@ -112,9 +112,10 @@ internal static class InferenceRatios
     /// intra-op threads spin while the other session runs (2026-11-23: original 2.76 ms alone and 4.96 ms with the
     /// repaired session alive, ratio 1.36x alone and 1.19x together).
     /// </summary>
-    internal static double BatchAlone(byte[] onnx, string inputName, DenseTensor<float> batch, int reps)
+    internal static double BatchAlone(byte[] onnx, string inputName, DenseTensor<float> batch, int reps, Action<SessionOptions>? configure = null)
     {
         using var so = new SessionOptions();
+        configure?.Invoke(so);
         using var session = new InferenceSession(onnx, so);
         for (int k = 0; k < 3; k++)
         {

@@ -48,13 +48,19 @@ internal static class OrtFloor
             ("sign product only, 16 patterns", SignProductOnly(exported, repaired, Math.Min(16, repaired.Patches.Count))),
         };
         Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {repaired.Patches.Count} patches from {file}");
-        var (single, batch) = Time(graphs.Select(g => g.Onnx).ToList(), model.InputName, xs, rounds);
+        PrintTable(graphs, model.InputName, xs, rounds);
+        return 0;
+    }
+
+    /// <summary>Times the graphs (<see cref="Time"/>) and prints them as a table, then the load average.</summary>
+    internal static void PrintTable(IReadOnlyList<(string Label, byte[] Onnx)> graphs, string inputName, double[][] images, int rounds, Action<SessionOptions>? configure = null)
+    {
+        var (single, batch) = Time(graphs.Select(g => g.Onnx).ToList(), inputName, images, rounds, configure);
         Console.WriteLine($"| graph | nodes | single image (us) | ratio | batch 1024 (ms) | ratio |");
         Console.WriteLine($"|---|---:|---:|---:|---:|---:|");
         for (int g = 0; g < graphs.Count; g++)
             Console.WriteLine($"| {graphs[g].Label} | {ModelProto.Parser.ParseFrom(graphs[g].Onnx).Graph.Node.Count} | {single.Times[g]:F2} | {single.Ratios[g]:F3}x | {batch.Times[g]:F3} | {batch.Ratios[g]:F3}x |");
         Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
-        return 0;
     }
 
     /// <summary>The exported graph with its If replaced by the If's disjoint (else) branch, and the nodes left unused removed.</summary>
@@ -102,7 +108,7 @@ internal static class OrtFloor
     }
 
     /// <summary>Removes nodes whose outputs nothing reads (repeatedly), then initializers nothing reads.</summary>
-    private static void RemoveUnused(GraphProto graph)
+    internal static void RemoveUnused(GraphProto graph)
     {
         static IEnumerable<string> Reads(NodeProto n) =>
             n.Input.Concat(n.Attribute.Where(a => a.G is not null).SelectMany(a => a.G.Node.SelectMany(Reads)));
@@ -124,11 +130,12 @@ internal static class OrtFloor
     /// <see cref="InferenceRatios.BatchAlone"/>) times of every graph, interleaved: each round runs the graphs in order,
     /// then in reverse order.
     /// </summary>
-    private static ((double[] Times, double[] Ratios) Single, (double[] Times, double[] Ratios) Batch) Time(IReadOnlyList<byte[]> graphs, string inputName, double[][] images, int rounds)
+    internal static ((double[] Times, double[] Ratios) Single, (double[] Times, double[] Ratios) Batch) Time(IReadOnlyList<byte[]> graphs, string inputName, double[][] images, int rounds, Action<SessionOptions>? configure = null)
     {
         int n = images[0].Length;
         const int singles = 256, batch = 1024;
         using var so1 = new SessionOptions { IntraOpNumThreads = 1 };
+        configure?.Invoke(so1);
         var one = graphs.Select(g => new InferenceSession(g, so1)).ToArray();
         try
         {
@@ -156,7 +163,7 @@ internal static class OrtFloor
                 }
                 return (t.Select(Median).ToArray(), ratio.Select(Median).ToArray());
             }
-            return (Interleaved(g => Single(one[g], 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20)));
+            return (Interleaved(g => Single(one[g], 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20, configure)));
         }
         finally
         {

@@ -12,6 +12,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-floor [--points 100] [--file path] [--rounds 9]   (ORT: the repaired graph against graphs with parts taken away)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-fused --library path   (experiment: docs/experiments/fused-gate)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -35,6 +36,8 @@ switch (args.FirstOrDefault())
         return OrtRatio.Run(args[1..]);
     case "ort-floor":
         return OrtFloor.Run(args[1..]);
+    case "ort-fused":
+        return OrtFused.Run(args[1..]);
     case "lp-profile":
         return LpProfile.Run(args[1..]);
     case "micro":
@@ -43,7 +46,8 @@ switch (args.FirstOrDefault())
     default:
         Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
         Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
-        Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
+        Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
+        Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
         Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
         return 2;
 }
