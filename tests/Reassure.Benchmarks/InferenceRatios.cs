@@ -30,22 +30,11 @@ internal static class InferenceRatios
         using var a1 = new InferenceSession(originalOnnx, so1);
         using var b1 = new InferenceSession(repairedOnnx, so1);
         using var c1 = leanOnnx is null ? null : new InferenceSession(leanOnnx, so1);
-        var one = new DenseTensor<float>[singles];
-        for (int k = 0; k < singles; k++) one[k] = new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, n]);
-        var data = new float[batch * n];
-        for (int r = 0; r < batch; r++) for (int i = 0; i < n; i++) data[r * n + i] = (float)images[r][i];
-        var many = new DenseTensor<float>(data, [batch, n]);
+        var one = SingleImages(images, singles);
+        var many = Rows(images, batch);
         var rows = images.Take(batch).ToArray();
 
-        double OrtSingle(InferenceSession s, int reps)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int k = 0; k < reps; k++)
-            {
-                using var res = s.Run([NamedOnnxValue.CreateFromTensor(inputName, one[k % singles])]);
-            }
-            return clock.Elapsed.TotalMicroseconds / reps;
-        }
+        double OrtSingle(InferenceSession s, int reps) => SingleUs(s, inputName, one, reps);
         double OrtBatch(byte[] onnx, int reps) => BatchAlone(onnx, inputName, many, reps);
         double CoreSingleOriginal(int reps)
         {
@@ -106,6 +95,30 @@ internal static class InferenceRatios
         return new Figures(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], q[0], q[1], q[2], q[3], q[4], q[5]);
     }
 
+    /// <summary>The first <paramref name="count"/> images as one float32 tensor <c>[count, n]</c>.</summary>
+    internal static DenseTensor<float> Rows(double[][] images, int count)
+    {
+        int n = images[0].Length;
+        var data = new float[count * n];
+        for (int r = 0; r < count; r++) for (int i = 0; i < n; i++) data[r * n + i] = (float)images[r][i];
+        return new DenseTensor<float>(data, [count, n]);
+    }
+
+    /// <summary>The first <paramref name="count"/> images, each as its own float32 tensor <c>[1, n]</c>.</summary>
+    internal static DenseTensor<float>[] SingleImages(double[][] images, int count) =>
+        Enumerable.Range(0, count).Select(k => new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, images[k].Length])).ToArray();
+
+    /// <summary>Microseconds per run of one image, cycling through <paramref name="inputs"/>.</summary>
+    internal static double SingleUs(InferenceSession session, string inputName, DenseTensor<float>[] inputs, int reps)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int k = 0; k < reps; k++)
+        {
+            using var res = session.Run([NamedOnnxValue.CreateFromTensor(inputName, inputs[k % inputs.Length])]);
+        }
+        return clock.Elapsed.TotalMicroseconds / reps;
+    }
+
     /// <summary>
     /// Milliseconds per run of a batch, with a session of its own that is disposed afterwards (its pool's threads
     /// joined), after three warm-up runs. Two sessions alive at once on this 2-core machine slow each other down: idle
@@ -129,7 +142,7 @@ internal static class InferenceRatios
         return clock.Elapsed.TotalMilliseconds / reps;
     }
 
-    private static double Median(List<double> v)
+    internal static double Median(List<double> v)
     {
         var s = v.Order().ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);

@@ -19,13 +19,13 @@ internal static class MnistMacro
 
     public static int Run(string[] args)
     {
-        var points = Option(args, "--points", "100").Split(',').Select(s => int.Parse(s, Inv)).ToArray();
-        int threads = int.Parse(Option(args, "--threads", Environment.ProcessorCount.ToString(Inv)), Inv);
-        bool baseline = Option(args, "--baseline", "on") != "off";
-        int baselinePoints = int.Parse(Option(args, "--baseline-points", "10"), Inv);
-        bool inference = Option(args, "--inference", "on") != "off";
-        bool memory = Option(args, "--memory", "on") != "off";
-        var engine = Option(args, "--lp", "auto") == "glop" ? Reassure.Lp.RegionLpEngine.Glop : Reassure.Lp.RegionLpEngine.Auto;
+        var points = BenchmarkArgs.Option(args, "--points", "100").Split(',').Select(s => int.Parse(s, Inv)).ToArray();
+        int threads = int.Parse(BenchmarkArgs.Option(args, "--threads", Environment.ProcessorCount.ToString(Inv)), Inv);
+        bool baseline = BenchmarkArgs.Option(args, "--baseline", "on") != "off";
+        int baselinePoints = int.Parse(BenchmarkArgs.Option(args, "--baseline-points", "10"), Inv);
+        bool inference = BenchmarkArgs.Option(args, "--inference", "on") != "off";
+        bool memory = BenchmarkArgs.Option(args, "--memory", "on") != "off";
+        var engine = BenchmarkArgs.Option(args, "--lp", "auto") == "glop" ? Reassure.Lp.RegionLpEngine.Glop : Reassure.Lp.RegionLpEngine.Auto;
 
         Console.WriteLine($"Reassure MNIST benchmark  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  {Environment.ProcessorCount} cores, threads {threads}, LP engine {engine}, .NET {Environment.Version}");
         Console.WriteLine($"load before: {LoadAverage()}");
@@ -39,7 +39,7 @@ internal static class MnistMacro
         var beforeSoft = before.Select(Softmax).ToArray();
         BuggyInput Buggy(int i) => new(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]");
 
-        if (Option(args, "--warmup", "on") != "off")
+        if (BenchmarkArgs.Option(args, "--warmup", "on") != "off")
         {
             // One repair of a point outside every timed set first: the first repair in a process also loads OR-Tools'
             // native library, starts ONNX Runtime and JIT-compiles the engine; that one-time cost is printed, not counted.
@@ -203,11 +203,5 @@ internal static class MnistMacro
         try { return "load average " + string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "load average n/a"; }
         catch (UnauthorizedAccessException) { return "load average n/a"; }
-    }
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }

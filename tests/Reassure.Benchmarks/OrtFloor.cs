@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Patching;
@@ -27,14 +25,7 @@ internal static class OrtFloor
 {
     public static int Run(string[] args)
     {
-        string Opt(string name, string fallback)
-        {
-            int k = Array.IndexOf(args, name);
-            return k >= 0 && k + 1 < args.Length ? args[k + 1] : fallback;
-        }
-        int points = int.Parse(Opt("--points", "100"), System.Globalization.CultureInfo.InvariantCulture);
-        int rounds = int.Parse(Opt("--rounds", "9"), System.Globalization.CultureInfo.InvariantCulture);
-        string file = Opt("--file", Path.Combine(Path.GetTempPath(), $"reassure-mnist-repaired-{points}.onnx"));
+        var (points, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
         var model = SharedData.LoadMnistModel();
         var (xs, _) = SharedData.LoadMnistTest();
         var repaired = OrtRatio.LoadOrRepair(model, points, file).Repaired;
@@ -47,7 +38,7 @@ internal static class OrtFloor
             ($"sign product only, {repaired.Patches.Count} patterns", SignProductOnly(exported, repaired, repaired.Patches.Count)),
             ("sign product only, 16 patterns", SignProductOnly(exported, repaired, Math.Min(16, repaired.Patches.Count))),
         };
-        Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {repaired.Patches.Count} patches from {file}");
+        Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Patches.Count} patches from {file}");
         PrintTable(graphs, model.InputName, xs, rounds);
         return 0;
     }
@@ -60,7 +51,7 @@ internal static class OrtFloor
         Console.WriteLine($"|---|---:|---:|---:|---:|---:|");
         for (int g = 0; g < graphs.Count; g++)
             Console.WriteLine($"| {graphs[g].Label} | {ModelProto.Parser.ParseFrom(graphs[g].Onnx).Graph.Node.Count} | {single.Times[g]:F2} | {single.Ratios[g]:F3}x | {batch.Times[g]:F3} | {batch.Ratios[g]:F3}x |");
-        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"load after: {MnistMacro.LoadAverage()}");
     }
 
     /// <summary>The exported graph with its If replaced by the If's disjoint (else) branch, and the nodes left unused removed.</summary>
@@ -84,12 +75,8 @@ internal static class OrtFloor
     /// </summary>
     internal static byte[] SignProductOnly(byte[] onnx, RepairedNetwork repaired, int patterns)
     {
-        var model = ModelProto.Parser.ParseFrom(onnx);
+        var (model, pre) = WithoutPatchNetwork(onnx);
         var graph = model.Graph;
-        var kept = graph.Node.Where(n => !n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
-        graph.Node.Clear();
-        graph.Node.AddRange(kept);
-        var pre = kept.Where(n => n.OpType == "Relu").Select(n => n.Input[0]).ToArray();
         int h = repaired.Original.HiddenCount, m = repaired.Original.OutputSize;
         var signs = new double[h * patterns]; // [H, k]
         var patches = new double[patterns * m]; // [k, m]
@@ -105,6 +92,22 @@ internal static class OrtFloor
         b.Node("Gemm", [product, b.Constant("patches", patches, patterns, m), RepairedOnnxExporter.Prefix + "original_output"], graph.Output[0].Name);
         RemoveUnused(graph);
         return model.ToByteArray();
+    }
+
+    /// <summary>
+    /// The exported graph (<see cref="RepairedOnnxExporter.ToBytes(RepairedNetwork, IReadOnlyList{Repair.LinearSpecification?})"/>)
+    /// with every patch node removed, and the pre-activations its Relu nodes read. The original output keeps its renamed
+    /// tensor (<see cref="RepairedOnnxExporter.Prefix"/> + <c>original_output</c>) for the caller's nodes to read; call
+    /// <see cref="RemoveUnused"/> after adding them.
+    /// </summary>
+    internal static (ModelProto Model, string[] PreActivations) WithoutPatchNetwork(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var graph = model.Graph;
+        var kept = graph.Node.Where(n => !n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
+        graph.Node.Clear();
+        graph.Node.AddRange(kept);
+        return (model, kept.Where(n => n.OpType == "Relu").Select(n => n.Input[0]).ToArray());
     }
 
     /// <summary>Removes nodes whose outputs nothing reads (repeatedly), then initializers nothing reads.</summary>
@@ -132,23 +135,14 @@ internal static class OrtFloor
     /// </summary>
     internal static ((double[] Times, double[] Ratios) Single, (double[] Times, double[] Ratios) Batch) Time(IReadOnlyList<byte[]> graphs, string inputName, double[][] images, int rounds, Action<SessionOptions>? configure = null)
     {
-        int n = images[0].Length;
         const int singles = 256, batch = 1024;
         using var so1 = new SessionOptions { IntraOpNumThreads = 1 };
         configure?.Invoke(so1);
         var one = graphs.Select(g => new InferenceSession(g, so1)).ToArray();
         try
         {
-            var single = Enumerable.Range(0, singles).Select(k => new DenseTensor<float>(images[k].Select(v => (float)v).ToArray(), [1, n])).ToArray();
-            var data = new float[batch * n];
-            for (int r = 0; r < batch; r++) for (int i = 0; i < n; i++) data[r * n + i] = (float)images[r][i];
-            var block = new DenseTensor<float>(data, [batch, n]);
-            double Single(InferenceSession s, int reps)
-            {
-                var clock = Stopwatch.StartNew();
-                for (int k = 0; k < reps; k++) { using var res = s.Run([NamedOnnxValue.CreateFromTensor(inputName, single[k % singles])]); }
-                return clock.Elapsed.TotalMicroseconds / reps;
-            }
+            var single = InferenceRatios.SingleImages(images, singles);
+            var block = InferenceRatios.Rows(images, batch);
             (double[], double[]) Interleaved(Func<int, double> time)
             {
                 for (int g = 0; g < graphs.Count; g++) time(g); // warm-up
@@ -161,19 +155,13 @@ internal static class OrtFloor
                     foreach (int g in Enumerable.Range(0, graphs.Count).Reverse()) round[g] += time(g) / 2;
                     for (int g = 0; g < graphs.Count; g++) { t[g].Add(round[g]); ratio[g].Add(round[g] / round[0]); }
                 }
-                return (t.Select(Median).ToArray(), ratio.Select(Median).ToArray());
+                return (t.Select(InferenceRatios.Median).ToArray(), ratio.Select(InferenceRatios.Median).ToArray());
             }
-            return (Interleaved(g => Single(one[g], 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20, configure)));
+            return (Interleaved(g => InferenceRatios.SingleUs(one[g], inputName, single, 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20, configure)));
         }
         finally
         {
             foreach (var s in one) s.Dispose();
         }
-    }
-
-    private static double Median(List<double> v)
-    {
-        var s = v.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 }

@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Patching;
@@ -20,20 +19,13 @@ internal static class OrtFused
 
     public static int Run(string[] args)
     {
-        string Opt(string name, string fallback)
-        {
-            int k = Array.IndexOf(args, name);
-            return k >= 0 && k + 1 < args.Length ? args[k + 1] : fallback;
-        }
-        string library = Path.GetFullPath(Opt("--library", ""));
+        string library = Path.GetFullPath(BenchmarkArgs.Option(args, "--library", ""));
         if (!File.Exists(library))
         {
             Console.Error.WriteLine("ort-fused needs --library: build docs/experiments/fused-gate/gate.cc first (see the README there)");
             return 2;
         }
-        int points = int.Parse(Opt("--points", "100"), System.Globalization.CultureInfo.InvariantCulture);
-        int rounds = int.Parse(Opt("--rounds", "9"), System.Globalization.CultureInfo.InvariantCulture);
-        string file = Opt("--file", Path.Combine(Path.GetTempPath(), $"reassure-mnist-repaired-{points}.onnx"));
+        var (points, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
         var model = SharedData.LoadMnistModel();
         var (xs, _) = SharedData.LoadMnistTest();
         var repaired = OrtRatio.LoadOrRepair(model, points, file).Repaired;
@@ -42,10 +34,8 @@ internal static class OrtFused
         void Register(SessionOptions so) => so.RegisterCustomOpLibrary(library);
 
         // Agreement with the standard export on 1024 test images (the fused kernel sums the deficits in its own order).
-        int n = repaired.Original.InputSize, m = repaired.Original.OutputSize;
-        var data = new float[1024 * n];
-        for (int r = 0; r < 1024; r++) for (int i = 0; i < n; i++) data[r * n + i] = (float)xs[r][i];
-        var block = new DenseTensor<float>(data, [1024, n]);
+        int m = repaired.Original.OutputSize;
+        var block = InferenceRatios.Rows(xs, 1024);
         using (var so = new SessionOptions())
         {
             Register(so);
@@ -73,7 +63,7 @@ internal static class OrtFused
             }
             Console.WriteLine($"fused vs standard export, first 1024 test images: max |difference| {worst:E2}, {identical} rows bit-identical, labels differ on {labels}");
         }
-        Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {repaired.Patches.Count} patches from {file}");
+        Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Patches.Count} patches from {file}");
         OrtFloor.PrintTable(
             [("original", File.ReadAllBytes(SharedData.MnistModelPath)), ("repaired, standard export", exported), ("repaired, fused Gate operator", fused)],
             model.InputName, xs, rounds, Register);
@@ -85,12 +75,8 @@ internal static class OrtFused
     {
         if (repaired.Patches.Any(p => p.Difference.C is not null || p.Support.Pattern is null || p.Support.Rows.Count > 0))
             throw new NotSupportedException("the fused Gate experiment takes constant patches with pattern supports only");
-        var model = ModelProto.Parser.ParseFrom(onnx);
+        var (model, pre) = OrtFloor.WithoutPatchNetwork(onnx);
         var graph = model.Graph;
-        var kept = graph.Node.Where(x => !x.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
-        graph.Node.Clear();
-        graph.Node.AddRange(kept);
-        var pre = kept.Where(x => x.OpType == "Relu").Select(x => x.Input[0]).ToArray();
         if (pre.Length != 2) throw new NotSupportedException("the fused Gate experiment takes two hidden layers");
         int h = repaired.Original.HiddenCount, m = repaired.Original.OutputSize, count = repaired.Patches.Count, words = (h + 63) / 64;
         var signs = new double[count * h];  // [P, H]

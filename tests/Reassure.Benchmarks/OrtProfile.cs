@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Reassure.Benchmarks;
 
@@ -9,11 +8,7 @@ internal static class OrtProfile
 {
     public static void Print(string label, byte[] onnx, string inputName, double[][] images, int batches = 20)
     {
-        int n = images[0].Length;
-        const int batch = 1024;
-        var data = new float[batch * n];
-        for (int r = 0; r < batch; r++) for (int i = 0; i < n; i++) data[r * n + i] = (float)images[r][i];
-        var tensor = new DenseTensor<float>(data, [batch, n]);
+        var tensor = InferenceRatios.Rows(images, 1024);
         string prefix = Path.Combine(Path.GetTempPath(), $"reassure-ort-profile-{Environment.ProcessId}-{label}");
         string file;
         using (var so = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = prefix })

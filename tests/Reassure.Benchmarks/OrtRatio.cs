@@ -14,20 +14,13 @@ internal static class OrtRatio
 {
     public static int Run(string[] args)
     {
-        string Opt(string name, string fallback)
-        {
-            int k = Array.IndexOf(args, name);
-            return k >= 0 && k + 1 < args.Length ? args[k + 1] : fallback;
-        }
-        int points = int.Parse(Opt("--points", "100"), System.Globalization.CultureInfo.InvariantCulture);
-        int rounds = int.Parse(Opt("--rounds", "5"), System.Globalization.CultureInfo.InvariantCulture);
-        string file = Opt("--file", Path.Combine(Path.GetTempPath(), $"reassure-mnist-repaired-{points}.onnx"));
+        var (points, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 5);
         var model = SharedData.LoadMnistModel();
         var net = model.Network;
         var (xs, _) = SharedData.LoadMnistTest();
         var repaired = LoadOrRepair(model, points, file);
         var bytes = RepairedOnnxExporter.ToBytes(repaired.Repaired, model);
-        Console.WriteLine($"load before: {File.ReadAllText("/proc/loadavg").Trim()}; {repaired.Repaired.Patches.Count} patches, {bytes.Length / 1024} KiB");
+        Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Repaired.Patches.Count} patches, {bytes.Length / 1024} KiB");
         var original = File.ReadAllBytes(SharedData.MnistModelPath);
         // The saved file as it was written (by the exporter of the run that saved it) is timed interleaved too.
         var saved = File.ReadAllBytes(file);
@@ -36,7 +29,7 @@ internal static class OrtRatio
         Console.WriteLine($"  ORT  single: {inf.OrtSingleOriginalUs:F1} us -> {inf.OrtSingleRepairedUs:F1} us ({inf.OrtSingle:F2}x);  batch 1024: {inf.OrtBatchOriginalMs:F2} ms -> {inf.OrtBatchRepairedMs:F2} ms ({inf.OrtBatch:F2}x)");
         OrtProfile.Print("original", original, model.InputName, xs);
         OrtProfile.Print("repaired", bytes, model.InputName, xs);
-        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"load after: {MnistMacro.LoadAverage()}");
         return 0;
     }
 
