@@ -44,7 +44,7 @@ internal static class MarkdownReport
         }
         if (result is not null)
         {
-            var unfixed = result.Inputs.Where(s => !(s.Fixed && s.FixedFloat32 != false)).ToList();
+            var unfixed = result.Unfixed;
             if (unfixed.Count > 0)
             {
                 md.Append("\n## Not fixed\n\n");

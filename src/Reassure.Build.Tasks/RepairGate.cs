@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Build.Utilities;
 using Reassure.Networks;
+using Reassure.Repair;
 
 namespace Reassure.Build.Tasks;
 
@@ -16,8 +17,6 @@ internal static class RepairGate
     /// <summary>Checks <paramref name="result"/> (null: nothing was repaired, the model is the original).</summary>
     public static GateFigures Check(TaskLoggingHelper log, Network original, RepairedView? result, RowsFile? buggy, RowsFile? regression, GateSettings settings)
     {
-        Func<double[], double[]> repaired = result is null ? x => original.Evaluate(x) : result.Evaluate;
-
         // RSR2001: every buggy row fixed.
         int fixedRows = 0, alreadyCorrect = 0;
         if (buggy is not null && result is not null)
@@ -25,13 +24,13 @@ internal static class RepairGate
             for (int r = 0; r < buggy.Count; r++)
             {
                 int label = buggy.Rows.Labels[r];
-                if (Accuracy.ArgMax(original.Evaluate(buggy.Rows.Inputs[r])) == label)
+                if (Prediction.Of(original.Evaluate(buggy.Rows.Inputs[r])) == label)
                 {
                     alreadyCorrect++;
                     log.Warning(BuildCodes.RowAlreadyCorrect, buggy.Path, buggy.Lines[r], Resources.BuggyRowAlreadyCorrect, buggy.Name(r), label);
                 }
                 var status = result.Inputs[r];
-                if (status.Fixed && status.FixedFloat32 != false) { fixedRows++; continue; }
+                if (status.IsFixed) { fixedRows++; continue; } // Core's one answer: an RSR3006 row is not fixed
                 string why = status.ErrorCode is null ? status.Message ?? "" : $"{status.ErrorCode} {status.Message}";
                 log.Error(ErrorCodes.GateNotFixed, buggy.Path, buggy.Lines[r], Resources.RowNotFixed, buggy.Name(r), label, why);
             }
@@ -43,10 +42,13 @@ internal static class RepairGate
         if (regression is not null)
         {
             var rows = regression.Rows;
-            correctBefore = Accuracy.Correct(x => original.Evaluate(x), rows.Inputs, rows.Labels);
-            correctAfter = Accuracy.Correct(repaired, rows.Inputs, rows.Labels);
+            var outcome = result is null
+                ? RegressionCheck.Measure(x => original.Evaluate(x), null, null, rows.Inputs, rows.Labels)
+                : RegressionCheck.Measure(x => original.Evaluate(x), result.Evaluate, result.InAnySupport, rows.Inputs, rows.Labels);
+            correctBefore = outcome.CorrectBefore;
+            correctAfter = outcome.CorrectAfter;
             int n = rows.Count;
-            double before = (double)correctBefore / n, after = (double)correctAfter / n;
+            double before = outcome.AccuracyBefore, after = outcome.AccuracyAfter;
             double byDrop = before - settings.MaxAccuracyDrop / 100;
             required = Math.Max(byDrop, settings.MinAccuracy ?? double.NegativeInfinity);
             if (after < byDrop - Tolerance)
@@ -56,37 +58,19 @@ internal static class RepairGate
             if (settings.MinAccuracy is double floor && after < floor - Tolerance)
                 log.Error(ErrorCodes.GateAccuracy, regression.Path, 0, Resources.AccuracyBelowFloor,
                     Accuracy.Percent(after), correctAfter, n, Accuracy.Percent(before), Accuracy.Percent(floor));
-
-            if (result is not null)
+            outside = outcome.OutsideSupports;
+            violations = outcome.LocalityViolations.Count;
+            foreach (int r in outcome.LocalityViolations)
             {
-                for (int r = 0; r < n; r++)
-                {
-                    var x = rows.Inputs[r];
-                    if (result.InAnySupport(x)) continue;
-                    outside++;
-                    double[] yOriginal = original.Evaluate(x), yRepaired = result.Evaluate(x);
-                    if (SameBits(yOriginal, yRepaired)) continue;
-                    violations++;
-                    log.Error(ErrorCodes.GateLocality, regression.Path, regression.Lines[r], Resources.LocalityViolated,
-                        regression.Name(r), Join(yRepaired), Join(yOriginal));
-                }
-            }
-            else
-            {
-                outside = n;
+                var x = rows.Inputs[r];
+                log.Error(ErrorCodes.GateLocality, regression.Path, regression.Lines[r], Resources.LocalityViolated,
+                    regression.Name(r), Join(result!.Evaluate(x)), Join(original.Evaluate(x)));
             }
         }
 
         return new GateFigures(buggy?.Count ?? 0, result is null ? 0 : fixedRows, alreadyCorrect,
             regression?.Count ?? 0, correctBefore, correctAfter, required, outside, violations,
             Passed: !log.HasLoggedErrors);
-    }
-
-    private static bool SameBits(double[] a, double[] b)
-    {
-        if (a.Length != b.Length) return false;
-        for (int i = 0; i < a.Length; i++) if (BitConverter.DoubleToInt64Bits(a[i]) != BitConverter.DoubleToInt64Bits(b[i])) return false;
-        return true;
     }
 
     private static string Join(double[] y) => string.Join(", ", y.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));

@@ -165,7 +165,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         RepairOutputs.WriteText(report, MarkdownReport.Build(Model, copyThrough ? null : result, gate, settings, buggy, regression));
         if (gate.Passed)
         {
-            RepairOutputs.WriteModel(Output, copyThrough ? File.ReadAllBytes(Model) : RepairedOnnxExporter.ToBytes(result.Network));
+            RepairOutputs.WriteModel(Output, copyThrough ? File.ReadAllBytes(Model) : RepairedOnnxExporter.ToBytes(result.Network, result.Specs));
             RepairedModel = Output;
             Log.LogMessage(MessageImportance.Normal, TaskLogExtensions.Format(Resources.Wrote, Output));
         }

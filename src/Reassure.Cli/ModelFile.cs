@@ -8,8 +8,20 @@ namespace Reassure.Cli;
 /// <summary>A model file read by extension: .onnx (ONNX) or .nnet (raw network, REASSURE semantics).</summary>
 internal sealed record ModelFile(Network Network, string Format, string InputShape, string OutputShape, string Details)
 {
-    /// <summary>The ONNX file the network came from, when it did (the repaired export keeps its graph).</summary>
+    /// <summary>The ONNX file the network came from, when it did (the repaired export keeps its graph). For a repaired file: its original graph.</summary>
     public OnnxModel? Onnx { get; init; }
+
+    /// <summary>
+    /// For a repaired file (written by `repair` or `area`): its patches, read from the graph's own patch nodes as
+    /// checked by <see cref="RepairedOnnxImporter"/>; <see cref="Network"/> is then the original network inside it.
+    /// </summary>
+    public RepairedOnnxModel? Repaired { get; init; }
+
+    /// <summary>The output of the model the file holds (the repaired network for a repaired file), in double.</summary>
+    public double[] Evaluate(double[] x) => Repaired is { } r ? r.Repaired.Evaluate(x) : Network.Evaluate(x);
+
+    /// <summary>Outputs of a batch, in parallel.</summary>
+    public double[][] EvaluateBatch(IReadOnlyList<double[]> xs) => Repaired is { } r ? r.Repaired.EvaluateBatch(xs) : Network.EvaluateBatch(xs);
 
     public static ModelFile Load(string path)
     {
@@ -18,6 +30,12 @@ internal sealed record ModelFile(Network Network, string Format, string InputSha
         {
             case ".onnx":
                 {
+                    if (RepairedOnnxImporter.TryLoad(path) is { } r)
+                    {
+                        var o = r.Original;
+                        return new ModelFile(o.Network, "ONNX", o.InputShape, o.OutputShape,
+                            $"IR {o.IrVersion}, opset {o.OpsetVersion}; repaired: {r.Repaired.Patches.Count} patches (graph checked against its repair metadata)") { Onnx = o, Repaired = r };
+                    }
                     var m = OnnxImporter.Load(path);
                     return new ModelFile(m.Network, "ONNX", m.InputShape, m.OutputShape, $"IR {m.IrVersion}, opset {m.OpsetVersion}") { Onnx = m };
                 }

@@ -16,6 +16,13 @@ public static class ErrorCodes
     public const string OnnxUnsupportedGraph = "RSR1004";
     /// <summary>An ONNX tensor with an unsupported data type or missing data.</summary>
     public const string OnnxBadTensor = "RSR1005";
+    /// <summary>
+    /// A repaired ONNX file whose graph and repair metadata disagree: the patch nodes the graph runs are not the patch
+    /// network the metadata describes (tampered, or edited by another tool), or one of the two is missing.
+    /// </summary>
+    public const string RepairedGraphMismatch = "RSR1006";
+    /// <summary>An operation a repaired model does not support yet (e.g. area repair of a repaired model whose property fails).</summary>
+    public const string RepairedModelUnsupported = "RSR1009";
     /// <summary>An NNet file that does not follow the format.</summary>
     public const string NNetMalformed = "RSR1010";
     /// <summary>A rows CSV line with the wrong number of columns.</summary>

@@ -12,7 +12,7 @@ namespace Reassure.MLNet;
 
 /// <summary>
 /// Repairs an ONNX ReLU classifier on the rows it gets wrong (REASSURE): <see cref="Fit"/> reads the feature and label
-/// columns, selects the buggy rows, runs <see cref="Repairer.Repair"/>, and returns a <see cref="RepairTransformer"/>
+/// columns, selects the buggy rows, runs <see cref="O:Reassure.Repair.Repairer.Repair"/>, and returns a <see cref="RepairTransformer"/>
 /// that scores with the repaired ONNX graph through ML.NET's <c>OnnxTransformer</c>.
 /// </summary>
 public sealed class RepairEstimator : IEstimator<RepairTransformer>
@@ -70,7 +70,10 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
         var wall = Stopwatch.StartNew();
-        var model = o.ModelBytes is not null ? OnnxImporter.Load(o.ModelBytes, "model bytes") : OnnxImporter.Load(o.ModelPath!);
+        // A model repaired before (by this estimator, the CLI or the MSBuild task) is read as its graph runs it
+        // (checked against its repair metadata) and repaired incrementally: its patches are kept, new ones added.
+        var prior = o.ModelBytes is not null ? RepairedOnnxImporter.TryLoad(o.ModelBytes, "model bytes") : RepairedOnnxImporter.TryLoad(o.ModelPath!);
+        var model = prior?.Original ?? (o.ModelBytes is not null ? OnnxImporter.Load(o.ModelBytes, "model bytes") : OnnxImporter.Load(o.ModelPath!));
         // The exported graph's input and output take the column names, as OnnxTransformer binds columns by name.
         var network = model.Network.With(inputName: o.FeatureColumnName, outputName: o.ScoreColumnName);
         int n = network.InputSize, m = network.OutputSize;
@@ -107,8 +110,10 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         }
 
         // The original model's predictions, in double (the engine's arithmetic) and float32 (ONNX Runtime).
-        var domain = network.Domain ?? Repairer.DefaultDomain(network, []);
-        var before32 = OnnxRuntimeFloat32Evaluator.Instance.Evaluate(new RepairedNetwork(network, domain, []), rows);
+        var domain = prior?.Repaired.Domain ?? network.Domain ?? Repairer.DefaultDomain(network, []);
+        var current = new RepairedNetwork(network, domain,
+            prior?.Repaired.Patches.Select(gp => (gp.Region, gp.Patch, gp.Support, gp.Norm)).ToList() ?? []);
+        var before32 = OnnxRuntimeFloat32Evaluator.Instance.Evaluate(current, rows);
         var buggyRows = new List<int>();
         int labelled = 0, correctBefore = 0;
         for (int r = 0; r < rows.Count; r++)
@@ -118,7 +123,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             if (valid) labelled++;
             bool right32 = valid && ArgMax(before32[r]) == c;
             if (right32) correctBefore++;
-            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || ArgMax(network.Evaluate(rows[r])) != c);
+            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || ArgMax(current.Evaluate(rows[r])) != c);
             if (!wrong) continue;
             if (!valid)
                 throw new InvalidOperationException(
@@ -138,17 +143,19 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             CheckFormulation = o.Check,
             LpEngine = o.LpEngine,
         };
-        var result = Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken);
+        var result = prior is null
+            ? Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken)
+            : Repairer.Repair(current, prior.Specs, inputs, engineOptions, o.Progress, o.CancellationToken);
         if (o.RequireAllFixed && !result.AllFixed)
         {
-            var first = result.Inputs.First(s => !(s.Fixed && s.FixedFloat32 != false));
+            var first = result.Unfixed[0]; // Core's one answer: an RSR3006 row is not fixed
             throw new ReassureException(ErrorCodes.GateNotFixed,
                 $"{result.Inputs.Count - result.FixedCount} of {result.Inputs.Count} buggy rows are not fixed; first: {first.Id}: {first.ErrorCode} {first.Message}",
                 o.LabelColumnName);
         }
 
         // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
-        var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network), o.ScoreColumnName, o.PredictedLabelColumnName);
+        var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network, result.Specs), o.ScoreColumnName, o.PredictedLabelColumnName);
         var inner = BuildInner(onnx, labels).Fit(input);
 
         // Accuracy after, through the transformer itself.
@@ -173,7 +180,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             LabelledRows: labelled,
             BuggyRows: buggyRows,
             Fixed: result.FixedCount,
-            Unfixed: result.Inputs.Where(s => !(s.Fixed && s.FixedFloat32 != false))
+            Unfixed: result.Unfixed
                 .Select(s => new UnfixedRow(buggyRows[s.Index], s.ErrorCode, s.Message)).ToList(),
             Patches: result.Patches.Count,
             Gammas: result.Patches.Select(p => p.Gamma).ToList(),

@@ -60,7 +60,7 @@ public sealed class RepairGateTests
         Reassure.Build.Tasks.RepairedView Flipping(int k)
         {
             var flip = Enumerable.Range(0, regression.Count)
-                .Where(i => Accuracy.ArgMax(original.Evaluate(regression.Rows.Inputs[i])) == regression.Rows.Labels[i])
+                .Where(i => Reassure.Repair.Prediction.Of(original.Evaluate(regression.Rows.Inputs[i])) == regression.Rows.Labels[i])
                 .Take(k).Select(i => regression.Rows.Inputs[i]).ToHashSet();
             return new RepairedView(x => flip.Contains(x) ? original.Evaluate(x).Select(v => -v).ToArray() : original.Evaluate(x), _ => true, []);
         }

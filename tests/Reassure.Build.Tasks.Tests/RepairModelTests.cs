@@ -44,7 +44,7 @@ public sealed class RepairModelTests
             var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(buggy.Inputs[r].Select(v => (float)v).ToArray(), [1, 2]);
             using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(input, tensor)]);
             var y = results.First().AsEnumerable<float>().Select(v => (double)v).ToArray();
-            Assert.AreEqual(buggy.Labels[r], Accuracy.ArgMax(y), $"buggy row {r}");
+            Assert.AreEqual(buggy.Labels[r], Reassure.Repair.Prediction.Of(y), $"buggy row {r}");
         }
     }
 
@@ -133,7 +133,7 @@ public sealed class RepairModelTests
         using var f = new Fixture();
         var regression = RowsCsv.Read(f.Regression, 2);
         var original = OnnxImporter.Load(f.Model).Network;
-        int r = Enumerable.Range(0, regression.Count).First(i => Accuracy.ArgMax(original.Evaluate(regression.Inputs[i])) == regression.Labels[i]);
+        int r = Enumerable.Range(0, regression.Count).First(i => Reassure.Repair.Prediction.Of(original.Evaluate(regression.Inputs[i])) == regression.Labels[i]);
         var (task, engine) = f.Task();
         task.BuggyRows = f.Write("right.csv", string.Join(",", regression.Inputs[r].Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + $",{regression.Labels[r]}\n");
 

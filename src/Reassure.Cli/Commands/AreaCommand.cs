@@ -48,27 +48,9 @@ internal static class AreaCommand
     {
         var prop = VnnLibReader.Read(vnnlibPath);
         var repaired = Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase) ? RepairedOnnxImporter.TryLoad(modelPath) : null;
-        VerificationResult r;
-        if (repaired is null)
-        {
-            r = PropertyVerifier.Verify(ModelFile.Load(modelPath).Network, prop, Options(null, seconds));
-        }
-        else
-        {
-            // A repaired model (patches in its metadata): sub-box patches have their own proof; region patches are proved
-            // region by region, else searched.
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var boxes = MonotoneBoxProof.Verify(repaired.Repaired, prop, Options(null, seconds));
-            AreaCertificateResult? cert = null;
-            if (boxes is null && repaired.Specs.All(s => s is not null) && repaired.Repaired.Patches.Count > 0)
-            {
-                var regions = prop.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(repaired.Repaired.Original, cs.Box)).ToList();
-                cert = AreaCertificate.Check(repaired.Repaired, prop, repaired.Specs.Select(s => s!).ToList(), regions);
-            }
-            r = boxes ?? (cert is { Holds: true }
-                ? new VerificationResult(VerificationStatus.Holds, null, null, cert.Regions, 0, cert.LinearPrograms, clock.Elapsed, null, "proved region by region: " + cert.Detail, [])
-                : PropertyVerifier.Verify(repaired.Repaired, prop, Options(null, seconds)));
-        }
+        var r = repaired is null
+            ? PropertyVerifier.Verify(ModelFile.Load(modelPath).Network, prop, Options(null, seconds))
+            : VerifyRepaired(repaired, prop, seconds);
         var node = new JsonObject
         {
             ["result"] = r.StatusText,
@@ -86,11 +68,50 @@ internal static class AreaCommand
         return r.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
     });
 
+    /// <summary>
+    /// A repaired model's property (its graph checked against its metadata when it was read): sub-box patches have their
+    /// own proof; region patches are proved region by region, else searched.
+    /// </summary>
+    private static VerificationResult VerifyRepaired(RepairedOnnxModel repaired, VnnLibProperty prop, double? seconds)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var boxes = MonotoneBoxProof.Verify(repaired.Repaired, prop, Options(null, seconds));
+        AreaCertificateResult? cert = null;
+        if (boxes is null && repaired.Specs.All(s => s is not null) && repaired.Repaired.Patches.Count > 0)
+        {
+            var regions = prop.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(repaired.Repaired.Original, cs.Box)).ToList();
+            cert = AreaCertificate.Check(repaired.Repaired, prop, repaired.Specs.Select(s => s!).ToList(), regions);
+        }
+        return boxes ?? (cert is { Holds: true }
+            ? new VerificationResult(VerificationStatus.Holds, null, null, cert.Regions, 0, cert.LinearPrograms, clock.Elapsed, null, "proved region by region: " + cert.Detail, [])
+            : PropertyVerifier.Verify(repaired.Repaired, prop, Options(null, seconds)));
+    }
+
     public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error,
         AreaRepairStrategy strategy = AreaRepairStrategy.Auto, bool argmin = false) => ReassureCli.Guard(error, () =>
     {
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
+        if (file.Repaired is { } prior)
+        {
+            // A repaired model: when its graph already meets the property there is nothing to patch and the file is
+            // written as it is; adding area patches to earlier patches is not supported yet (a coded error, no output).
+            var check = VerifyRepaired(prior, prop, seconds);
+            if (check.Status != VerificationStatus.Holds)
+                throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
+                    $"the repaired model does not meet the property ({check.StatusText}) and area repair of an already repaired model is not supported; " +
+                    "run `area` on the original model (with every property), or `repair` with rows", modelPath);
+            AtomicFile.WriteAllBytes(outPath, File.ReadAllBytes(modelPath));
+            var held = new JsonObject
+            {
+                ["result"] = check.StatusText, ["regions"] = check.Regions, ["boxes"] = check.Boxes, ["violating"] = 0, ["patched"] = 0,
+                ["seconds"] = Math.Round(check.Elapsed.TotalSeconds, 3), ["before"] = check.StatusText, ["detail"] = check.Detail, ["out"] = outPath,
+            }.ToJsonString();
+            output.WriteLine(held);
+            if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, held + "\n");
+            output.WriteLine($"the repaired model already meets the property; 0 patched; wrote {outPath}");
+            return ReassureCli.Ok;
+        }
         var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions
         {
             Verification = Options(maxRegions, seconds),

@@ -25,9 +25,10 @@ internal static class EvalCommand
 
     public static int Run(string modelPath, string rowsPath, string? jsonPath, bool argmin, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
     {
-        var net = ModelFile.Load(modelPath).Network;
+        var file = ModelFile.Load(modelPath);
+        var net = file.Network;
         var set = RowsCsv.Read(rowsPath, net.InputSize);
-        var outputs = net.EvaluateBatch(set.Inputs);
+        var outputs = file.EvaluateBatch(set.Inputs); // a repaired file: the repaired network, as its graph runs it
         int correct = 0;
         for (int r = 0; r < set.Count; r++)
             if (Predict(outputs[r], argmin) == set.Labels[r]) correct++;
@@ -38,11 +39,5 @@ internal static class EvalCommand
     });
 
     /// <summary>Index of the largest (or smallest) output, first on ties.</summary>
-    public static int Predict(double[] y, bool argmin)
-    {
-        int best = 0;
-        for (int i = 1; i < y.Length; i++)
-            if (argmin ? y[i] < y[best] : y[i] > y[best]) best = i;
-        return best;
-    }
+    public static int Predict(double[] y, bool argmin) => Reassure.Repair.Prediction.Of(y, argmin);
 }

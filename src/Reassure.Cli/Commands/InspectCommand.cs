@@ -37,6 +37,24 @@ internal static class InspectCommand
         Consoles.For(output).Write(table);
         output.WriteLine($"Parameters: {net.ParameterCount.ToString(CultureInfo.InvariantCulture)}");
         output.WriteLine($"Hidden ReLU neurons: {net.HiddenCount.ToString(CultureInfo.InvariantCulture)}");
+        if (m.Repaired is { } r)
+        {
+            var patches = r.Repaired.Patches;
+            output.WriteLine($"Patches: {patches.Count.ToString(CultureInfo.InvariantCulture)} (graph checked against the repair metadata; {r.Repaired.AddedParameters.ToString(CultureInfo.InvariantCulture)} added parameters)");
+            var pt = new Table().AddColumns("#", "region", "support", "gamma", "norm", "kind", "spec");
+            for (int p = 0; p < patches.Count; p++)
+            {
+                var gp = patches[p];
+                string support = gp.Support.Pattern is not null
+                    ? (gp.Support.Rows.Count == 0 ? "pattern" : $"pattern + {gp.Support.Rows.Count} rows")
+                    : $"{gp.Support.Rows.Count} rows";
+                string spec = r.Specs[p] is { } s ? $"{s.Rows} rows" : "-";
+                pt.AddRow(p.ToString(CultureInfo.InvariantCulture), Markup.Escape(gp.Region.Pattern.Hash()), Markup.Escape(support),
+                    gp.Support.Gamma.ToString("G4", CultureInfo.InvariantCulture), gp.Norm.ToString("G4", CultureInfo.InvariantCulture),
+                    gp.Patch.C is null ? "constant" : "affine", Markup.Escape(spec));
+            }
+            Consoles.For(output).Write(pt);
+        }
         return ReassureCli.Ok;
     });
 }

@@ -80,8 +80,9 @@ internal static class RepairCommand
             CheckFormulation = Formulation(check),
             LpEngine = lp == "glop" ? Lp.RegionLpEngine.Glop : Lp.RegionLpEngine.Auto,
         };
-        var result = Repairer.Repair(net, buggy, options);
-        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx);
+        // A repaired file: incremental repair, the new patches added to the ones its graph carries.
+        var result = file.Repaired is { } prior ? Repairer.Repair(prior.Repaired, prior.Specs, buggy, options) : Repairer.Repair(net, buggy, options);
+        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
         AtomicFile.WriteAllBytes(outPath, bytes);
         AtomicFile.WriteAllText(ManifestPath(outPath), RepairManifest.ToJson(result, Path.GetFileName(modelPath)) + "\n");
 

@@ -16,7 +16,15 @@ public sealed record BuggyInput(double[] Input, Specification Spec, string? Id =
 /// <param name="Patch">Index of the patch whose region holds the input.</param>
 /// <param name="ErrorCode">RSR code when the input could not be repaired.</param>
 /// <param name="Message">What went wrong.</param>
-public sealed record InputStatus(int Index, string? Id, bool Fixed, bool? FixedFloat32, int? Patch, string? ErrorCode = null, string? Message = null);
+public sealed record InputStatus(int Index, string? Id, bool Fixed, bool? FixedFloat32, int? Patch, string? ErrorCode = null, string? Message = null)
+{
+    /// <summary>
+    /// The one answer to "is this row fixed?" every front door and report uses: it meets its specification in double,
+    /// in float32 where that was checked, and no error was reported on it (an RSR3006 patch that failed its independent
+    /// check, a budget, a conflict: all "not fixed").
+    /// </summary>
+    public bool IsFixed => Fixed && FixedFloat32 != false && ErrorCode is null;
+}
 
 /// <summary>Facts of one patch.</summary>
 /// <param name="Index">Position in the patch order (method.md §5).</param>
@@ -37,12 +45,16 @@ public sealed record PatchInfo(int Index, string PatternHash, double Gamma, doub
 public sealed record RepairTimings(TimeSpan Regions, TimeSpan Patches, TimeSpan Soundness, TimeSpan Verify, TimeSpan Total, int LinearPrograms,
     int SimplexLinearPrograms = 0, int GlopFallbacks = 0);
 
-/// <summary>The result of <see cref="Repairer.Repair"/>.</summary>
+/// <summary>The result of <see cref="O:Reassure.Repair.Repairer.Repair"/>.</summary>
 public sealed class RepairResult
 {
-    internal RepairResult(RepairedNetwork network, IReadOnlyList<InputStatus> inputs, IReadOnlyList<PatchInfo> patches, RepairTimings timings)
+    /// <summary>Creates a result (the engine makes them; front doors and tests may build one to present or gate).</summary>
+    public RepairResult(RepairedNetwork network, IReadOnlyList<InputStatus> inputs, IReadOnlyList<PatchInfo> patches, RepairTimings timings,
+        IReadOnlyList<LinearSpecification?>? specs = null)
     {
+        ArgumentNullException.ThrowIfNull(network);
         Network = network;
+        Specs = specs ?? network.Patches.Select(_ => (LinearSpecification?)null).ToList();
         Inputs = inputs;
         Patches = patches;
         Timings = timings;
@@ -50,6 +62,12 @@ public sealed class RepairResult
 
     /// <summary>The repaired network (original plus gated patches).</summary>
     public RepairedNetwork Network { get; }
+
+    /// <summary>
+    /// Per patch, the specification it was built and checked for over its region (null where unknown); the exporter
+    /// stores them so that a later incremental repair keeps each patch's guarantee.
+    /// </summary>
+    public IReadOnlyList<LinearSpecification?> Specs { get; }
 
     /// <summary>One status per buggy input, in input order.</summary>
     public IReadOnlyList<InputStatus> Inputs { get; }
@@ -61,7 +79,10 @@ public sealed class RepairResult
     public RepairTimings Timings { get; }
 
     /// <summary>Number of inputs that meet their specification (double, and float32 where checked) with no error reported.</summary>
-    public int FixedCount => Inputs.Count(i => i.Fixed && i.FixedFloat32 != false && i.ErrorCode is null);
+    public int FixedCount => Inputs.Count(i => i.IsFixed);
+
+    /// <summary>The inputs that are not fixed (<see cref="InputStatus.IsFixed"/>), in input order.</summary>
+    public IReadOnlyList<InputStatus> Unfixed => Inputs.Where(i => !i.IsFixed).ToList();
 
     /// <summary>Whether every input is fixed.</summary>
     public bool AllFixed => FixedCount == Inputs.Count;

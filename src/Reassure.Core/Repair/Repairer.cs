@@ -24,11 +24,50 @@ public static class Repairer
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
+        return Run(network, null, null, inputs, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Incremental repair: adds patches to an already repaired network (a user finds new bugs after release) and keeps
+    /// every earlier guarantee. The new patches of regions no earlier patch holds come FIRST in the patch order
+    /// (method.md §5): inside an earlier patched region R_k every suffix maximum G_l with l &lt;= k is 1, so the gated
+    /// differences still telescope to p_k there, exactly as before. A new input inside an earlier patched region R_k gets
+    /// a new patch for R_k in place k that meets both specifications (the earlier one, from
+    /// <paramref name="existingSpecs"/>, and the new one; rows with the same P merge to the tighter bounds); when they
+    /// cannot form one specification (e.g. two different labels) or the earlier one is not recorded, the input gets
+    /// RSR1050. The earlier patches are re-proved against their recorded specifications by the independent check.
+    /// The domain is the existing network's.
+    /// </summary>
+    public static RepairResult Repair(
+        RepairedNetwork existing,
+        IReadOnlyList<LinearSpecification?> existingSpecs,
+        IReadOnlyList<BuggyInput> inputs,
+        RepairOptions? options = null,
+        IProgress<RepairProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        ArgumentNullException.ThrowIfNull(existingSpecs);
+        if (existingSpecs.Count != existing.Patches.Count)
+            throw new ArgumentException($"{existingSpecs.Count} specifications for {existing.Patches.Count} patches", nameof(existingSpecs));
+        return Run(existing.Original, existing, existingSpecs, inputs, options, progress, cancellationToken);
+    }
+
+    private static RepairResult Run(
+        Network network,
+        RepairedNetwork? existing,
+        IReadOnlyList<LinearSpecification?>? existingSpecs,
+        IReadOnlyList<BuggyInput> inputs,
+        RepairOptions? options,
+        IProgress<RepairProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new RepairOptions();
         var total = Stopwatch.StartNew();
         var errors = new Dictionary<int, (string Code, string Message)>();
-        var domain = options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);
+        var domain = existing?.Domain ?? options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);
+        int oldCount = existing?.Patches.Count ?? 0;
         int lpCount = 0, simplexCount = 0, fallbackCount = 0;
 
         // Stage 1: regions.
@@ -53,6 +92,37 @@ public static class Repairer
             patterns[i] = network.Pattern(input.Input);
         }
         var jobs = RepairPlan.Build(network, domain, inputs, specs, patterns, errors);
+        var replaces = new int?[jobs.Count]; // the earlier patch whose region the job's inputs lie in (incremental repair)
+        if (existing is not null)
+        {
+            for (int j = 0; j < jobs.Count; j++)
+            {
+                var job = jobs[j];
+                var x = inputs[job.Inputs[0]].Input;
+                int k = -1;
+                for (int q = 0; q < oldCount && k < 0; q++)
+                {
+                    var old = existing.Patches[q].Region;
+                    if (job.Region.ExtraRows.Count == 0 && old.Pattern.Equals(job.Region.Pattern) && old.Contains(x)) k = q;
+                }
+                if (k < 0) continue;
+                string? why = existingSpecs![k] is not { } oldSpec
+                    ? $"it lies in the region of earlier patch {k}, whose specification the model does not record; repair the original model with all rows"
+                    : LinearSpecification.Merge(oldSpec, job.Spec) is { } merged
+                        ? null
+                        : $"it lies in the region of earlier patch {k}, which must keep meeting its own specification, and the two specifications cannot both hold (e.g. different labels); repair the original model with all rows";
+                if (why is not null)
+                {
+                    foreach (int i in job.Inputs) errors[i] = (ErrorCodes.ConflictingRequirements, $"Input {Name(inputs, i)}: {why}.");
+                    continue;
+                }
+                jobs[j] = new RepairJob(existing.Patches[k].Region, LinearSpecification.Merge(existingSpecs[k]!, job.Spec)!, job.Inputs);
+                replaces[j] = k;
+            }
+            var live = Enumerable.Range(0, jobs.Count).Where(j => !errors.ContainsKey(jobs[j].Inputs[0])).ToList();
+            jobs = live.Select(j => jobs[j]).ToList();
+            replaces = live.Select(j => replaces[j]).ToArray();
+        }
         var regionsTime = stage.Elapsed;
         progress?.Report(new RepairProgress("regions", jobs.Count, jobs.Count));
 
@@ -110,11 +180,26 @@ public static class Repairer
         });
         var patchesTime = stage.Elapsed;
 
-        // Patch order (method.md §5) is the job order; zero patches (region already meets its spec) are left out.
-        var patchJobs = new List<int>();
-        for (int j = 0; j < jobs.Count; j++) if (built[j] is { } b && !b.Patch.IsZero) patchJobs.Add(j);
-        var repaired = new RepairedNetwork(network, domain, patchJobs.Select(j =>
+        // Patch order (method.md §5) is the job order; zero patches (region already meets its spec) are left out. In an
+        // incremental repair the new regions come first, then the earlier patches in their order, a patch rebuilt for an
+        // earlier region (both specifications) in that region's place.
+        var patchJobs = new List<int>(); // per patch: its job, or -1 for an earlier patch kept as it was
+        var oldIndex = new List<int>();  // per patch: the earlier patch it is or replaces, or -1
+        for (int j = 0; j < jobs.Count; j++)
+            if (replaces[j] is null && built[j] is { } b && !b.Patch.IsZero) { patchJobs.Add(j); oldIndex.Add(-1); }
+        for (int k = 0; k < oldCount; k++)
         {
+            int j = Array.FindIndex(replaces, r => r == k);
+            patchJobs.Add(j >= 0 && built[j] is not null ? j : -1);
+            oldIndex.Add(k);
+        }
+        var repaired = new RepairedNetwork(network, domain, patchJobs.Select((j, p) =>
+        {
+            if (oldIndex[p] is int k && k >= 0)
+            {
+                var old = existing!.Patches[k];
+                return j < 0 ? (old.Region, old.Patch, old.Support, old.Norm) : (old.Region, built[j]!.Value.Patch, old.Support, built[j]!.Value.Norm);
+            }
             var job = jobs[j];
             var support = options.Support == SupportKind.PolytopeRows
                 ? new Support(null, job.Region.PolytopeRows(), options.Gamma)
@@ -122,7 +207,7 @@ public static class Repairer
             return (job.Region, built[j]!.Value.Patch, support, built[j]!.Value.Norm);
         }).ToList());
         var ownPatch = new int?[inputs.Count];
-        for (int p = 0; p < patchJobs.Count; p++) foreach (var i in jobs[patchJobs[p]].Inputs) ownPatch[i] = p;
+        for (int p = 0; p < patchJobs.Count; p++) if (patchJobs[p] >= 0) foreach (var i in jobs[patchJobs[p]].Inputs) ownPatch[i] = p;
         var inJob = new int?[inputs.Count];
         for (int j = 0; j < jobs.Count; j++) foreach (var i in jobs[j].Inputs) inJob[i] = j;
 
@@ -149,10 +234,16 @@ public static class Repairer
             int verified = 0;
             Parallel.For(0, repaired.Patches.Count, parallel, p =>
             {
-                var job = jobs[patchJobs[p]];
+                int j = patchJobs[p];
+                var spec = j >= 0 ? jobs[j].Spec : existingSpecs![oldIndex[p]];
                 try
                 {
-                    checks[p] = PatchVerifier.Check(job.Region, repaired.Patches[p].Patch, job.Spec, options.CheckFormulation, certificates[patchJobs[p]]);
+                    // An earlier patch kept as it was is proved again against its recorded specification (no certificate:
+                    // the metadata never decides a proof); without one it stays unverified.
+                    checks[p] = spec is null
+                        ? new PatchVerifier.Outcome(false, double.NaN, 0)
+                        : PatchVerifier.Check(repaired.Patches[p].Region, repaired.Patches[p].Patch, spec,
+                            j >= 0 ? options.CheckFormulation : PatchVerifier.CheckFormulation.Layered, j >= 0 ? certificates[j] : null);
                 }
                 catch (ReassureException)
                 {
@@ -202,13 +293,14 @@ public static class Repairer
         for (int p = 0; p < infos.Length; p++)
         {
             var gp = repaired.Patches[p];
-            var job = jobs[patchJobs[p]];
-            infos[p] = new PatchInfo(p, gp.Region.Pattern.Hash(), gp.Support.Gamma, gp.Norm, job.Inputs, job.Region.ExtraRows.Count,
+            IReadOnlyList<int> fixes = patchJobs[p] >= 0 ? jobs[patchJobs[p]].Inputs : [];
+            infos[p] = new PatchInfo(p, gp.Region.Pattern.Hash(), gp.Support.Gamma, gp.Norm, fixes, gp.Region.ExtraRows.Count,
                 checks[p]?.Verified ?? false, checks[p]?.WorstSlack ?? double.NaN,
                 checks[p]?.Certified ?? 0, checks[p]?.ByBuildStop ?? 0, checks[p]?.LinearPrograms ?? 0);
         }
         var timings = new RepairTimings(regionsTime, patchesTime, soundnessTime, verifyTime, total.Elapsed, lpCount, simplexCount, fallbackCount);
-        return new RepairResult(repaired, statuses, infos, timings);
+        var patchSpecs = patchJobs.Select((j, p) => j >= 0 ? jobs[j].Spec : existingSpecs![oldIndex[p]]).ToList();
+        return new RepairResult(repaired, statuses, infos, timings, patchSpecs);
     }
 
     /// <summary>

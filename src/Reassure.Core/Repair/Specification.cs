@@ -97,6 +97,62 @@ public sealed record LinearSpecification(double[,] P, double[] Lower, double[] U
         return slack;
     }
 
+    /// <summary>
+    /// Both specifications at once: the rows of <paramref name="a"/>, then those of <paramref name="b"/> whose P row is
+    /// not already there; rows with the same P take the tighter bounds. Null when the result is not a specification
+    /// the patchers accept (an empty interval, more rows than outputs, or P without full row rank, e.g. two
+    /// classification specifications with different labels).
+    /// </summary>
+    public static LinearSpecification? Merge(LinearSpecification a, LinearSpecification b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Outputs != b.Outputs) return null;
+        int m = a.Outputs;
+        var rows = new List<double[]>();
+        var lower = new List<double>();
+        var upper = new List<double>();
+        void Add(LinearSpecification s, int r)
+        {
+            var row = Enumerable.Range(0, m).Select(i => s.P[r, i]).ToArray();
+            int same = rows.FindIndex(x => x.AsSpan().SequenceEqual(row));
+            if (same < 0) { rows.Add(row); lower.Add(s.Lower[r]); upper.Add(s.Upper[r]); return; }
+            lower[same] = Math.Max(lower[same], s.Lower[r]);
+            upper[same] = Math.Min(upper[same], s.Upper[r]);
+        }
+        for (int r = 0; r < a.Rows; r++) Add(a, r);
+        for (int r = 0; r < b.Rows; r++) Add(b, r);
+        if (rows.Count > m) return null;
+        for (int r = 0; r < rows.Count; r++) if (!(lower[r] <= upper[r])) return null;
+        if (Rank(rows, m) < rows.Count) return null;
+        var p = new double[rows.Count, m];
+        for (int r = 0; r < rows.Count; r++) for (int i = 0; i < m; i++) p[r, i] = rows[r][i];
+        return new LinearSpecification(p, [.. lower], [.. upper]);
+    }
+
+    /// <summary>Row rank by Gaussian elimination with partial pivoting (relative tolerance 1e-9).</summary>
+    private static int Rank(List<double[]> rows, int m)
+    {
+        var a = rows.Select(r => (double[])r.Clone()).ToArray();
+        double scale = a.SelectMany(r => r).Select(Math.Abs).DefaultIfEmpty(0).Max();
+        double tol = 1e-9 * Math.Max(scale, 1);
+        int rank = 0;
+        for (int c = 0; c < m && rank < a.Length; c++)
+        {
+            int pivot = rank;
+            for (int r = rank + 1; r < a.Length; r++) if (Math.Abs(a[r][c]) > Math.Abs(a[pivot][c])) pivot = r;
+            if (Math.Abs(a[pivot][c]) <= tol) continue;
+            (a[rank], a[pivot]) = (a[pivot], a[rank]);
+            for (int r = rank + 1; r < a.Length; r++)
+            {
+                double f = a[r][c] / a[rank][c];
+                for (int k = c; k < m; k++) a[r][k] -= f * a[rank][k];
+            }
+            rank++;
+        }
+        return rank;
+    }
+
     /// <summary>Whether two specifications have the same rows and bounds.</summary>
     public bool SameAs(LinearSpecification other)
     {
