@@ -86,7 +86,9 @@ public static class Repairer
             catch (ReassureException ex) { errors[i] = (ex.Code, $"Input {Name(inputs, i)}: {ex.Detail}"); continue; }
             if (!domain.Contains(input.Input))
             {
-                errors[i] = (ErrorCodes.InputOutsideDomain, $"Input {Name(inputs, i)} lies outside the repair domain box; widen RepairOptions.Domain.");
+                errors[i] = (ErrorCodes.InputOutsideDomain, existing is null
+                    ? $"Input {Name(inputs, i)} lies outside the repair domain box; widen RepairOptions.Domain."
+                    : $"Input {Name(inputs, i)} lies outside the domain box the earlier patches were bounded on (stored with them); repair the original model with all rows and a domain that holds them.");
                 continue;
             }
             patterns[i] = network.Pattern(input.Input);

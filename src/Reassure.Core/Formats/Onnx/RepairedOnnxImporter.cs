@@ -92,7 +92,12 @@ public static class RepairedOnnxImporter
         graph.Initializer.Clear();
         graph.Initializer.AddRange(inits);
         stripped.MetadataProps.Remove(stripped.MetadataProps.First(p => p.Key == RepairMetadata.Key));
-        var onnx = OnnxImporter.Load(stripped.ToByteArray(), sourceName);
+        OnnxModel onnx;
+        try { onnx = OnnxImporter.Load(stripped.ToByteArray(), sourceName); }
+        catch (ReassureException e) when (e.Code != ErrorCodes.OnnxMalformed)
+        {
+            throw Mismatch(sourceName, $"the graph without its patch nodes is not the network a repair starts from ({e.Code}: {e.Detail})");
+        }
 
         // 2. The patches named by the metadata, 3. exported anew and compared with the graph that runs.
         RepairedNetwork repaired;
