@@ -146,13 +146,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         var result = prior is null
             ? Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken)
             : Repairer.Repair(current, prior.Specs, inputs, engineOptions, o.Progress, o.CancellationToken);
-        if (o.RequireAllFixed && !result.AllFixed)
-        {
-            var first = result.Unfixed[0]; // Core's one answer: an RSR3006 row is not fixed
-            throw new ReassureException(ErrorCodes.GateNotFixed,
-                $"{result.Inputs.Count - result.FixedCount} of {result.Inputs.Count} buggy rows are not fixed; first: {first.Id}: {first.ErrorCode} {first.Message}",
-                o.LabelColumnName);
-        }
+        if (o.RequireAllFixed) EnsureAllFixed(result, o.LabelColumnName);
 
         // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
         var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network, result.Specs), o.ScoreColumnName, o.PredictedLabelColumnName);
@@ -180,8 +174,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             LabelledRows: labelled,
             BuggyRows: buggyRows,
             Fixed: result.FixedCount,
-            Unfixed: result.Unfixed
-                .Select(s => new UnfixedRow(buggyRows[s.Index], s.ErrorCode, s.Message)).ToList(),
+            Unfixed: UnfixedRows(result, buggyRows),
             Patches: result.Patches.Count,
             Gammas: result.Patches.Select(p => p.Gamma).ToList(),
             EngineSeconds: result.Timings.Total.TotalSeconds,
@@ -192,6 +185,20 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             SimplexLinearPrograms: result.Timings.SimplexLinearPrograms);
         return new RepairTransformer(inner, o.FeatureColumnName, n, onnx, result, report);
     }
+
+    /// <summary>RSR2001 when some buggy row is not fixed by Core's one answer (<see cref="InputStatus.IsFixed"/>: an RSR3006 row is not fixed).</summary>
+    internal static void EnsureAllFixed(RepairResult result, string labelColumn)
+    {
+        var unfixed = result.Unfixed;
+        if (unfixed.Count == 0) return;
+        var first = unfixed[0];
+        throw new ReassureException(ErrorCodes.GateNotFixed,
+            $"{unfixed.Count} of {result.Inputs.Count} buggy rows are not fixed; first: {first.Id}: {first.ErrorCode} {first.Message}", labelColumn);
+    }
+
+    /// <summary>The fit report's unfixed rows, as data-view row numbers.</summary>
+    internal static List<UnfixedRow> UnfixedRows(RepairResult result, IReadOnlyList<int> buggyRows) =>
+        result.Unfixed.Select(s => new UnfixedRow(buggyRows[s.Index], s.ErrorCode, s.Message)).ToList();
 
     private IEstimator<ITransformer> BuildInner(byte[] onnx, LabelMap labels)
     {

@@ -80,3 +80,37 @@ public sealed class RepairGateTests
         return (new TaskLoggingHelper(task) { TaskResources = Resources.ResourceManager }, engine);
     }
 }
+
+/// <summary>The gate and the Markdown report read Core's one answer to "is this row fixed?".</summary>
+[TestClass]
+public sealed class GateOutcomeTests
+{
+    [TestMethod]
+    public void RowWhosePatchFailedItsCheck_RSR3006_FailsTheGateWithRSR2001_AndIsListedUnfixed()
+    {
+        using var f = new Fixture();
+        var original = OnnxImporter.Load(f.Model).Network;
+        var buggy = RowsFile.Read(f.Buggy, 2);
+        // Every buggy row meets its label, but the first one's patch did not pass the independent check.
+        var statuses = Enumerable.Range(0, buggy.Count).Select(r => r == 0
+            ? new InputStatus(r, buggy.Name(r), true, true, r, ErrorCodes.PatchCheckFailed, "did not pass the independent LP check")
+            : new InputStatus(r, buggy.Name(r), true, true, r)).ToList();
+        var view = new RepairedView(x => original.Evaluate(x), _ => true, statuses);
+        var engine = new FakeBuildEngine();
+        var task = new RepairModel { BuildEngine = engine };
+        var log = new TaskLoggingHelper(task) { TaskResources = Resources.ResourceManager };
+
+        var figures = RepairGate.Check(log, original, view, buggy, null, new GateSettings(0, null, PatchMode.Fast, null));
+
+        Assert.IsFalse(figures.Passed);
+        Assert.AreEqual(buggy.Count - 1, figures.FixedRows);
+        var error = engine.Errors.Single(e => e.Code == ErrorCodes.GateNotFixed);
+        StringAssert.Contains(error.Message, "RSR3006");
+        Assert.AreEqual(buggy.Lines[0], error.LineNumber);
+
+        var result = new RepairResult(new Reassure.Patching.RepairedNetwork(original, Reassure.Networks.InputBox.Uniform(original.InputSize, -1e6, 1e6), []), statuses, [],
+            new RepairTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0));
+        var md = MarkdownReport.Build("m.onnx", result, figures, new GateSettings(0, null, PatchMode.Fast, null), buggy, null);
+        StringAssert.Contains(md, "RSR3006");
+    }
+}
