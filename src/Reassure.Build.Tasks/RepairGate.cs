@@ -15,7 +15,8 @@ internal static class RepairGate
     private const double Tolerance = 1e-12;
 
     /// <summary>Checks <paramref name="result"/> (null: nothing was repaired, the model is the original).</summary>
-    public static GateFigures Check(TaskLoggingHelper log, Network original, RepairedView? result, RowsFile? buggy, RowsFile? regression, GateSettings settings)
+    public static GateFigures Check(TaskLoggingHelper log, Network original, RepairedView? result, RowsFile? buggy, RowsFile? regression, GateSettings settings,
+        string? reportPath = null)
     {
         // RSR2001: every buggy row fixed.
         int fixedRows = 0, alreadyCorrect = 0;
@@ -50,27 +51,40 @@ internal static class RepairGate
             int n = rows.Count;
             double before = outcome.AccuracyBefore, after = outcome.AccuracyAfter;
             double byDrop = before - settings.MaxAccuracyDrop / 100;
+            string hint = Hint(outcome, regression, settings, reportPath);
             required = Math.Max(byDrop, settings.MinAccuracy ?? double.NegativeInfinity);
             if (after < byDrop - Tolerance)
                 log.Error(ErrorCodes.GateAccuracy, regression.Path, 0, Resources.AccuracyDropped,
                     Accuracy.Percent(before), correctBefore, n, Accuracy.Percent(after), correctAfter,
-                    settings.MaxAccuracyDrop.ToString("0.###", CultureInfo.InvariantCulture), Accuracy.Percent(Math.Max(byDrop, 0)));
+                    settings.MaxAccuracyDrop.ToString("0.###", CultureInfo.InvariantCulture), Accuracy.Percent(Math.Max(byDrop, 0)), hint);
             if (settings.MinAccuracy is double floor && after < floor - Tolerance)
                 log.Error(ErrorCodes.GateAccuracy, regression.Path, 0, Resources.AccuracyBelowFloor,
-                    Accuracy.Percent(after), correctAfter, n, Accuracy.Percent(before), Accuracy.Percent(floor));
+                    Accuracy.Percent(after), correctAfter, n, Accuracy.Percent(before), Accuracy.Percent(floor), hint);
             outside = outcome.OutsideSupports;
             violations = outcome.LocalityViolations.Count;
             foreach (int r in outcome.LocalityViolations)
             {
                 var x = rows.Inputs[r];
                 log.Error(ErrorCodes.GateLocality, regression.Path, regression.Lines[r], Resources.LocalityViolated,
-                    regression.Name(r), Join(result!.Evaluate(x)), Join(original.Evaluate(x)));
+                    regression.Name(r), Join(result!.Evaluate(x)), Join(original.Evaluate(x)), reportPath ?? "the repair report");
             }
         }
 
         return new GateFigures(buggy?.Count ?? 0, result is null ? 0 : fixedRows, alreadyCorrect,
             regression?.Count ?? 0, correctBefore, correctAfter, required, outside, violations,
             Passed: !log.HasLoggedErrors);
+    }
+
+    /// <summary>RSR2002's help: which rows regressed (file lines), how many lie in a support, the usual fix and the report.</summary>
+    private static string Hint(RegressionOutcome outcome, RowsFile regression, GateSettings settings, string? reportPath)
+    {
+        if (outcome.Regressed.Count == 0) return reportPath is null ? "" : $"Details: {reportPath}";
+        const int shown = 10;
+        var lines = string.Join(", ", outcome.Regressed.Take(shown).Select(r => "line " + regression.Lines[r].ToString(CultureInfo.InvariantCulture)));
+        string more = outcome.Regressed.Count > shown ? $" and {outcome.Regressed.Count - shown} more" : "";
+        string gamma = (settings.Gamma ?? new RepairOptions().Gamma).ToString("G4", CultureInfo.InvariantCulture);
+        return TaskLogExtensions.Format(Resources.RegressionHint, lines, more, outcome.RegressedInSupport, outcome.Regressed.Count, gamma,
+            reportPath ?? "the repair report (ReassureReport)");
     }
 
     private static string Join(double[] y) => string.Join(", ", y.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));

@@ -107,9 +107,11 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
             return;
         }
 
-        var gate = RepairGate.Check(Log, network, buggy is null ? null : RepairedView.Of(result), buggy, regression, settings);
+        var gate = RepairGate.Check(Log, network, buggy is null ? null : RepairedView.Of(result), buggy, regression, settings, ReportPath());
         WriteOutputs(result, buggy is null, gate, settings, buggy, regression);
     }
+
+    private string ReportPath() => string.IsNullOrWhiteSpace(Report) ? RepairOutputs.Beside(Output, ".report.md") : Report;
 
     private static RepairOptions Options(GateSettings settings)
     {
@@ -160,7 +162,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
     private void WriteOutputs(RepairResult result, bool copyThrough, GateFigures gate, GateSettings settings, RowsFile? buggy, RowsFile? regression)
     {
         string manifest = string.IsNullOrWhiteSpace(Manifest) ? RepairOutputs.Beside(Output, ".manifest.json") : Manifest;
-        string report = string.IsNullOrWhiteSpace(Report) ? RepairOutputs.Beside(Output, ".report.md") : Report;
+        string report = ReportPath();
         RepairOutputs.WriteText(manifest, RepairManifest.ToJson(result, Path.GetFileName(Model)));
         RepairOutputs.WriteText(report, MarkdownReport.Build(Model, copyThrough ? null : result, gate, settings, buggy, regression));
         if (gate.Passed)

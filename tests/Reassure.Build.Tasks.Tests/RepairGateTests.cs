@@ -69,8 +69,15 @@ public sealed class RepairGateTests
         var (log1, engine1) = Log();
         Assert.IsTrue(RepairGate.Check(log1, original, Flipping(1), null, regression, allowOne).Passed, engine1.Describe());
         var (log2, engine2) = Log();
-        Assert.IsFalse(RepairGate.Check(log2, original, Flipping(2), null, regression, allowOne).Passed);
-        Assert.AreEqual("RSR2002", engine2.Errors.Single().Code);
+        Assert.IsFalse(RepairGate.Check(log2, original, Flipping(2), null, regression, allowOne, "out/m.report.md").Passed);
+        var error = engine2.Errors.Single();
+        Assert.AreEqual("RSR2002", error.Code);
+        // The message helps: which rows regressed (file lines), how many in a support, the usual fix, where the report is.
+        var flipped = Enumerable.Range(0, regression.Count)
+            .Where(i => Reassure.Repair.Prediction.Of(original.Evaluate(regression.Rows.Inputs[i])) == regression.Rows.Labels[i]).Take(2).ToList();
+        StringAssert.Contains(error.Message, $"Rows that regressed: line {regression.Lines[flipped[0]]}, line {regression.Lines[flipped[1]]} (2 of 2 inside a patch support)");
+        StringAssert.Contains(error.Message, "raise ReassureGamma (now 1)");
+        StringAssert.Contains(error.Message, "out/m.report.md");
     }
 
     private static (TaskLoggingHelper Log, FakeBuildEngine Engine) Log()

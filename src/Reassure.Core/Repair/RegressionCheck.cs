@@ -13,7 +13,10 @@ namespace Reassure.Repair;
 /// <param name="CorrectAfter">Rows the repaired model predicts as their label.</param>
 /// <param name="OutsideSupports">Rows outside every patch support (the rows locality speaks about).</param>
 /// <param name="LocalityViolations">Of those, the row indices whose output is not bit-identical to the original's.</param>
-public sealed record RegressionOutcome(int Rows, int CorrectBefore, int CorrectAfter, int OutsideSupports, IReadOnlyList<int> LocalityViolations)
+/// <param name="Regressed">Rows the original model got right and the repaired one gets wrong.</param>
+/// <param name="RegressedInSupport">Of those, the rows inside some patch support (a support reaching past its region: a higher gamma narrows it).</param>
+public sealed record RegressionOutcome(int Rows, int CorrectBefore, int CorrectAfter, int OutsideSupports, IReadOnlyList<int> LocalityViolations,
+    IReadOnlyList<int> Regressed, int RegressedInSupport)
 {
     /// <summary>Accuracy of the original model, NaN without rows.</summary>
     public double AccuracyBefore => Rows == 0 ? double.NaN : (double)CorrectBefore / Rows;
@@ -45,8 +48,9 @@ public static class RegressionCheck
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(labels);
         if (inputs.Count != labels.Count) throw new ArgumentException($"{inputs.Count} inputs but {labels.Count} labels", nameof(labels));
-        int before = 0, after = 0, outside = 0;
+        int before = 0, after = 0, outside = 0, regressedInSupport = 0;
         var violations = new List<int>();
+        var regressed = new List<int>();
         for (int r = 0; r < inputs.Count; r++)
         {
             var y0 = original(inputs[r]);
@@ -59,12 +63,19 @@ public static class RegressionCheck
                 continue;
             }
             var y1 = repaired(inputs[r]);
-            if (Prediction.Of(y1, argMin) == labels[r]) after++;
-            if (inAnySupport is not null && inAnySupport(inputs[r])) continue;
+            bool right1 = Prediction.Of(y1, argMin) == labels[r];
+            if (right1) after++;
+            bool inSupport = inAnySupport is not null && inAnySupport(inputs[r]);
+            if (right0 && !right1)
+            {
+                regressed.Add(r);
+                if (inSupport) regressedInSupport++;
+            }
+            if (inSupport) continue;
             outside++;
             if (!SameBits(y0, y1)) violations.Add(r);
         }
-        return new RegressionOutcome(inputs.Count, before, after, outside, violations);
+        return new RegressionOutcome(inputs.Count, before, after, outside, violations, regressed, regressedInSupport);
     }
 
     /// <summary>Whether two outputs are bit-for-bit equal.</summary>
