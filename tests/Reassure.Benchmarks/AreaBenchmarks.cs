@@ -6,6 +6,7 @@ using Reassure.Networks;
 using Reassure.Regions;
 using Reassure.Repair;
 using Reassure.Verification;
+using Reassure.Benchmarks;
 
 internal static partial class Benchmarks
 {
@@ -21,9 +22,9 @@ internal static partial class Benchmarks
         return sb.ToString();
     }
 
-    public static int Hcas(string root)
+    public static int Hcas()
     {
-        var net = OnnxImporter.Load(Path.Combine(root, "shared", "data", "models", "hcas-pra1-tau20.onnx")).Network;
+        var net = OnnxImporter.Load(SharedData.File("models", "hcas-pra1-tau20.onnx")).Network;
         var prop = VnnLibReader.Parse(HcasProperty(), "hcas-tau20-area");
         var box = prop.Cases[0].Box;
         var sw = Stopwatch.StartNew();
@@ -59,17 +60,16 @@ internal static partial class Benchmarks
         return 0;
     }
 
-    public static int AcasArea(string root, double seconds, AreaRepairStrategy strategy, string? only)
+    public static int AcasArea(double seconds, AreaRepairStrategy strategy, string? only)
     {
-        string dir = Path.Combine(root, "shared", "data", "vnncomp", "acasxu");
         (string Net, string Prop)[] cases = [("1_9", "4"), ("1_9", "3"), ("2_1", "2"), ("2_9", "2"), ("2_9", "8"), ("1_9", "7")];
         Console.WriteLine($"ACAS Xu area repair, strategy {strategy}, budget {seconds} s per search; load {File.ReadAllText("/proc/loadavg").Trim()}");
         foreach (var (n, p) in cases)
         {
             if (only is not null && only != $"{n}/{p}") continue;
-            var model = OnnxImporter.Load(Path.Combine(dir, $"ACASXU_run2a_{n}_batch_2000.onnx"));
+            var model = OnnxImporter.Load(SharedData.File("vnncomp", "acasxu", $"ACASXU_run2a_{n}_batch_2000.onnx"));
             var net = model.Network;
-            var prop = VnnLibReader.Read(Path.Combine(dir, $"prop_{p}.vnnlib"));
+            var prop = VnnLibReader.Read(SharedData.File("vnncomp", "acasxu", $"prop_{p}.vnnlib"));
             var options = new AreaRepairOptions { Strategy = strategy, Verification = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(seconds) } };
             var r = AreaRepairer.Repair(net, prop, options);
             // What `area` writes and `verify --vnnlib` reads back: the ONNX file with its patches in the metadata.
@@ -95,16 +95,15 @@ internal static partial class Benchmarks
     /// network rebuilt from the file's metadata against the original on 1e5 random points of the ACAS domain and of the
     /// property box.
     /// </summary>
-    public static int AcasFiles(string root, string dir)
+    public static int AcasFiles(string dir)
     {
-        string data = Path.Combine(root, "shared", "data", "vnncomp", "acasxu");
         foreach (var file in Directory.GetFiles(dir, "N*_p*.onnx").Order(StringComparer.Ordinal))
         {
             var name = Path.GetFileNameWithoutExtension(file); // N2_1_p2
             int cut = name.LastIndexOf("_p", StringComparison.Ordinal);
             string net = name[1..cut], p = name[(cut + 2)..];
-            var original = OnnxImporter.Load(Path.Combine(data, $"ACASXU_run2a_{net}_batch_2000.onnx")).Network;
-            var prop = VnnLibReader.Read(Path.Combine(data, $"prop_{p}.vnnlib"));
+            var original = OnnxImporter.Load(SharedData.File("vnncomp", "acasxu", $"ACASXU_run2a_{net}_batch_2000.onnx")).Network;
+            var prop = VnnLibReader.Read(SharedData.File("vnncomp", "acasxu", $"prop_{p}.vnnlib"));
             var repaired = RepairedOnnxImporter.TryLoad(file) ?? throw new InvalidOperationException($"{file} carries no patches");
             var (agree, violBefore, violAfter, changed) = ScoreAcas(original, x => repaired.Repaired.Evaluate(x), prop.Cases[0]);
             Console.WriteLine($"N{net} prop_{p}: {repaired.Repaired.Patches.Count} patches; accuracy vs original advisories on 1e5 points of the ACAS domain " +

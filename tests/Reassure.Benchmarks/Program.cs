@@ -7,6 +7,10 @@ using BenchmarkDotNet.Running;
 using Reassure.Benchmarks;
 
 // Long experiments kept out of the test suite; figures go into the issue's closing note.
+// Data: the repository's tests/data by default; `--data PATH` (anywhere on the command line) or REASSURE_DATA=PATH for the
+// larger staged set laid out as shared/data. vnncomp needs the expected-results.csv files, which only the staged set has;
+// hcas, acas-area, mnist, the ort-* commands, lp-profile and micro run on tests/data. A missing file is one line naming what
+// to pass, exit code 2.
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
@@ -17,61 +21,69 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string shared = FindShared();
-switch (args.FirstOrDefault())
+try
 {
-    case "vnncomp":
-        return Benchmarks.Vnncomp(shared, args.Length > 1 ? args[1] : "acasxu", args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1.0);
-    case "acas-area":
-        return Benchmarks.AcasArea(shared, args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116,
-            args.Length > 2 ? Enum.Parse<Reassure.Repair.AreaRepairStrategy>(args[2], ignoreCase: true) : Reassure.Repair.AreaRepairStrategy.Auto,
-            args.Length > 3 ? args[3] : null);
-    case "acas-files":
-        return Benchmarks.AcasFiles(shared, args[1]);
-    case "hcas":
-        return Benchmarks.Hcas(shared);
-    case "mnist":
-        return MnistMacro.Run(args[1..]);
-    case "ort-ratio":
-        return OrtRatio.Run(args[1..]);
-    case "ort-floor":
-        return OrtFloor.Run(args[1..]);
-    case "ort-fused":
-        return OrtFused.Run(args[1..]);
-    case "lp-profile":
-        return LpProfile.Run(args[1..]);
-    case "micro":
-        BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(args.Length > 1 ? args[1..] : ["--filter", "*"]);
-        return 0;
-    default:
-        Console.WriteLine("usage: vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
-        Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
-        Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
-        Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
-        Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
-        return 2;
+    return Run(SharedData.TakeDataOption(args));
+}
+catch (DataMissingException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
 }
 
-static string FindShared()
+static int Run(string[] args)
 {
-    foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "shared", "data"))) return dir.FullName;
-    throw new InvalidOperationException("shared/data not found");
+    switch (args.FirstOrDefault())
+    {
+        case "vnncomp":
+            return Benchmarks.Vnncomp(args.Length > 1 ? args[1] : "acasxu", args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1.0);
+        case "acas-area":
+            return Benchmarks.AcasArea(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116,
+                args.Length > 2 ? Enum.Parse<Reassure.Repair.AreaRepairStrategy>(args[2], ignoreCase: true) : Reassure.Repair.AreaRepairStrategy.Auto,
+                args.Length > 3 ? args[3] : null);
+        case "acas-files":
+            return Benchmarks.AcasFiles(args[1]);
+        case "hcas":
+            return Benchmarks.Hcas();
+        case "mnist":
+            return MnistMacro.Run(args[1..]);
+        case "ort-ratio":
+            return OrtRatio.Run(args[1..]);
+        case "ort-floor":
+            return OrtFloor.Run(args[1..]);
+        case "ort-fused":
+            return OrtFused.Run(args[1..]);
+        case "lp-profile":
+            return LpProfile.Run(args[1..]);
+        case "micro":
+            // The micro benchmarks run in process; check their data first so that a missing file is one line, not a failed run.
+            _ = SharedData.LoadMnistTest(1);
+            _ = SharedData.MnistModelPath;
+            BenchmarkSwitcher.FromAssembly(typeof(MnistMacro).Assembly).Run(args.Length > 1 ? args[1..] : ["--filter", "*"]);
+            return 0;
+        default:
+            Console.WriteLine("usage: [--data PATH] COMMAND ...   (data: --data PATH or $REASSURE_DATA, a folder laid out as shared/data; default the repository's tests/data)");
+            Console.WriteLine("       vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
+            Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
+            Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
+            Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
+            Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
+            return 2;
+    }
 }
 
 internal static partial class Benchmarks
 {
 
-    public static int Vnncomp(string root, string category, double factor)
+    public static int Vnncomp(string category, double factor)
     {
-        var csv = File.ReadAllLines(Path.Combine(root, "shared", "data", "vnncomp", category, "expected-results.csv")).Skip(1);
+        var csv = File.ReadAllLines(SharedData.File("vnncomp", category, "expected-results.csv")).Skip(1);
         int decided = 0, wrong = 0, total = 0;
         foreach (var line in csv)
         {
             var f = line.Split(',');
-            var model = OnnxImporter.Load(Path.Combine(root, f[1])).Network;
-            var prop = VnnLibReader.Read(Path.Combine(root, f[2]));
+            var model = OnnxImporter.Load(SharedData.Listed(f[1])).Network;
+            var prop = VnnLibReader.Read(SharedData.Listed(f[2]));
             double timeout = double.Parse(f[3], CultureInfo.InvariantCulture) * factor;
             var sw = Stopwatch.StartNew();
             var r = PropertyVerifier.Verify(model, prop, new VerificationOptions { MaxTime = TimeSpan.FromSeconds(timeout) });

@@ -4,16 +4,51 @@ using Reassure.Formats.Onnx;
 namespace Reassure.Benchmarks;
 
 /// <summary>
-/// Locates <c>shared/data</c> by walking up from the current directory and from <see cref="AppContext.BaseDirectory"/>
-/// (the repository checkout sits next to <c>shared/</c>), and loads the MNIST network and test set.
+/// Where the benchmarks read their data: the folder given by <c>--data PATH</c> (or the <c>REASSURE_DATA</c> environment
+/// variable), laid out as the project's staged <c>shared/data</c>; otherwise the repository's <c>tests/data</c> (same layout,
+/// only the files the tests use), found like the tests find it from the current directory or the binary.
+/// A file that is not there is a <see cref="DataMissingException"/>, which <c>Program</c> prints as one line (exit code 2).
 /// </summary>
 internal static class SharedData
 {
-    private static readonly Lazy<string> LazyRoot = new(Find);
+    public const string Option = "--data";
+    public const string EnvironmentVariable = "REASSURE_DATA";
 
+    private static string? _explicitRoot;
+    private static readonly Lazy<string> LazyRoot = new(FindRoot);
+
+    /// <summary>Takes <c>--data PATH</c> out of <paramref name="args"/> (it overrides the environment variable) and returns the rest.</summary>
+    public static string[] TakeDataOption(string[] args)
+    {
+        int i = Array.IndexOf(args, Option);
+        if (i < 0) return args;
+        if (i + 1 >= args.Length) throw new DataMissingException($"{Option} needs a folder: {Option} PATH (a folder laid out as shared/data).");
+        _explicitRoot = args[i + 1];
+        return [.. args[..i], .. args[(i + 2)..]];
+    }
+
+    /// <summary>The data folder in use.</summary>
     public static string Root => LazyRoot.Value;
 
-    public static string File(params string[] parts) => Path.Combine([Root, .. parts]);
+    /// <summary>A file under <see cref="Root"/>; a <see cref="DataMissingException"/> naming it and the option when it is missing.</summary>
+    public static string File(params string[] parts)
+    {
+        var path = Path.Combine([Root, .. parts]);
+        if (System.IO.File.Exists(path)) return path;
+        throw new DataMissingException($"Data file missing: {string.Join('/', parts)} is not in {Root}; " +
+            $"pass {Option} PATH (or set {EnvironmentVariable}) to a folder laid out as shared/data that has it.");
+    }
+
+    /// <summary>
+    /// A file named as in the staged <c>expected-results.csv</c> files (relative to the folder that holds <c>shared/</c>,
+    /// e.g. <c>shared/data/vnncomp/acasxu/prop_1.vnnlib</c>), under <see cref="Root"/>.
+    /// </summary>
+    public static string Listed(string relative)
+    {
+        const string prefix = "shared/data/";
+        var rest = relative.StartsWith(prefix, StringComparison.Ordinal) ? relative[prefix.Length..] : relative;
+        return File(rest.Split('/'));
+    }
 
     public static string MnistModelPath => File("models", "reassure-mnist-256x256.onnx");
 
@@ -23,19 +58,18 @@ internal static class SharedData
         (MnistIdx.ReadImages(File("mnist", "t10k-images-idx3-ubyte.gz"), limit),
          MnistIdx.ReadLabels(File("mnist", "t10k-labels-idx1-ubyte.gz"), limit));
 
-    private static string Find()
+    private static string FindRoot()
     {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        var given = _explicitRoot ?? Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrEmpty(given))
         {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "data");
-                if (Directory.Exists(candidate)) return candidate;
-            }
+            var full = Path.GetFullPath(given);
+            return Directory.Exists(full) ? full
+                : throw new DataMissingException($"Data folder not found: {full} (from {(_explicitRoot is not null ? Option : EnvironmentVariable)}).");
         }
-        throw new InvalidOperationException(
-            $"Data not found: no folder 'shared/data' above {Environment.CurrentDirectory} or {AppContext.BaseDirectory}. " +
-            "Expected the repository checkout next to 'shared/' (e.g. /work/<repo> and /work/shared/data).");
+        return TestData.Find(Environment.CurrentDirectory) ?? TestData.Find(AppContext.BaseDirectory)
+            ?? throw new DataMissingException($"Data folder not found: no tests/data of the repository above {Environment.CurrentDirectory} or " +
+                $"{AppContext.BaseDirectory}; pass {Option} PATH (or set {EnvironmentVariable}) to a folder laid out as shared/data.");
     }
 
     public static int ArgMax(ReadOnlySpan<double> v)
@@ -45,3 +79,6 @@ internal static class SharedData
         return best;
     }
 }
+
+/// <summary>A data file or folder the benchmark needs is not there; the message says what to pass.</summary>
+internal sealed class DataMissingException(string message) : Exception(message);

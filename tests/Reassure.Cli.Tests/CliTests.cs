@@ -2,7 +2,6 @@ using System.Text.Json;
 using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
-using Reassure.Tests;
 
 namespace Reassure.Cli.Tests;
 

@@ -7,7 +7,7 @@ public sealed class OnnxImportTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    /// <summary>Every .onnx file under shared/data, relative to it.</summary>
+    /// <summary>Every .onnx file under tests/data, relative to it.</summary>
     public static IEnumerable<object[]> OnnxFiles =>
         Directory.EnumerateFiles(TestData.Root, "*.onnx", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(TestData.Root, f)).Order(StringComparer.Ordinal).Select(f => new object[] { f });
