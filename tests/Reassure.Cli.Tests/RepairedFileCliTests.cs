@@ -5,7 +5,6 @@ using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Formats.Rows;
-using Reassure.Tests;
 
 namespace Reassure.Cli.Tests;
 
