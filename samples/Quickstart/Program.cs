@@ -37,11 +37,11 @@ public sealed class DigitRow
     public float[] Pixels { get; set; } = [];
 
     [LoadColumn(784)]
-    public uint Label { get; set; }         // an integer (class = value) or a key column (e.g. from MapValueToKey)
+    public long Label { get; set; }         // the class index (or a key column, e.g. from MapValueToKey)
 }
 
 public sealed class DigitPrediction
 {
     public float[] Score { get; set; } = [];            // one score per model output
-    public uint[] PredictedLabel { get; set; } = [];    // argmax, typed like the label; one element (ML.NET's OnnxTransformer has no scalar outputs)
+    public long[] PredictedLabel { get; set; } = [];    // argmax, typed like the label; one element (ML.NET's OnnxTransformer has no scalar outputs)
 }
