@@ -28,8 +28,9 @@ namespace Reassure.Formats.VnnLib;
 /// <item><see cref="MaxVariables"/> = 10^7 inputs and 10^7 outputs: an index X_i / Y_j must be below it, checked on the
 /// name before anything is allocated. 10^7 doubles is 80 MB per box bound; the largest VNN-COMP inputs are ~1.5e5
 /// (ImageNet-size 224x224x3).</item>
-/// <item><see cref="MaxDenseValues"/> = 2^25 doubles (256 MB) for the dense results: 2n per distinct input box and m per
-/// distinct output row, checked before each allocation.</item>
+/// <item><see cref="MaxDenseValues"/> = 2^25 doubles (256 MB) for the dense results: 2n per input box computed
+/// (one per distinct set of input bounds taken from disjunctions) and m per distinct output row, checked before each
+/// allocation.</item>
 /// </list>
 /// </para>
 /// Errors are <see cref="ReassureException"/>s that name the file, line and column and what was expected:
@@ -51,7 +52,7 @@ public static class VnnLibReader
     /// <summary>Variable indices must be below this: at most 10^7 inputs X_i and 10^7 outputs Y_j.</summary>
     public const int MaxVariables = 10_000_000;
 
-    /// <summary>The most doubles the result may hold in dense form (2n per distinct box, m per distinct output row).</summary>
+    /// <summary>The most doubles the result may hold in dense form (2n per input box computed, m per distinct output row).</summary>
     public const long MaxDenseValues = 1L << 25;
 
     /// <summary>Reads a property from a file.</summary>
@@ -77,12 +78,12 @@ public static class VnnLibReader
     }
 
     /// <summary>An atom (a token) or a list (<see cref="Children"/> not null) with where it starts.</summary>
-    private sealed class Node(string text, int line, int column, List<Node>? children)
+    private sealed class Node(string text, int line, int column, Node[]? children)
     {
         public string Text { get; } = text;
         public int Line { get; } = line;
         public int Column { get; } = column;
-        public List<Node>? Children { get; } = children;
+        public Node[]? Children { get; } = children;
         public bool IsList => Children is not null;
     }
 
@@ -143,15 +144,15 @@ public static class VnnLibReader
 
     private enum AtomKind { Constant, Input, Output }
 
-    /// <summary>An atom t &lt;= 0; <see cref="Id"/> numbers atoms in the order of the text.</summary>
-    private sealed record Atom(int Id, Term T, AtomKind Kind, int Line, int Column);
+    /// <summary>An atom t &lt;= 0; <see cref="Id"/> orders atoms as in the text (the assert's ordinal, then the atom's place in it).</summary>
+    private sealed record Atom(long Id, Term T, AtomKind Kind, int Line, int Column);
 
     /// <summary>Compares int arrays by content (box signatures).</summary>
-    private sealed class SequenceComparer : IEqualityComparer<int[]>
+    private sealed class SequenceComparer : IEqualityComparer<long[]>
     {
         public static readonly SequenceComparer Instance = new();
-        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
-        public int GetHashCode(int[] obj)
+        public bool Equals(long[]? x, long[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(long[] obj)
         {
             var h = new HashCode();
             foreach (var v in obj) h.Add(v);
@@ -181,7 +182,16 @@ public static class VnnLibReader
 
         private readonly Dictionary<string, (bool IsInput, int Index)> _vars = new(StringComparer.Ordinal);
         private readonly HashSet<int> _inputIndices = [], _outputIndices = [];
-        private int _n, _m, _atoms;
+        private int _n, _m, _commands, _asserts, _ordinal, _local;
+        private double _total = 1;
+        /// <summary>Asserts with one conjunction are read as soon as they close (their tree is dropped) while every name
+        /// they use is declared; after the first that uses a later declaration, the rest wait for the end.</summary>
+        private bool _eager = true;
+        private readonly List<Atom> _common = [], _scratch = [];
+        private readonly List<(Node Formula, double K, double S, int Ordinal)> _deferred = [];
+
+        /// <summary>Thrown (and caught) when an eagerly read assert uses a name not declared yet.</summary>
+        private sealed class DeferException : Exception;
         private long _dense;
 
         private string Where(int line, int column) =>
@@ -197,20 +207,8 @@ public static class VnnLibReader
 
         public VnnLibProperty Run()
         {
-            var nodes = BuildTree();
-            var asserts = new List<Node>();
-            foreach (var node in nodes)
-            {
-                if (node.Children!.Count == 0 || node.Children[0].IsList) throw Error("expected (declare-const ...) or (assert ...)", node);
-                var head = node.Children[0];
-                if (head.Text == "declare-const") Declare(node);
-                else if (head.Text == "assert")
-                {
-                    if (node.Children.Count != 2) throw Error("assert takes exactly one formula: expected (assert F)", head);
-                    asserts.Add(node.Children[1]);
-                }
-                else throw Error("unsupported command; expected declare-const or assert", head);
-            }
+            BuildTree(); // reads every command as it closes (Command)
+            if (_commands == 0) throw Error("the file is empty (no commands); expected (declare-const ...) and (assert ...)", null);
             if (_n == 0) throw Error("no input variables X_i are declared; expected (declare-const X_0 Real) ...", null);
             if (_m == 0) throw Error("no output variables Y_j are declared; expected (declare-const Y_0 Real) ...", null);
             if (_inputIndices.Count != _n)
@@ -218,33 +216,58 @@ public static class VnnLibReader
             if (_outputIndices.Count != _m)
                 throw Error($"outputs must be declared as Y_0 .. Y_{(_m - 1).ToString(CultureInfo.InvariantCulture)} without gaps; {_outputIndices.Count.ToString(CultureInfo.InvariantCulture)} of those {_m.ToString(CultureInfo.InvariantCulture)} are declared", null);
 
-            // Count the disjunctive normal form before expanding anything: K conjunctions, S atom occurrences.
-            var counts = new (double K, double S)[asserts.Count];
-            double total = 1;
-            for (int a = 0; a < asserts.Count; a++)
-            {
-                counts[a] = Count(asserts[a]);
-                total = Math.Min(total * counts[a].K, Saturation);
-                if (total > MaxDisjuncts) throw TooManyDisjuncts(total, asserts[a]);
-            }
-            // The asserts with one conjunction hold in every conjunction: expanded once, shared.
-            double extras = 0;
-            for (int a = 0; a < asserts.Count; a++)
-                if (counts[a].K > 1) extras = Math.Min(extras + counts[a].S * (total / counts[a].K), Saturation);
+            // The asserts with one conjunction hold in every conjunction: read once, shared. The others are expanded
+            // separately and combined in Assemble; what that materialises is counted first.
+            double total = _total, extras = 0;
+            foreach (var d in _deferred)
+                if (d.K > 1) extras = Math.Min(extras + d.S * (total / d.K), Saturation);
             if (extras > MaxExpandedAtoms) throw TooLarge(extras);
 
-            var common = new List<Atom>();
+            _eager = false;
+            var common = _common;
             var multi = new List<List<List<Atom>>>();
-            foreach (var (assert, count) in asserts.Zip(counts))
+            bool sort = false;
+            foreach (var d in _deferred)
             {
-                var dnf = Expand(assert);
-                if (count.K == 1) common.AddRange(dnf[0]);
-                else multi.Add(dnf);
+                (_ordinal, _local) = (d.Ordinal, 0);
+                if (d.K == 1) { Collect(d.Formula, common); sort = true; }
+                else multi.Add(Expand(d.Formula));
             }
+            if (sort) common.Sort((a, b) => a.Id.CompareTo(b.Id));
             var commonRows = common.Where(a => a.Kind == AtomKind.Output).ToList();
             double materialised = extras + total * commonRows.Count;
             if (materialised > MaxExpandedAtoms) throw TooLarge(materialised);
             return Assemble(common, commonRows, multi, (int)total);
+        }
+
+        /// <summary>A top-level command, as soon as it closes: declarations are recorded; asserts are counted (the
+        /// disjunct cap is checked on the running product) and read or kept for the end.</summary>
+        private void Command(Node node)
+        {
+            _commands++;
+            if (node.Children!.Length == 0 || node.Children[0].IsList) throw Error("expected (declare-const ...) or (assert ...)", node);
+            var head = node.Children[0];
+            if (head.Text == "declare-const") { Declare(node); return; }
+            if (head.Text != "assert") throw Error("unsupported command; expected declare-const or assert", head);
+            if (node.Children.Length != 2) throw Error("assert takes exactly one formula: expected (assert F)", head);
+            var f = node.Children[1];
+            var (k, s) = Count(f);
+            _total = Math.Min(_total * k, Saturation);
+            if (_total > MaxDisjuncts) throw TooManyDisjuncts(_total, f);
+            int ordinal = _asserts++;
+            if (k == 1 && _eager)
+            {
+                (_ordinal, _local) = (ordinal, 0);
+                try
+                {
+                    Collect(f, _scratch);
+                    _common.AddRange(_scratch);
+                    return;
+                }
+                catch (DeferException) { _eager = false; }
+                finally { _scratch.Clear(); }
+            }
+            _deferred.Add((f, k, s, ordinal));
         }
 
         private ReassureException TooManyDisjuncts(double count, Node at) =>
@@ -281,9 +304,9 @@ public static class VnnLibReader
             Array.Fill(baseHi, double.PositiveInfinity);
             foreach (var a in common) if (a.Kind == AtomKind.Input) Bound(baseLo, baseHi, a);
 
-            var rowOf = new Dictionary<int, OutputConstraint>();
+            var rowOf = new Dictionary<long, OutputConstraint>();
             var caseOf = new Dictionary<(double[] Lo, double[] Hi), int>(BoxComparer.Instance);
-            var boxOf = new Dictionary<int[], int>(SequenceComparer.Instance); // X-atom signature -> case, or -1 (empty box)
+            var boxOf = new Dictionary<long[], int>(SequenceComparer.Instance); // X-atom signature -> case, or -1 (empty box)
             var cases = new List<(double[] Lo, double[] Hi, List<OutputConjunction> Unsafe)>();
             var choice = new int[multi.Count];
             var xs = new List<Atom>();
@@ -362,7 +385,7 @@ public static class VnnLibReader
             else lo[i0] = Math.Max(lo[i0], bound);
         }
 
-        private OutputConstraint Row(Atom atom, Dictionary<int, OutputConstraint> rowOf)
+        private OutputConstraint Row(Atom atom, Dictionary<long, OutputConstraint> rowOf)
         {
             if (rowOf.TryGetValue(atom.Id, out var row)) return row;
             Reserve(_m, "one more distinct output row");
@@ -376,7 +399,7 @@ public static class VnnLibReader
         private void Declare(Node node)
         {
             var c = node.Children!;
-            if (c.Count != 3 || c[1].IsList || c[2].IsList) throw Error("expected (declare-const NAME Real)", node);
+            if (c.Length != 3 || c[1].IsList || c[2].IsList) throw Error("expected (declare-const NAME Real)", node);
             if (c[2].Text != "Real") throw Error("only Real variables are supported; expected Real", c[2]);
             var nameNode = c[1];
             string name = nameNode.Text;
@@ -409,7 +432,7 @@ public static class VnnLibReader
                 case "and":
                 {
                     double k = 1, s = 0;
-                    for (int i = 1; i < ch.Count; i++)
+                    for (int i = 1; i < ch.Length; i++)
                     {
                         var (ki, si) = Count(ch[i]);
                         s = Math.Min(s * ki + si * k, Saturation);
@@ -419,9 +442,9 @@ public static class VnnLibReader
                 }
                 case "or":
                 {
-                    if (ch.Count < 2) throw Error("or needs at least one formula: expected (or F ...)", head);
+                    if (ch.Length < 2) throw Error("or needs at least one formula: expected (or F ...)", head);
                     double k = 0, s = 0;
-                    for (int i = 1; i < ch.Count; i++)
+                    for (int i = 1; i < ch.Length; i++)
                     {
                         var (ki, si) = Count(ch[i]);
                         k = Math.Min(k + ki, Saturation);
@@ -430,7 +453,7 @@ public static class VnnLibReader
                     return (k, s);
                 }
                 case "<=" or "<" or ">=" or ">" or "=":
-                    if (ch.Count != 3) throw Error("a comparison takes two terms: expected (op a b)", head);
+                    if (ch.Length != 3) throw Error("a comparison takes two terms: expected (op a b)", head);
                     return (1, head.Text == "=" ? 2 : 1);
                 default:
                     throw Error("unsupported operator in a formula; expected and, or, <=, >=, <, >, =", head);
@@ -440,7 +463,7 @@ public static class VnnLibReader
         private Node Head(Node f, string expected)
         {
             if (!f.IsList) throw Error($"expected {expected}", f);
-            if (f.Children!.Count == 0) throw Error($"empty list (); expected {expected}", f);
+            if (f.Children!.Length == 0) throw Error($"empty list (); expected {expected}", f);
             if (f.Children[0].IsList) throw Error($"expected an operator first in {expected}", f.Children[0]);
             return f.Children[0];
         }
@@ -459,7 +482,7 @@ public static class VnnLibReader
                 case "and":
                 {
                     List<List<Atom>> acc = [[]];
-                    for (int i = 1; i < ch.Count; i++)
+                    for (int i = 1; i < ch.Length; i++)
                     {
                         var d = Expand(ch[i]);
                         if (d.Count == 1) { foreach (var l in acc) l.AddRange(d[0]); }
@@ -476,21 +499,44 @@ public static class VnnLibReader
                 case "or":
                 {
                     var acc = new List<List<Atom>>();
-                    for (int i = 1; i < ch.Count; i++) acc.AddRange(Expand(ch[i]));
+                    for (int i = 1; i < ch.Length; i++) acc.AddRange(Expand(ch[i]));
                     return acc;
                 }
-                default: // a comparison (validated by Count)
+                default:
                 {
-                    var l = TermOf(ch[1]);
-                    var r = TermOf(ch[2]);
-                    var le = Checked(l.Plus(r.Scale(-1)), head); // l - r
-                    return head.Text switch
-                    {
-                        "<=" or "<" => [[MakeAtom(le, head)]],
-                        ">=" or ">" => [[MakeAtom(le.Scale(-1), head)]],
-                        _ => [[MakeAtom(le, head), MakeAtom(le.Scale(-1), head)]],
-                    };
+                    var atoms = new List<Atom>(2);
+                    Comparison(f, atoms);
+                    return [atoms];
                 }
+            }
+        }
+
+        /// <summary>The atoms of a formula with a single conjunction (counted K = 1: only <c>and</c>, one-operand
+        /// <c>or</c> and comparisons), appended in text order.</summary>
+        private void Collect(Node f, List<Atom> into)
+        {
+            var ch = f.Children!;
+            switch (ch[0].Text)
+            {
+                case "and": for (int i = 1; i < ch.Length; i++) Collect(ch[i], into); break;
+                case "or": Collect(ch[1], into); break;
+                default: Comparison(f, into); break;
+            }
+        }
+
+        /// <summary>The atoms of a comparison (validated by <see cref="Count"/>): l - r &lt;= 0, its negation, or both for =.</summary>
+        private void Comparison(Node f, List<Atom> into)
+        {
+            var ch = f.Children!;
+            var head = ch[0];
+            var l = TermOf(ch[1]);
+            var r = TermOf(ch[2]);
+            var le = Checked(l.Plus(r.Scale(-1)), head); // l - r
+            switch (head.Text)
+            {
+                case "<=" or "<": into.Add(MakeAtom(le, head)); break;
+                case ">=" or ">": into.Add(MakeAtom(le.Scale(-1), head)); break;
+                default: into.Add(MakeAtom(le, head)); into.Add(MakeAtom(le.Scale(-1), head)); break;
             }
         }
 
@@ -505,7 +551,7 @@ public static class VnnLibReader
                 kind = AtomKind.Input;
             }
             else throw Error("a constraint mixing inputs X and outputs Y is not supported", at);
-            return new Atom(_atoms++, t, kind, at.Line, at.Column);
+            return new Atom(((long)_ordinal << 32) | (uint)_local++, t, kind, at.Line, at.Column);
         }
 
         private Term Checked(Term t, Node at) =>
@@ -516,6 +562,7 @@ public static class VnnLibReader
             if (!t.IsList)
             {
                 if (_vars.TryGetValue(t.Text, out var v)) return new Term([v.IsInput ? v.Index : -1 - v.Index], [1], 0);
+                if (_eager && (t.Text.StartsWith("X_", StringComparison.Ordinal) || t.Text.StartsWith("Y_", StringComparison.Ordinal))) throw new DeferException();
                 if (double.TryParse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) && double.IsFinite(c))
                     return Term.Constant(c);
                 throw Error("not a declared variable or a finite number; expected X_i, Y_j or a decimal number", t);
@@ -523,27 +570,27 @@ public static class VnnLibReader
             var head = Head(t, "a term (+ ...), (- ...), (* ...), a variable or a number");
             var ch = t.Children!;
             if (head.Text is not ("+" or "-" or "*")) throw Error("unsupported operator in a term; expected +, -, *", head);
-            if (ch.Count < 2) throw Error($"{head.Text} needs terms: expected ({head.Text} a ...)", head);
+            if (ch.Length < 2) throw Error($"{head.Text} needs terms: expected ({head.Text} a ...)", head);
             var first = TermOf(ch[1]);
             switch (head.Text)
             {
                 case "+":
                 {
                     var acc = first;
-                    for (int i = 2; i < ch.Count; i++) acc = Checked(acc.Plus(TermOf(ch[i])), head);
+                    for (int i = 2; i < ch.Length; i++) acc = Checked(acc.Plus(TermOf(ch[i])), head);
                     return acc;
                 }
                 case "-":
                 {
-                    if (ch.Count == 2) return first.Scale(-1);
+                    if (ch.Length == 2) return first.Scale(-1);
                     var acc = first;
-                    for (int i = 2; i < ch.Count; i++) acc = Checked(acc.Plus(TermOf(ch[i]).Scale(-1)), head);
+                    for (int i = 2; i < ch.Length; i++) acc = Checked(acc.Plus(TermOf(ch[i]).Scale(-1)), head);
                     return acc;
                 }
                 default:
                 {
                     var acc = first;
-                    for (int i = 2; i < ch.Count; i++)
+                    for (int i = 2; i < ch.Length; i++)
                     {
                         var b = TermOf(ch[i]);
                         if (b.IsConstant) acc = acc.Scale(b.C);
@@ -558,12 +605,14 @@ public static class VnnLibReader
 
         /// <summary>
         /// Tokenizes and builds the expression tree in one pass with an explicit stack of open lists, refusing more
-        /// than <see cref="MaxDepth"/> levels. Returns the top-level lists.
+        /// than <see cref="MaxDepth"/> levels, and hands every top-level list to <see cref="Command"/> as it closes.
         /// </summary>
-        private List<Node> BuildTree()
+        private void BuildTree()
         {
-            var top = new List<Node>();
-            var open = new List<Node>();
+            var pending = new List<Node>(); // the children of the open lists, innermost last
+            var open = new List<(int Start, int Line, int Column)>();
+            var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
             int line = 1, lineStart = 0, i = 0;
             while (i < text.Length)
             {
@@ -578,7 +627,7 @@ public static class VnnLibReader
                         throw new ReassureException(ErrorCodes.VnnLibTooDeep,
                             $"expressions are nested more than {MaxDepth.ToString(CultureInfo.InvariantCulture)} levels deep; expected at most {MaxDepth.ToString(CultureInfo.InvariantCulture)} levels of parentheses",
                             Where(line, column));
-                    open.Add(new Node("(", line, column, []));
+                    open.Add((pending.Count, line, column));
                     i++;
                     continue;
                 }
@@ -586,24 +635,32 @@ public static class VnnLibReader
                 {
                     if (open.Count == 0)
                         throw new ReassureException(ErrorCodes.VnnLibMalformed, "unbalanced ')': no '(' is open; expected '(' or the end of the file", Where(line, column));
-                    var done = open[^1];
+                    var (first, openLine, openColumn) = open[^1];
                     open.RemoveAt(open.Count - 1);
-                    (open.Count == 0 ? top : open[^1].Children!).Add(done);
+                    var children = new Node[pending.Count - first];
+                    pending.CopyTo(first, children, 0, children.Length);
+                    pending.RemoveRange(first, children.Length);
+                    var list = new Node("(", openLine, openColumn, children);
+                    if (open.Count == 0) Command(list);
+                    else pending.Add(list);
                     i++;
                     continue;
                 }
                 int start = i;
                 while (i < text.Length && !char.IsWhiteSpace(text[i]) && text[i] is not '(' and not ')' and not ';') i++;
-                var token = new Node(text[start..i], line, column, null);
-                if (open.Count == 0) throw Error("a token outside parentheses; expected '(' starting (declare-const ...) or (assert ...)", token);
-                open[^1].Children!.Add(token);
+                var span = text.AsSpan(start, i - start);
+                string token;
+                // Names and operators repeat: one string each (a bounded table); numbers are mostly distinct.
+                if (char.IsAsciiDigit(span[0]) || (span.Length > 1 && span[0] is '-' or '+' or '.') || names.Count >= 4096) token = span.ToString();
+                else if (!lookup.TryGetValue(span, out token!)) { token = span.ToString(); names.Add(token, token); }
+                var node = new Node(token, line, column, null);
+                if (open.Count == 0) throw Error("a token outside parentheses; expected '(' starting (declare-const ...) or (assert ...)", node);
+                pending.Add(node);
             }
             if (open.Count > 0)
                 throw new ReassureException(ErrorCodes.VnnLibMalformed,
                     $"unbalanced '(': the file ends with {open.Count.ToString(CultureInfo.InvariantCulture)} expression(s) open, the outermost opened here; expected ')'",
                     Where(open[0].Line, open[0].Column));
-            if (top.Count == 0) throw Error("the file is empty (no commands); expected (declare-const ...) and (assert ...)", null);
-            return top;
         }
     }
 }
