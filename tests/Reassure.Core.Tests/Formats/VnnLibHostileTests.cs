@@ -269,6 +269,24 @@ public sealed class VnnLibHostileTests
         Assert.IsLessThan(10.0, t5.Cpu, "a generous guard only; the measured time is printed above");
     }
 
+    [TestMethod]
+    public void WideSums_AreLinear()
+    {
+        // One row over 100 000 outputs: a fold of pairwise sums would be quadratic in the number of variables.
+        const int m = 100_000;
+        var ys = string.Join(' ', Enumerable.Range(0, m).Select(j => string.Create(CultureInfo.InvariantCulture, $"Y_{j}")));
+        var clock = Stopwatch.StartNew();
+        var p = VnnLibReader.Parse(Declarations(1, m) + UnitBox(1) + $"(assert (<= (+ {ys} Y_0) 1))(assert (>= (- Y_1 {ys}) -2))", "wide.vnnlib");
+        Assert.IsLessThan(10.0, clock.Elapsed.TotalSeconds);
+        var rows = p.Cases[0].Unsafe[0].Constraints;
+        Assert.AreEqual(2.0, rows[0].A[0]);
+        Assert.AreEqual(1.0, rows[0].A[m - 1]);
+        Assert.AreEqual(1.0, rows[1].A[0]);
+        Assert.AreEqual(0.0, rows[1].A[1]);
+        Assert.AreEqual(1.0, rows[1].A[2]);
+        Assert.AreEqual(2.0, rows[1].B);
+    }
+
     // ---- 4. malformed input: a code, file:line:column and what was expected, never a bare .NET exception -----------
 
     [TestMethod]
@@ -386,7 +404,10 @@ public sealed class VnnLibHostileTests
 
     private const string Alphabet = "()()  \n;_XY0123456789.-+eE<=>*andorsetclRl";
 
-    /// <summary>Applies (kind, position, char) edits: 0 inserts, 1 deletes a run of up to 8 chars, 2 replaces a char.</summary>
+    /// <summary>
+    /// Applies (kind, position, char) edits: 0 inserts, 1 deletes a run of up to 8 chars, 2 replaces a char, 3 replaces the
+    /// next digit by another (keeps the text well formed more often, so the old and new results get compared).
+    /// </summary>
     private static string Mutate(string text, (int Kind, int Position, int Char)[] edits)
     {
         var sb = new StringBuilder(text);
@@ -395,6 +416,12 @@ public sealed class VnnLibHostileTests
             int at = position % (sb.Length + 1);
             char c = ch < Alphabet.Length * 3 ? Alphabet[ch % Alphabet.Length] : (char)(ch % 0x10000);
             if (kind == 0 || sb.Length == 0) sb.Insert(at, c);
+            else if (kind == 3)
+            {
+                int d = at;
+                while (d < sb.Length && !char.IsAsciiDigit(sb[d])) d++;
+                if (d < sb.Length) sb[d] = (char)('0' + ch % 10);
+            }
             else if (kind == 1) sb.Remove(Math.Min(at, sb.Length - 1), Math.Min(1 + ch % 8, sb.Length - Math.Min(at, sb.Length - 1)));
             else sb[Math.Min(at, sb.Length - 1)] = c;
         }
@@ -406,7 +433,7 @@ public sealed class VnnLibHostileTests
     {
         string[] seeds = [AcasProp7, AcasProp6, Mixed];
         int accepted = 0, total = 0;
-        var gen = Gen.Select(Gen.Int[0, seeds.Length - 1], Gen.Select(Gen.Int[0, 2], Gen.Int[0, int.MaxValue], Gen.Int[0, 200]).Array[1, 6]);
+        var gen = Gen.Select(Gen.Int[0, seeds.Length - 1], Gen.Select(Gen.Int[0, 3], Gen.Int[0, int.MaxValue], Gen.Int[0, 200]).Array[1, 6]);
         var clock = Stopwatch.StartNew();
         gen.Sample((seed, edits) =>
         {
