@@ -16,9 +16,9 @@ namespace Reassure.Formats.VnnLib;
 /// Hostile input. The reader is linear in the text (one pass builds the expression tree with an explicit stack; asserts
 /// are conjoined without copying), and every cap is checked before the memory it guards is allocated:
 /// <list type="bullet">
-/// <item><see cref="MaxDepth"/> = 256 levels of parentheses (real properties use at most 4). The tree is built
-/// iteratively and refused beyond the limit, so the recursive evaluation of formulas and terms is at most 256 frames
-/// deep: no input can overflow the stack.</item>
+/// <item><see cref="MaxDepth"/> = 256 levels of parentheses (the VNN-COMP properties here use at most 4; terms add a few). The tree is built
+/// iteratively (explicit stack) and refused beyond the limit while reading, before any evaluation, so the recursive
+/// evaluation of formulas and terms is at most 256 frames deep: no input can overflow the stack.</item>
 /// <item><see cref="MaxDisjuncts"/> = 65 536 conjunctions after expansion to disjunctive normal form, counted (product over
 /// <c>and</c>, sum over <c>or</c>) before anything is expanded. The largest VNN-COMP properties we know of use a few
 /// thousand disjuncts (ACAS Xu 2, MNIST/CIFAR 9, nn4sys a few thousand boxes).</item>
@@ -36,7 +36,9 @@ namespace Reassure.Formats.VnnLib;
 /// Errors are <see cref="ReassureException"/>s that name the file, line and column and what was expected:
 /// <see cref="ErrorCodes.VnnLibMalformed"/> (syntax and content), <see cref="ErrorCodes.VnnLibTooDeep"/>,
 /// <see cref="ErrorCodes.VnnLibTooManyDisjuncts"/> (disjuncts, expansion size, dense values) and
-/// <see cref="ErrorCodes.VnnLibTooManyVariables"/>; no other exception escapes <see cref="Parse"/>.
+/// <see cref="ErrorCodes.VnnLibTooManyVariables"/>; for any text, no other exception escapes <see cref="Parse"/>
+/// (only a null argument gives <see cref="ArgumentNullException"/>). Stricter than the reader before issue 15: gaps in
+/// X_0 .. X_{n-1} or Y_0 .. Y_{m-1}, indices with leading zeros and arithmetic that overflows a double are refused.
 /// </summary>
 public static class VnnLibReader
 {
