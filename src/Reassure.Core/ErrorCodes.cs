@@ -37,6 +37,12 @@ public static class ErrorCodes
     public const string IdxMalformed = "RSR1030";
     /// <summary>A VNN-LIB file that cannot be read.</summary>
     public const string VnnLibMalformed = "RSR1040";
+    /// <summary>A VNN-LIB expression nested deeper than <see cref="Formats.VnnLib.VnnLibReader.MaxDepth"/>.</summary>
+    public const string VnnLibTooDeep = "RSR1041";
+    /// <summary>A VNN-LIB formula whose disjunctive normal form would exceed <see cref="Formats.VnnLib.VnnLibReader.MaxDisjuncts"/> conjunctions (or the expansion size caps), counted before expanding.</summary>
+    public const string VnnLibTooManyDisjuncts = "RSR1042";
+    /// <summary>A VNN-LIB variable index X_i / Y_j at or above <see cref="Formats.VnnLib.VnnLibReader.MaxVariables"/>.</summary>
+    public const string VnnLibTooManyVariables = "RSR1043";
     /// <summary>The same input is required to meet contradicting specifications.</summary>
     public const string ConflictingRequirements = "RSR1050";
     /// <summary>A specification that does not fit the network (sizes, rank, empty interval).</summary>
