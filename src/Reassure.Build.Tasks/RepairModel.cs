@@ -126,7 +126,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         }
         try
         {
-            return RowsFile.Read(BuggyRows, network.InputSize);
+            return RowsFile.Read(BuggyRows, network.InputSize, network.OutputSize);
         }
         catch (ReassureException e) when (e.Code == ErrorCodes.RowsEmpty)
         {
@@ -148,7 +148,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         }
         try
         {
-            return RowsFile.Read(RegressionRows, network.InputSize);
+            return RowsFile.Read(RegressionRows, network.InputSize, network.OutputSize);
         }
         catch (ReassureException e)
         {
