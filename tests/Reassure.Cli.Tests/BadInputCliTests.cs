@@ -141,7 +141,11 @@ public sealed class BadInputCliTests
         var culture = CultureInfo.CurrentCulture;
         try
         {
-            CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+            // A comma-decimal culture (the machine may run in globalization-invariant mode, so build one).
+            var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            comma.NumberFormat.NumberDecimalSeparator = ",";
+            comma.NumberFormat.NumberGroupSeparator = ".";
+            CultureInfo.CurrentCulture = comma;
             using var d = TinyRepair();
             var r = Run("repair", "--model", d["tiny.onnx"], "--rows", d["rows.csv"], "--out", d["r.onnx"], "--margin", "0.01", "--gamma", "2.5");
             Assert.AreEqual(0, r.Code, r.Err + r.Out);
