@@ -26,6 +26,7 @@ public static class Repairer
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new RepairOptions();
+        options.Validate();
         var total = Stopwatch.StartNew();
         var errors = new Dictionary<int, (string Code, string Message)>();
         var domain = options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);

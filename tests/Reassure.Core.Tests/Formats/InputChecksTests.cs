@@ -206,4 +206,15 @@ public sealed class InputChecksTests
         Assert.DoesNotContain("\u001b", e.Message);
         StringAssert.Contains(e.Message, "bad opset");
     }
+
+    [TestMethod]
+    public void RepairOptionsAndMarginsAreCheckedByTheCoreToo()
+    {
+        var net = new Networks.Network([new Networks.DenseLayer(2, 2, [1, 0, 0, 1], [0, 0], relu: false)]);
+        BuggyInput[] one = [new([0.5, 0.1], new ClassificationSpecification(1), "row 1")];
+        foreach (var bad in new[] { new RepairOptions { Gamma = double.NaN }, new RepairOptions { Gamma = -1 }, new RepairOptions { MaxDegreeOfParallelism = 0 }, new RepairOptions { MaxTime = TimeSpan.Zero } })
+            Assert.AreEqual(ErrorCodes.InvalidOption, Assert.ThrowsExactly<ReassureException>(() => Repairer.Repair(net, one, bad)).Code);
+        foreach (var margin in new[] { -1.0, double.NaN, double.PositiveInfinity })
+            Assert.AreEqual(ErrorCodes.BadSpecification, Assert.ThrowsExactly<ReassureException>(() => new ClassificationSpecification(1, margin).ToLinear(2)).Code);
+    }
 }
