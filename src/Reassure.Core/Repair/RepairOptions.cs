@@ -72,7 +72,7 @@ public sealed record RepairOptions
 
     /// <summary>
     /// Checks the values every front door passes (RSR1060 naming the option, the value and the range): Gamma finite in
-    /// (0, MaxGamma], MaxGamma finite, MaxDegreeOfParallelism &gt;= 1, MaxPatches &gt;= 1, MaxTime &gt; 0.
+    /// (0, MaxGamma], MaxGamma finite, MaxDegreeOfParallelism &gt;= 1, MaxPatches &gt;= 0, MaxTime &gt; 0.
     /// </summary>
     public void Validate()
     {
@@ -82,7 +82,7 @@ public sealed record RepairOptions
         if (!double.IsFinite(MaxGamma) || MaxGamma <= 0) throw Bad(nameof(MaxGamma), F(MaxGamma), "a finite number > 0");
         if (!double.IsFinite(Gamma) || Gamma <= 0 || Gamma > MaxGamma) throw Bad(nameof(Gamma), F(Gamma), $"a finite number in (0, {F(MaxGamma)}]");
         if (MaxDegreeOfParallelism < 1) throw Bad(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 1");
-        if (MaxPatches is int p && p < 1) throw Bad(nameof(MaxPatches), p.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 1 or none");
+        if (MaxPatches is int p && p < 0) throw Bad(nameof(MaxPatches), p.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 0 or none");
         if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw Bad(nameof(MaxTime), t.ToString(), "a positive time or none");
     }
 }
