@@ -7,7 +7,7 @@ namespace Reassure.Build.Tasks;
 internal static class BuildCodes
 {
     /// <summary>A task parameter (threshold, mode) that cannot be used.</summary>
-    public const string InvalidParameter = "RSR1060";
+    public const string InvalidParameter = ErrorCodes.InvalidOption;
 
     /// <summary>Warning: no buggy rows, nothing to repair; the model is copied through.</summary>
     public const string NothingToRepair = "RSR2101";

@@ -9,7 +9,8 @@ namespace Reassure.Build.Tasks;
 /// <summary>
 /// Repairs an ONNX model on its buggy rows (REASSURE, through <see cref="Repairer"/>), gates the result on the
 /// regression rows (<see cref="RepairGate"/>: RSR2001, RSR2002, RSR2003) and writes the repaired ONNX, the JSON
-/// manifest and a Markdown report, each atomically. The repaired model is written only when the gate passes.
+/// manifest and a Markdown report as one commit (model first, manifest last with the model's SHA-256). The repaired
+/// model is written only when the gate passes. Outputs must differ from the inputs and each other (RSR1070).
 /// Run it through TaskHostFactory (see build/Reassure.MLNet.targets): it loads OR-Tools and ONNX Runtime natively.
 /// </summary>
 public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTask
@@ -78,6 +79,9 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
     {
         var settings = GateSettings.Parse(Log, MaxAccuracyDrop, MinAccuracy, Mode, Margin, Gamma);
         if (settings is null) return;
+        Formats.OutputPaths.Check(
+            [("Model", Model), ("BuggyRows", BuggyRows), ("RegressionRows", RegressionRows)],
+            [("Output", Output), ("Manifest", ManifestPath), ("Report", ReportPath)]);
         var network = OnnxImporter.Load(Model).Network;
         var buggy = ReadBuggyRows(network);
         var regression = ReadRegressionRows(network);
@@ -107,11 +111,9 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
             return;
         }
 
-        var gate = RepairGate.Check(Log, network, buggy is null ? null : RepairedView.Of(result), buggy, regression, settings, ReportPath());
+        var gate = RepairGate.Check(Log, network, buggy is null ? null : RepairedView.Of(result), buggy, regression, settings, ReportPath);
         WriteOutputs(result, buggy is null, gate, settings, buggy, regression);
     }
-
-    private string ReportPath() => string.IsNullOrWhiteSpace(Report) ? RepairOutputs.Beside(Output, ".report.md") : Report;
 
     private static RepairOptions Options(GateSettings settings)
     {
@@ -128,7 +130,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         }
         try
         {
-            return RowsFile.Read(BuggyRows, network.InputSize);
+            return RowsFile.Read(BuggyRows, network.InputSize, network.OutputSize);
         }
         catch (ReassureException e) when (e.Code == ErrorCodes.RowsEmpty)
         {
@@ -150,7 +152,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         }
         try
         {
-            return RowsFile.Read(RegressionRows, network.InputSize);
+            return RowsFile.Read(RegressionRows, network.InputSize, network.OutputSize);
         }
         catch (ReassureException e)
         {
@@ -159,21 +161,35 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         }
     }
 
+    private string ManifestPath => string.IsNullOrWhiteSpace(Manifest) ? RepairOutputs.Beside(Output, ".manifest.json") : Manifest;
+
+    private string ReportPath => string.IsNullOrWhiteSpace(Report) ? RepairOutputs.Beside(Output, ".report.md") : Report;
+
+    /// <summary>
+    /// One commit (<see cref="Formats.AtomicFile.WriteAll"/>): the model first (when the gate passed), the report, the
+    /// manifest last carrying the model's SHA-256 (null when no model is written).
+    /// </summary>
     private void WriteOutputs(RepairResult result, bool copyThrough, GateFigures gate, GateSettings settings, RowsFile? buggy, RowsFile? regression)
     {
-        string manifest = string.IsNullOrWhiteSpace(Manifest) ? RepairOutputs.Beside(Output, ".manifest.json") : Manifest;
-        string report = ReportPath();
-        RepairOutputs.WriteText(manifest, RepairManifest.ToJson(result, Path.GetFileName(Model)));
-        RepairOutputs.WriteText(report, MarkdownReport.Build(Model, copyThrough ? null : result, gate, settings, buggy, regression));
+        var files = new List<(string, byte[])>();
+        string? sha = null;
         if (gate.Passed)
         {
-            RepairOutputs.WriteModel(Output, copyThrough ? File.ReadAllBytes(Model) : RepairedOnnxExporter.ToBytes(result.Network, result.Specs));
+            var model = copyThrough ? File.ReadAllBytes(Model) : RepairedOnnxExporter.ToBytes(result.Network, result.Specs);
+            sha = RepairManifest.Sha256(model);
+            files.Add((Output, model));
+        }
+        files.Add((ReportPath, Formats.AtomicFile.Utf8(MarkdownReport.Build(Model, copyThrough ? null : result, gate, settings, buggy, regression))));
+        files.Add((ManifestPath, Formats.AtomicFile.Utf8(RepairManifest.ToJson(result, Path.GetFileName(Model), sha))));
+        if (!gate.Passed) RepairOutputs.DeleteStale(Output);
+        RepairOutputs.WriteAll(files);
+        if (gate.Passed)
+        {
             RepairedModel = Output;
             Log.LogMessage(MessageImportance.Normal, TaskLogExtensions.Format(Resources.Wrote, Output));
         }
         else
         {
-            RepairOutputs.DeleteStale(Output);
             Log.LogMessage(MessageImportance.High, TaskLogExtensions.Format(Resources.ModelNotWritten, Output));
         }
         Log.LogMessage(MessageImportance.High, TaskLogExtensions.Format(Resources.Summary,

@@ -8,9 +8,8 @@ namespace Reassure.Build.Tasks;
 /// </summary>
 internal static class RepairOutputs
 {
-    public static void WriteModel(string path, byte[] onnx) => AtomicFile.WriteAllBytes(path, onnx);
-
-    public static void WriteText(string path, string text) => AtomicFile.WriteAllText(path, text);
+    /// <summary>All files as one commit, renamed in list order (see <see cref="AtomicFile.WriteAll"/>).</summary>
+    public static void WriteAll(IReadOnlyList<(string Path, byte[] Bytes)> files) => AtomicFile.WriteAll(files);
 
     /// <summary>Removes a model left by an earlier build, so that a failed gate leaves no model that looks current.</summary>
     public static void DeleteStale(string path)

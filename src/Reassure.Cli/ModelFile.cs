@@ -5,7 +5,10 @@ using Reassure.Networks;
 
 namespace Reassure.Cli;
 
-/// <summary>A model file read by extension: .onnx (ONNX) or .nnet (raw network, REASSURE semantics).</summary>
+/// <summary>
+/// A model file read by extension: .onnx (ONNX) or .nnet (raw network, REASSURE semantics). An ONNX file with a
+/// manifest beside it (R.manifest.json) must match the manifest's onnxSha256 (RSR1072, a torn pair).
+/// </summary>
 internal sealed record ModelFile(Network Network, string Format, string InputShape, string OutputShape, string Details)
 {
     /// <summary>The ONNX file the network came from, when it did (the repaired export keeps its graph). For a repaired file: its original graph.</summary>
@@ -30,6 +33,7 @@ internal sealed record ModelFile(Network Network, string Format, string InputSha
         {
             case ".onnx":
                 {
+                    Reassure.Repair.RepairManifest.CheckPair(path);
                     if (RepairedOnnxImporter.TryLoad(path) is { } r)
                     {
                         var o = r.Original;

@@ -4,8 +4,10 @@ using Reassure.Cli.Commands;
 namespace Reassure.Cli;
 
 /// <summary>
-/// The `reassure` command line. Exit codes: 0 success, 2 bad input (RSR1xxx errors, bad arguments), 1 anything else.
-/// Errors are printed as <c>RSRxxxx: where: what</c> to the error writer.
+/// The `reassure` command line. Exit codes: 0 success, 2 bad input (RSR1xxx errors: files, option values RSR1060,
+/// output paths RSR1070-RSR1072, ONNX Runtime refusing the model RSR1008; bad arguments), 1 anything else (the work
+/// ran and failed: RSR2xxx, RSR3xxx, rows not fixed, property not proved). Errors are printed as
+/// <c>RSRxxxx: where: what</c> to the error writer; an exception no verb maps is printed as <c>error: Type: message</c>, exit 1.
 /// </summary>
 public static class ReassureCli
 {
@@ -21,7 +23,8 @@ public static class ReassureCli
     /// <summary>Runs the command line with the given writers; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("Reassure: provable repair of ReLU networks (REASSURE, ICLR 2022).")
+        var root = new RootCommand("Reassure: provable repair of ReLU networks (REASSURE, ICLR 2022)." + CliFiles.ExitCodes
+            + " Errors are printed as 'RSRxxxx: where: what'.")
         {
             InspectCommand.Create(output, error),
             EvalCommand.Create(output, error),
@@ -45,20 +48,29 @@ public static class ReassureCli
         {
             return body();
         }
-        catch (ReassureException e)
-        {
-            error.WriteLine(e.Message);
-            return e.Code.StartsWith("RSR1", StringComparison.Ordinal) ? BadInput : Failure;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"{ErrorCodes.FileUnreadable}: {e.Message}");
-            return BadInput;
-        }
         catch (Exception e)
         {
-            error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
-            return Failure;
+            var (code, message) = Map(e);
+            error.WriteLine(message);
+            return code;
+        }
+    }
+
+    /// <summary>The exit code and the message of an exception that ends a verb.</summary>
+    internal static (int Code, string Message) Map(Exception e)
+    {
+        switch (e)
+        {
+            case AggregateException a when a.Flatten().InnerExceptions.Count == 1:
+                return Map(a.Flatten().InnerExceptions[0]);
+            case ReassureException r:
+                return (r.Code.StartsWith("RSR1", StringComparison.Ordinal) ? BadInput : Failure, r.Message);
+            case Microsoft.ML.OnnxRuntime.OnnxRuntimeException o:
+                return (BadInput, Formats.Onnx.OnnxRuntimeFloat32Evaluator.RuntimeError(o, "model").Message);
+            case IOException or UnauthorizedAccessException:
+                return (BadInput, $"{ErrorCodes.FileUnreadable}: {e.Message}");
+            default:
+                return (Failure, $"error: {e.GetType().Name}: {e.Message}");
         }
     }
 }

@@ -23,6 +23,10 @@ public static class ErrorCodes
     public const string RepairedGraphMismatch = "RSR1006";
     /// <summary>An operation a repaired model does not support yet (e.g. area repair of a repaired model whose property fails).</summary>
     public const string RepairedModelUnsupported = "RSR1009";
+    /// <summary>An ONNX tensor (initializer or Constant node) holding NaN or an infinity; the message names the tensor and the element index.</summary>
+    public const string OnnxNonFinite = "RSR1007";
+    /// <summary>ONNX Runtime cannot load or run the model (unsupported opset, wrong input shape); the message carries the runtime's text.</summary>
+    public const string OnnxRuntimeFailed = "RSR1008";
     /// <summary>An NNet file that does not follow the format.</summary>
     public const string NNetMalformed = "RSR1010";
     /// <summary>A rows CSV line with the wrong number of columns.</summary>
@@ -49,6 +53,14 @@ public static class ErrorCodes
     public const string BadSpecification = "RSR1051";
     /// <summary>An input outside the repair domain.</summary>
     public const string InputOutsideDomain = "RSR1052";
+    /// <summary>An option or parameter value outside its range or not a plain invariant-culture number; the message names the option, the value and the range.</summary>
+    public const string InvalidOption = "RSR1060";
+    /// <summary>An output path equal to another output path or to an input path (it would overwrite it).</summary>
+    public const string OutputCollision = "RSR1070";
+    /// <summary>An output path that cannot be written (an existing directory, a folder that cannot be created).</summary>
+    public const string OutputNotWritable = "RSR1071";
+    /// <summary>A repaired ONNX and its manifest that do not belong together (the manifest's onnxSha256 differs: a torn write).</summary>
+    public const string TornOutputPair = "RSR1072";
     /// <summary>Gate: a buggy row is not fixed by the repaired model.</summary>
     public const string GateNotFixed = "RSR2001";
     /// <summary>Gate: accuracy on the regression rows below the allowed level.</summary>

@@ -15,7 +15,7 @@ public sealed class RepairGateTests
     {
         using var f = new Fixture();
         var original = OnnxImporter.Load(f.Model).Network;
-        var regression = RowsFile.Read(f.Regression, 2);
+        var regression = RowsFile.Read(f.Regression, 2, original.OutputSize);
         var target = regression.Rows.Inputs[6];
         // A "repaired" model that nudges one row's output by one ulp although no support is active there.
         var broken = new RepairedView(
@@ -39,7 +39,7 @@ public sealed class RepairGateTests
     {
         using var f = new Fixture();
         var original = OnnxImporter.Load(f.Model).Network;
-        var regression = RowsFile.Read(f.Regression, 2);
+        var regression = RowsFile.Read(f.Regression, 2, original.OutputSize);
         var shifted = new RepairedView(x => original.Evaluate(x).Select(v => Math.BitIncrement(v)).ToArray(), _ => true, []);
         var (log, engine) = Log();
 
@@ -55,7 +55,7 @@ public sealed class RepairGateTests
     {
         using var f = new Fixture();
         var original = OnnxImporter.Load(f.Model).Network;
-        var regression = RowsFile.Read(f.Regression, 2);
+        var regression = RowsFile.Read(f.Regression, 2, original.OutputSize);
         // Flip the prediction of the first k correctly classified rows: accuracy falls by k/300.
         Reassure.Build.Tasks.RepairedView Flipping(int k)
         {
@@ -97,7 +97,7 @@ public sealed class GateOutcomeTests
     {
         using var f = new Fixture();
         var original = OnnxImporter.Load(f.Model).Network;
-        var buggy = RowsFile.Read(f.Buggy, 2);
+        var buggy = RowsFile.Read(f.Buggy, 2, original.OutputSize);
         // Every buggy row meets its label, but the first one's patch did not pass the independent check.
         var statuses = Enumerable.Range(0, buggy.Count).Select(r => r == 0
             ? new InputStatus(r, buggy.Name(r), true, true, r, ErrorCodes.PatchCheckFailed, "did not pass the independent LP check")

@@ -22,6 +22,7 @@ public sealed class RepairModelTests
         using var manifest = JsonDocument.Parse(File.ReadAllText(f.Manifest));
         Assert.AreEqual(5, manifest.RootElement.GetProperty("fixed").GetInt32());
         Assert.AreEqual(5, manifest.RootElement.GetProperty("total").GetInt32());
+        Assert.AreEqual(Reassure.Repair.RepairManifest.Sha256(File.ReadAllBytes(f.Output)), manifest.RootElement.GetProperty("onnxSha256").GetString());
         var report = File.ReadAllText(f.Report);
         StringAssert.Contains(report, "Gate: **passed**");
         StringAssert.Contains(report, "| accuracy before | 98.00 % (294/300) |");
@@ -200,6 +201,27 @@ public sealed class RepairModelTests
         var (fail, _) = f.Task();
         fail.MinAccuracy = "0.99";
         Assert.IsFalse(fail.Execute());
+        Assert.IsFalse(File.Exists(f.Output));
+    }
+
+    [TestMethod]
+    public void OutputEqualToAnInput_FailsWithRSR1070_AndWritesNothing()
+    {
+        using var f = new Fixture();
+        var model = File.ReadAllBytes(f.Model);
+        var (task, engine) = f.Task();
+        task.Output = f.Model;
+
+        Assert.IsFalse(task.Execute());
+
+        Assert.AreEqual("RSR1070", engine.Errors.Single().Code, engine.Describe());
+        CollectionAssert.AreEqual(model, File.ReadAllBytes(f.Model));
+        Assert.IsFalse(File.Exists(f.PathOf("classifier.manifest.json")));
+
+        var (task2, engine2) = f.Task();
+        task2.Report = f.Regression;
+        Assert.IsFalse(task2.Execute());
+        Assert.AreEqual("RSR1070", engine2.Errors.Single().Code, engine2.Describe());
         Assert.IsFalse(File.Exists(f.Output));
     }
 }

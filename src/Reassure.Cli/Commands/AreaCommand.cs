@@ -14,7 +14,9 @@ namespace Reassure.Cli.Commands;
 /// `reassure area --model M.onnx --vnnlib P.vnnlib --out R.onnx [--max-regions n] [--max-seconds s] [--json out.json]`:
 /// finds every violating linear region of the property's boxes, patches them, re-verifies, writes the repaired ONNX.
 /// Also the property mode of `verify`. JSON: {"result", "regions", "seconds"} (+ "patched" for area).
-/// Exit 0 when the (repaired) property holds, 1 otherwise, 2 for bad input.
+/// Exit 0 when the (repaired) property holds, 1 otherwise, 2 for bad input. Budgets are checked by the options' parser
+/// (RSR1060), output paths before any work (RSR1070, RSR1071); the ONNX and the JSON are written together after the
+/// repair (nothing when it throws).
 /// </summary>
 internal static class AreaCommand
 {
@@ -23,8 +25,8 @@ internal static class AreaCommand
         var model = new Option<string>("--model", "-m") { Description = "Model file (.onnx or .nnet).", Required = true };
         var vnnlib = new Option<string>("--vnnlib") { Description = "VNN-LIB property: input boxes and the unsafe output set.", Required = true };
         var outPath = new Option<string>("--out", "-o") { Description = "Where to write the repaired ONNX model.", Required = true };
-        var maxRegions = new Option<int?>("--max-regions") { Description = "Budget of exact linear regions." };
-        var maxSeconds = new Option<double?>("--max-seconds") { Description = "Time budget of each search (result unknown when hit)." };
+        var maxRegions = NumericOptions.OptionalInt("--max-regions", "Budget of exact linear regions (default 1000000).", 1, int.MaxValue);
+        var maxSeconds = NumericOptions.OptionalDouble("--max-seconds", "Time budget of each search in seconds (result unknown when hit).", 0, minInclusive: false, NumericOptions.MaxSeconds);
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
         var strategy = new Option<AreaRepairStrategy>("--strategy")
         {
@@ -32,20 +34,27 @@ internal static class AreaCommand
             DefaultValueFactory = _ => AreaRepairStrategy.Auto,
         };
         var argmin = new Option<bool>("--argmin") { Description = "The decision is the output with the smallest score (ACAS Xu): box patches then raise an output that is rarely the decision." };
-        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify.") { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, argmin, json };
+        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify." + CliFiles.ExitCodes) { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, argmin, json };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(vnnlib)!, parse.GetValue(outPath)!, parse.GetValue(maxRegions),
             parse.GetValue(maxSeconds), parse.GetValue(json), output, error, parse.GetValue(strategy), parse.GetValue(argmin)));
         return command;
     }
 
-    private static VerificationOptions Options(int? maxRegions, double? seconds) => new()
+    private static VerificationOptions Options(int? maxRegions, double? seconds)
     {
+        if (seconds is double sec) NumericOptions.Require("--max-seconds", sec, 0, false, NumericOptions.MaxSeconds);
+        if (maxRegions is int mr) NumericOptions.Require("--max-regions", mr, 1, true, int.MaxValue);
+        return new()
+        {
         MaxTime = seconds is double s ? TimeSpan.FromSeconds(s) : null,
-        MaxRegions = maxRegions ?? 1_000_000,
-    };
+            MaxRegions = maxRegions ?? 1_000_000,
+        };
+    }
 
     public static int Verify(string modelPath, string vnnlibPath, double? seconds, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
     {
+        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--json", jsonPath)]);
+        if (Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase)) RepairManifest.CheckPair(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
         var repaired = Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase) ? RepairedOnnxImporter.TryLoad(modelPath) : null;
         var r = repaired is null
@@ -90,6 +99,8 @@ internal static class AreaCommand
     public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error,
         AreaRepairStrategy strategy = AreaRepairStrategy.Auto, bool argmin = false) => ReassureCli.Guard(error, () =>
     {
+        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--out", outPath), ("--json", jsonPath)]);
+        var verification = Options(maxRegions, seconds);
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
         if (file.Repaired is { } prior)
@@ -114,13 +125,12 @@ internal static class AreaCommand
         }
         var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions
         {
-            Verification = Options(maxRegions, seconds),
+            Verification = verification,
             Strategy = strategy,
             Decision = argmin ? MonotoneShift.Decision.ArgMin : MonotoneShift.Decision.None,
         });
         var specs = r.Specs.Count == r.Repaired.Patches.Count ? r.Specs.Cast<LinearSpecification?>().ToList() : null;
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(r.Repaired, specs) : RepairedOnnxExporter.ToBytes(r.Repaired, file.Onnx, specs);
-        AtomicFile.WriteAllBytes(outPath, bytes);
         foreach (var e in r.Errors) error.WriteLine(e);
         var node = new JsonObject
         {
@@ -139,7 +149,9 @@ internal static class AreaCommand
         };
         var text = node.ToJsonString();
         output.WriteLine(text);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        var files = new List<(string, byte[])> { (outPath, bytes) };
+        if (jsonPath is not null) files.Add((jsonPath, AtomicFile.Utf8(text + "\n")));
+        AtomicFile.WriteAll(files);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RegionsFound} violating {(r.Strategy == AreaRepairStrategy.Boxes ? "boxes" : "regions")}, {r.Patched} patched in {r.Seconds:F2} s; after repair: {r.After.StatusText}; wrote {outPath}"));
         return r.After.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
     });

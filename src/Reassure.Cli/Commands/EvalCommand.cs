@@ -8,7 +8,8 @@ namespace Reassure.Cli.Commands;
 /// <summary>
 /// `reassure eval --model M --rows R.csv [--json out.json] [--argmin]`: accuracy of the model (double evaluator of the
 /// Core network) on labelled rows; the prediction is the argmax of the outputs (argmin with --argmin, ACAS Xu style;
-/// first index on ties). Prints and optionally writes <c>{"rows": N, "accuracy": a}</c>.
+/// first index on ties). Prints and optionally writes <c>{"rows": N, "accuracy": a}</c>. Labels are checked against the
+/// model's outputs like every verb (RSR1022); --json must differ from the inputs (RSR1070).
 /// </summary>
 internal static class EvalCommand
 {
@@ -18,16 +19,19 @@ internal static class EvalCommand
         var rows = new Option<string>("--rows", "-r") { Description = "Rows CSV: inputs, then the integer label.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
         var argmin = new Option<bool>("--argmin") { Description = "Predict the output with the smallest score (ACAS Xu)." };
-        var command = new Command("eval", "Accuracy of a model on labelled rows.") { model, rows, json, argmin };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(json), parse.GetValue(argmin), output, error));
+        var header = CliFiles.HeaderOption();
+        var command = new Command("eval", "Accuracy of a model on labelled rows." + CliFiles.ExitCodes) { model, rows, json, argmin, header };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(json), parse.GetValue(argmin), output, error, parse.GetValue(header)));
         return command;
     }
 
-    public static int Run(string modelPath, string rowsPath, string? jsonPath, bool argmin, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+    public static int Run(string modelPath, string rowsPath, string? jsonPath, bool argmin, TextWriter output, TextWriter error,
+        RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
     {
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", jsonPath)]);
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
-        var set = RowsCsv.Read(rowsPath, net.InputSize);
+        var set = RowsCsv.Read(rowsPath, net.InputSize, net.OutputSize, header);
         var outputs = file.EvaluateBatch(set.Inputs); // a repaired file: the repaired network, as its graph runs it
         int correct = 0;
         for (int r = 0; r < set.Count; r++)

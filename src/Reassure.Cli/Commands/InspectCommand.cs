@@ -10,7 +10,7 @@ internal static class InspectCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Option<string>("--model", "-m") { Description = "Model file (.onnx or .nnet).", Required = true };
-        var command = new Command("inspect", "Show the layers of a model.") { model };
+        var command = new Command("inspect", "Show the layers of a model." + CliFiles.ExitCodes) { model };
         command.SetAction(parse => Run(parse.GetValue(model)!, output, error));
         return command;
     }

@@ -11,8 +11,13 @@ namespace Reassure.Cli.Commands;
 /// <summary>
 /// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
 /// [--check certificate|strict|layered|polytope] [--lp auto|glop]`:
-/// repairs every row of BUGGY.csv to its label, writes the repaired ONNX and its manifest (R.manifest.json) atomically,
-/// and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
+/// repairs every row of BUGGY.csv to its label, writes the repaired ONNX, the optional summary JSON and its manifest
+/// (R.manifest.json, carrying the ONNX's SHA-256) as one commit (all temporary files first, then renamed ONNX first,
+/// manifest last), and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
+/// Before any work: every option value is checked (RSR1060), the outputs must differ from each other and from the
+/// inputs (RSR1070) and not be directories (RSR1071), the rows' labels must be outputs of the model (RSR1022) and ONNX
+/// Runtime must load the model (RSR1008). Nothing is written when the repair throws or fixes no row (exit 2 when every
+/// row failed for a bad-input reason such as RSR1050, else 1); a partial repair is written and exits 1.
 /// </summary>
 internal static class RepairCommand
 {
@@ -23,11 +28,14 @@ internal static class RepairCommand
         var outPath = new Option<string>("--out", "-o") { Description = "Where to write the repaired ONNX model.", Required = true };
         var mode = new Option<string>("--mode") { Description = "fast (default) or minimal.", DefaultValueFactory = _ => "fast" };
         mode.AcceptOnlyFromAmong("fast", "minimal");
-        var margin = new Option<double>("--margin") { Description = "Margin by which the label must win (default 0.001).", DefaultValueFactory = _ => 1e-3 };
-        var gamma = new Option<double>("--gamma") { Description = "Starting support sharpness gamma (default 1).", DefaultValueFactory = _ => 1.0 };
+        var margin = NumericOptions.Double("--margin",
+            "Margin by which the label must win, > 0 (default 0.001): the label wins strictly, also after float32 rounding; 0 is rejected because a tie would count as fixed.",
+            1e-3, 0, minInclusive: false, double.PositiveInfinity);
+        var gamma = NumericOptions.Double("--gamma", "Starting support sharpness gamma (default 1).", 1.0, 0, minInclusive: false, 1e9);
         var json = new Option<string?>("--json") { Description = "Also write a summary JSON to this file." };
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
-        var threads = new Option<int>("--threads") { Description = "Regions solved in parallel (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = NumericOptions.Int("--threads", "Regions solved in parallel (default: processor count).", () => Environment.ProcessorCount, 1, 4096);
+        var header = CliFiles.HeaderOption();
         var check = new Option<string>("--check")
         {
             Description = "How every patch is checked over its region: certificate (default: LP multipliers and the build's early stops, "
@@ -42,10 +50,11 @@ internal static class RepairCommand
             DefaultValueFactory = _ => "auto",
         };
         lp.AcceptOnlyFromAmong("auto", "glop");
-        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp };
+        var command = new Command("repair", "Repair a model so that every given row gets its label; writes the repaired ONNX, its manifest (beside it, *.manifest.json) and the --json summary together, or nothing when no row is fixed or an error stops the run."
+            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
             parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
-            parse.GetValue(check)!, parse.GetValue(lp)!));
+            parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(header)));
         return command;
     }
 
@@ -58,16 +67,18 @@ internal static class RepairCommand
     };
 
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
-        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto") => ReassureCli.Guard(error, () =>
+        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto",
+        RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
     {
+        NumericOptions.Require("--margin", margin, 0, false, double.MaxValue);
+        NumericOptions.Require("--gamma", gamma, 0, false, 1e9);
+        NumericOptions.Require("--threads", threads, 1, true, 4096);
+        var manifestPath = ManifestPath(outPath);
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--out", outPath), ("the manifest", manifestPath), ("--json", jsonPath)]);
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
-        var set = RowsCsv.Read(rowsPath, net.InputSize);
-        for (int r = 0; r < set.Count; r++)
-        {
-            if (set.Labels[r] >= net.OutputSize)
-                throw new ReassureException(ErrorCodes.RowsBadLabel, $"label {set.Labels[r]} is not an output of the model (expected 0..{net.OutputSize - 1})", $"{rowsPath}: row {r + 1}");
-        }
+        var set = RowsCsv.Read(rowsPath, net.InputSize, net.OutputSize, header);
+        if (file.Onnx is not null) CliFiles.CheckRuntimeLoads(modelPath);
         var buggy = Enumerable.Range(0, set.Count)
             .Select(r => new BuggyInput(set.Inputs[r], new ClassificationSpecification(set.Labels[r], margin, argmin), $"row {r + 1}"))
             .ToList();
@@ -82,12 +93,9 @@ internal static class RepairCommand
         };
         // A repaired file: incremental repair, the new patches added to the ones its graph carries.
         var result = file.Repaired is { } prior ? Repairer.Repair(prior.Repaired, prior.Specs, buggy, options) : Repairer.Repair(net, buggy, options);
-        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
-        AtomicFile.WriteAllBytes(outPath, bytes);
-        AtomicFile.WriteAllText(ManifestPath(outPath), RepairManifest.ToJson(result, Path.GetFileName(modelPath)) + "\n");
-
         foreach (var s in result.Inputs.Where(s => s.ErrorCode is not null))
             error.WriteLine($"{s.ErrorCode}: {rowsPath}: {s.Id}: {s.Message}");
+        bool write = result.FixedCount > 0;
         var summary = new JsonObject
         {
             ["total"] = result.Inputs.Count,
@@ -106,17 +114,28 @@ internal static class RepairCommand
                 ["rowsByBuildStop"] = result.Patches.Sum(p => p.RowsByBuildStop),
                 ["linearPrograms"] = result.Patches.Sum(p => p.CheckLinearPrograms),
             },
-            ["out"] = outPath,
+            ["out"] = write ? outPath : null,
         };
         var text = summary.ToJsonString();
         output.WriteLine(text);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        if (!write)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"fixed 0/{result.Inputs.Count} rows in {result.Timings.Total.TotalSeconds:F2} s; nothing written"));
+            bool badInput = result.Inputs.Count > 0 && result.Inputs.All(s => s.ErrorCode?.StartsWith("RSR1", StringComparison.Ordinal) == true);
+            return badInput ? ReassureCli.BadInput : ReassureCli.Failure;
+        }
+        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
+        var manifest = RepairManifest.ToJson(result, Path.GetFileName(modelPath), RepairManifest.Sha256(bytes)) + "\n";
+        var files = new List<(string, byte[])> { (outPath, bytes) };
+        if (jsonPath is not null) files.Add((jsonPath, AtomicFile.Utf8(text + "\n")));
+        files.Add((manifestPath, AtomicFile.Utf8(manifest)));
+        AtomicFile.WriteAll(files);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fixed {result.FixedCount}/{result.Inputs.Count} rows with {result.Patches.Count} patches in {result.Timings.Total.TotalSeconds:F2} s; wrote {outPath}"));
         return result.AllFixed ? ReassureCli.Ok : ReassureCli.Failure;
     });
 
     /// <summary>R.onnx -> R.manifest.json beside it.</summary>
-    public static string ManifestPath(string outPath) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + ".manifest.json");
+    public static string ManifestPath(string outPath) => RepairManifest.PathFor(outPath);
 }

@@ -11,7 +11,9 @@ namespace Reassure.Cli.Commands;
 /// <summary>
 /// `reassure verify --model R.onnx --rows BUGGY.csv [--argmin] [--json out.json]`: re-checks every row from the files
 /// alone, running the (repaired) ONNX graph in ONNX Runtime (float32): each row's label must be the prediction.
-/// Exit 0 only when every row passes.
+/// Exit 0 only when every row passes. ONNX Runtime refusing the model or the row shape is RSR1008 (exit 2); labels are
+/// checked against the outputs (RSR1022); --json must differ from the inputs (RSR1070); a manifest beside the model
+/// must match it (RSR1072).
 /// </summary>
 internal static class VerifyCommand
 {
@@ -20,39 +22,51 @@ internal static class VerifyCommand
         var model = new Option<string>("--model", "-m") { Description = "ONNX model (e.g. the output of `repair`).", Required = true };
         var rows = new Option<string?>("--rows", "-r") { Description = "Rows CSV: inputs, then the required label (rows mode)." };
         var vnnlib = new Option<string?>("--vnnlib") { Description = "VNN-LIB property to prove over its input boxes (property mode)." };
-        var maxSeconds = new Option<double?>("--max-seconds") { Description = "Time budget of the property mode (result unknown when hit)." };
+        var maxSeconds = NumericOptions.OptionalDouble("--max-seconds", "Time budget of the property mode in seconds (result unknown when hit).", 0, minInclusive: false, NumericOptions.MaxSeconds);
+        var header = CliFiles.HeaderOption();
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
-        var command = new Command("verify", "Check in ONNX Runtime that every row gets its label (--rows), or prove a VNN-LIB property (--vnnlib).") { model, rows, vnnlib, maxSeconds, argmin, json };
+        var command = new Command("verify", "Check in ONNX Runtime that every row gets its label (--rows), or prove a VNN-LIB property (--vnnlib)." + CliFiles.ExitCodes)
+            { model, rows, vnnlib, maxSeconds, argmin, json, header };
         command.SetAction(parse =>
         {
             string? r = parse.GetValue(rows), v = parse.GetValue(vnnlib);
-            if ((r is null) == (v is null)) { error.WriteLine("verify needs exactly one of --rows and --vnnlib"); return ReassureCli.BadInput; }
+            if ((r is null) == (v is null)) { error.WriteLine($"{ErrorCodes.InvalidOption}: verify needs exactly one of --rows and --vnnlib"); return ReassureCli.BadInput; }
             return v is not null
                 ? AreaCommand.Verify(parse.GetValue(model)!, v, parse.GetValue(maxSeconds), parse.GetValue(json), output, error)
-                : Run(parse.GetValue(model)!, r!, parse.GetValue(argmin), parse.GetValue(json), output, error);
+                : Run(parse.GetValue(model)!, r!, parse.GetValue(argmin), parse.GetValue(json), output, error, parse.GetValue(header));
         });
         return command;
     }
 
-    public static int Run(string modelPath, string rowsPath, bool argmin, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
+    public static int Run(string modelPath, string rowsPath, bool argmin, string? jsonPath, TextWriter output, TextWriter error,
+        RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
     {
-        if (!File.Exists(modelPath)) throw new ReassureException(ErrorCodes.FileUnreadable, "the model file does not exist", modelPath);
-        InferenceSession session;
-        try { session = new InferenceSession(modelPath); }
-        catch (OnnxRuntimeException e) { throw new ReassureException(ErrorCodes.OnnxMalformed, $"ONNX Runtime cannot load the model: {e.Message}", modelPath); }
-        using var _ = session;
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", jsonPath)]);
+        Repair.RepairManifest.CheckPair(modelPath);
+        using var session = CliFiles.Session(modelPath);
         var input = session.InputMetadata.First();
         var dims = input.Value.Dimensions;
-        int width = (int)dims.Skip(1).Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
-        var set = RowsCsv.Read(rowsPath, width);
+        long widthLong = dims.Skip(1).Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
+        if (widthLong > int.MaxValue)
+            throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph, $"the input '{input.Key}' has {widthLong} values per row; expected at most {int.MaxValue}", modelPath);
+        var set = RowsCsv.Read(rowsPath, (int)widthLong, header);
         int failed = 0;
         for (int r = 0; r < set.Count; r++)
         {
             var shape = dims.Select((d, k) => k == 0 ? 1 : Math.Max(1, d)).ToArray();
             var tensor = new DenseTensor<float>(set.Inputs[r].Select(v => (float)v).ToArray(), shape);
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor(input.Key, tensor)]);
-            var y = results.First().AsTensor<float>().Select(v => (double)v).ToArray();
+            double[] y;
+            try
+            {
+                using var results = session.Run([NamedOnnxValue.CreateFromTensor(input.Key, tensor)]);
+                y = results.First().AsTensor<float>().Select(v => (double)v).ToArray();
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw Formats.Onnx.OnnxRuntimeFloat32Evaluator.RuntimeError(e, $"{modelPath}, {set.Where(r)}");
+            }
+            if (r == 0) set.CheckLabels(y.Length);
             int predicted = EvalCommand.Predict(y, argmin);
             if (predicted == set.Labels[r]) continue;
             failed++;

@@ -5,16 +5,20 @@ namespace Reassure.Repair;
 
 /// <summary>
 /// The JSON manifest written beside a repaired model: totals, timings and, per patch, the region (pattern hash),
-/// gamma, norm, the inputs it fixes and whether the independent LP check passed.
+/// gamma, norm, the inputs it fixes and whether the independent LP check passed. "onnxSha256" is the SHA-256 (lower-case
+/// hex) of the ONNX file it describes: the manifest is renamed into place after the ONNX, so a reader that finds a
+/// different hash (<see cref="CheckPair"/>, RSR1072) knows the pair is torn (an interrupted or partial write).
 /// </summary>
 public static class RepairManifest
 {
-    /// <summary>The manifest of a result as indented JSON.</summary>
-    public static string ToJson(RepairResult result, string? model = null)
+    /// <summary>The manifest of a result as indented JSON; <paramref name="onnxSha256"/> is the hash of the ONNX it describes.</summary>
+    public static string ToJson(RepairResult result, string? model = null, string? onnxSha256 = null)
     {
+        ArgumentNullException.ThrowIfNull(result);
         var root = new JsonObject
         {
             ["model"] = model,
+            ["onnxSha256"] = onnxSha256,
             ["total"] = result.Inputs.Count,
             ["fixed"] = result.FixedCount,
             ["patches"] = result.Patches.Count,
@@ -52,5 +56,40 @@ public static class RepairManifest
             }).ToArray()),
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>R.onnx -> R.manifest.json beside it.</summary>
+    public static string PathFor(string onnxPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(onnxPath))!, Path.GetFileNameWithoutExtension(onnxPath) + ".manifest.json");
+
+    /// <summary>SHA-256 of <paramref name="bytes"/>, lower-case hex.</summary>
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+
+    /// <summary>
+    /// Checks the manifest beside <paramref name="onnxPath"/> (<see cref="PathFor"/>) when there is one and it carries
+    /// "onnxSha256": RSR1072 when the hash differs from the ONNX file's or the manifest is not JSON. No manifest, or one
+    /// without the field (older files), passes.
+    /// </summary>
+    public static void CheckPair(string onnxPath)
+    {
+        var manifest = PathFor(onnxPath);
+        if (!File.Exists(manifest) || !File.Exists(onnxPath)) return;
+        string? expected;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            expected = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("onnxSha256", out var h) && h.ValueKind == JsonValueKind.String
+                ? h.GetString() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new ReassureException(ErrorCodes.TornOutputPair, $"the manifest beside the model is not valid JSON ({e.Message}); expected the manifest written with the model", manifest, e);
+        }
+        if (expected is null) return;
+        var actual = Sha256(File.ReadAllBytes(onnxPath));
+        if (!string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+            throw new ReassureException(ErrorCodes.TornOutputPair,
+                $"the model's SHA-256 is {actual} but its manifest {Path.GetFileName(manifest)} records {expected}: the pair is torn (an interrupted write or a file replaced by hand); expected the ONNX and the manifest from the same run",
+                onnxPath);
     }
 }

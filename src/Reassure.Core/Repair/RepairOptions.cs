@@ -69,6 +69,22 @@ public sealed record RepairOptions
 
     /// <summary>Time budget; when hit the remaining inputs are reported unfixed with RSR3004.</summary>
     public TimeSpan? MaxTime { get; init; }
+
+    /// <summary>
+    /// Checks the values every front door passes (RSR1060 naming the option, the value and the range): Gamma finite in
+    /// (0, MaxGamma], MaxGamma finite, MaxDegreeOfParallelism &gt;= 1, MaxPatches &gt;= 0, MaxTime &gt; 0.
+    /// </summary>
+    public void Validate()
+    {
+        static ReassureException Bad(string name, string value, string expected) =>
+            new(ErrorCodes.InvalidOption, $"value '{value}' is out of range; expected {expected}", $"RepairOptions.{name}");
+        static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (!double.IsFinite(MaxGamma) || MaxGamma <= 0) throw Bad(nameof(MaxGamma), F(MaxGamma), "a finite number > 0");
+        if (!double.IsFinite(Gamma) || Gamma <= 0 || Gamma > MaxGamma) throw Bad(nameof(Gamma), F(Gamma), $"a finite number in (0, {F(MaxGamma)}]");
+        if (MaxDegreeOfParallelism < 1) throw Bad(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 1");
+        if (MaxPatches is int p && p < 0) throw Bad(nameof(MaxPatches), p.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 0 or none");
+        if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw Bad(nameof(MaxTime), t.ToString(), "a positive time or none");
+    }
 }
 
 /// <summary>Progress of a repair run.</summary>

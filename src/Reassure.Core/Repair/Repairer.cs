@@ -64,6 +64,7 @@ public static class Repairer
     {
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new RepairOptions();
+        options.Validate();
         var total = Stopwatch.StartNew();
         var errors = new Dictionary<int, (string Code, string Message)>();
         var domain = existing?.Domain ?? options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);

@@ -42,6 +42,8 @@ public sealed record ClassificationSpecification(int Label, double Margin = 1e-3
     {
         if (Label < 0 || Label >= outputs)
             throw new ReassureException(ErrorCodes.BadSpecification, $"Label {Label} is not an output index of a network with {outputs} outputs (expected 0..{outputs - 1}).");
+        if (!double.IsFinite(Margin) || Margin < 0)
+            throw new ReassureException(ErrorCodes.BadSpecification, $"Margin {Margin.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is not a finite number >= 0 (the label must win by it; > 0 keeps it winning after float32 rounding).");
         var p = new double[outputs - 1, outputs];
         var lo = new double[outputs - 1];
         var hi = new double[outputs - 1];

@@ -12,7 +12,8 @@ namespace Reassure.Formats.Onnx;
 /// output of the latest Relu). Affine operators compose (Gemm, MatMul, Add/Sub/Mul/Div by constants, shape-only
 /// operators), so input normalisation and consecutive affine operators fold into one layer; a Relu closes a layer.
 /// Only the nodes the graph output depends on are evaluated. Errors: RSR1001 missing file, RSR1002 invalid protobuf,
-/// RSR1003 unsupported operator, RSR1004 a graph that is not a plain chain of affine layers and ReLUs, RSR1005 tensor data.
+/// RSR1003 unsupported operator, RSR1004 a graph that is not a plain chain of affine layers and ReLUs (or an input dim beyond int), RSR1005 tensor data,
+/// RSR1007 a NaN or infinite weight (initializer or Constant node).
 /// </summary>
 public static class OnnxImporter
 {
@@ -73,8 +74,12 @@ public static class OnnxImporter
             var d = inputDims[i];
             if (d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || d.DimValue < 1)
                 throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph, $"dim {i} of shape [{FormatShape(inputDims)}] is not a fixed positive size; expected fixed sizes after the batch axis", inputWhere);
-            sampleShape[i - 1] = checked((int)d.DimValue);
+            if (d.DimValue > int.MaxValue)
+                throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph, $"dim {i} of shape [{FormatShape(inputDims)}] is {d.DimValue}; expected at most {int.MaxValue}", inputWhere);
+            sampleShape[i - 1] = (int)d.DimValue;
         }
+        if (sampleShape.Aggregate(1.0, (a, d) => a * d) > Array.MaxLength)
+            throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph, $"shape [{FormatShape(inputDims)}] has more than {Array.MaxLength} input values per sample; expected a smaller input", inputWhere);
         bool batchIsOne = inputDims[0].ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && inputDims[0].DimValue == 1;
 
         var ctx = new ImportContext(sourceName, opset, batchIsOne);

@@ -19,6 +19,36 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
     /// <inheritdoc />
     public double[][] Evaluate(RepairedNetwork network, IReadOnlyList<double[]> inputs)
     {
+        try
+        {
+            return EvaluateInRuntime(network, inputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw RuntimeError(e, _source?.Source ?? "exported graph");
+        }
+    }
+
+    /// <summary>
+    /// RSR1008 for an ONNX Runtime failure on <paramref name="where"/> (a file or graph name): the runtime's message
+    /// without ANSI escape sequences.
+    /// </summary>
+    public static ReassureException RuntimeError(Exception e, string where)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new ReassureException(ErrorCodes.OnnxRuntimeFailed, $"ONNX Runtime cannot load or run the model: {StripAnsi(e.Message)}", where, e);
+    }
+
+    /// <summary><paramref name="text"/> without ANSI escape sequences (colours) and other control characters but tab and newline.</summary>
+    public static string StripAnsi(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var plain = System.Text.RegularExpressions.Regex.Replace(text, @"\x1B(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])", "");
+        return new string(plain.Where(c => !char.IsControl(c) || c is '\n' or '\t').ToArray()).Trim();
+    }
+
+    private double[][] EvaluateInRuntime(RepairedNetwork network, IReadOnlyList<double[]> inputs)
+    {
         if (_source is null || !ReferenceEquals(_source.Network, network.Original))
         {
             using var plain = new InferenceSession(RepairedOnnxExporter.ToBytes(network));

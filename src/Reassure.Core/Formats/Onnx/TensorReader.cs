@@ -7,7 +7,7 @@ namespace Reassure.Formats.Onnx;
 /// Reads the values of a <c>TensorProto</c> into double. Supported element types: FLOAT (1), DOUBLE (11), INT64 (7),
 /// INT32 (6). Data comes from <c>raw_data</c> (little-endian, fixed width per element) or from the typed repeated field
 /// (<c>float_data</c>, <c>double_data</c>, <c>int64_data</c>, <c>int32_data</c>). External data (<c>data_location</c> = 1)
-/// is not supported. float32 values convert to double exactly.
+/// is not supported. float32 values convert to double exactly. A NaN or infinite FLOAT/DOUBLE element is RSR1007.
 /// </summary>
 internal static class TensorReader
 {
@@ -39,7 +39,19 @@ internal static class TensorReader
             _ => throw new ReassureException(ErrorCodes.OnnxBadTensor,
                 $"tensor '{t.Name}' has data type {type} ({t.DataType}); expected FLOAT, DOUBLE, INT64 or INT32", where),
         };
+        if (type is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double) CheckFinite(data, $"tensor '{t.Name}'", where);
         return new ConstantValue(shape, data, string.IsNullOrEmpty(t.Name) ? null : t.Name);
+    }
+
+    /// <summary>Throws RSR1007 at the first NaN or infinity of <paramref name="data"/>, naming <paramref name="what"/> and the flat index.</summary>
+    public static void CheckFinite(IReadOnlyList<double> data, string what, string where)
+    {
+        for (int i = 0; i < data.Count; i++)
+        {
+            if (double.IsFinite(data[i])) continue;
+            throw new ReassureException(ErrorCodes.OnnxNonFinite,
+                $"{what} holds {data[i].ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {i} (flat index); expected finite values", where);
+        }
     }
 
     private delegate double Decode(ReadOnlySpan<byte> bytes);
