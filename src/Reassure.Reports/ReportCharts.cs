@@ -1,0 +1,107 @@
+using System.Globalization;
+using ScottPlot;
+
+namespace Reassure.Reports;
+
+/// <summary>The report's charts, drawn by ScottPlot and returned as inline SVG.</summary>
+internal static class ReportCharts
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly Color Before = Color.FromHex("#9e9e9e");
+    private static readonly Color After = Color.FromHex("#1f77b4");
+    private static readonly Color Zero = Color.FromHex("#2ca02c");
+    private static readonly Color Changed = Color.FromHex("#ff7f0e");
+    private const int Width = 760, Height = 340;
+
+    /// <summary>Grouped bars: accuracy per class before (grey) and after (blue) repair, in percent.</summary>
+    public static string AccuracyPerClass(EvaluationFigures e, string id)
+    {
+        var plot = new Plot();
+        var bars = new List<Bar>();
+        int classes = e.PerClass.Length;
+        for (int c = 0; c < classes; c++)
+        {
+            if (e.PerClass[c] == 0) continue;
+            bars.Add(new Bar { Position = 3 * c, Value = 100 * e.ClassBefore(c), FillColor = Before, LineWidth = 0 });
+            bars.Add(new Bar { Position = 3 * c + 1, Value = 100 * e.ClassAfter(c), FillColor = After, LineWidth = 0 });
+        }
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, classes).Select(c => 3 * c + 0.5).ToArray(),
+            Enumerable.Range(0, classes).Select(c => c.ToString(Inv)).ToArray());
+        double lowest = bars.Count == 0 ? 0 : bars.Min(b => b.Value);
+        double floor = Math.Max(0, Math.Floor((lowest - 5) / 10) * 10);
+        plot.Axes.SetLimits(-1, 3 * classes - 1, floor, 100.5);
+        plot.Title("Accuracy per class (%)");
+        plot.XLabel("class");
+        plot.YLabel("accuracy (%)");
+        Legend(plot, ("before repair", Before), ("after repair", After));
+        return Svg(plot, id);
+    }
+
+    /// <summary>Bars: rows with output change exactly 0, then rows per decade of the change.</summary>
+    public static string OutputChange(ChangeHistogram h, string id)
+    {
+        var plot = new Plot();
+        var bars = new List<Bar> { new() { Position = 0, Value = h.Zero, FillColor = Zero, LineWidth = 0 } };
+        for (int i = 0; i < h.Decades.Length; i++)
+            bars.Add(new Bar { Position = i + 1, Value = h.Decades[i], FillColor = Changed, LineWidth = 0 });
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(),
+            ["= 0", .. Enumerable.Range(0, h.Decades.Length).Select(i => "[" + h.Label(i) + ",")]);
+        plot.Axes.Margins(bottom: 0);
+        plot.Title("Output change max_i |f_repaired(x)_i - f(x)_i|");
+        plot.XLabel("change (decade bins; = 0: bit-identical)");
+        plot.YLabel("rows");
+        Legend(plot, ("exactly 0", Zero), ("changed", Changed));
+        return Svg(plot, id);
+    }
+
+    /// <summary>Markers on a log10 axis: norm and gamma of every patch.</summary>
+    public static string Patches(IReadOnlyList<ReportPatch> patches, string id)
+    {
+        var plot = new Plot();
+        Series(plot, patches.Where(p => p.Norm > 0).Select(p => ((double)p.Index, Math.Log10(p.Norm))).ToList(), "norm", After, MarkerShape.FilledCircle);
+        Series(plot, patches.Where(p => p.Gamma > 0).Select(p => ((double)p.Index, Math.Log10(p.Gamma))).ToList(), "gamma", Changed, MarkerShape.FilledSquare);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            LabelFormatter = v => "1e" + Math.Round(v, 1).ToString("0.#", Inv),
+            IntegerTicksOnly = true,
+        };
+        plot.Title("Norm and gamma per patch (log scale)");
+        plot.XLabel("patch");
+        plot.YLabel("value");
+        plot.ShowLegend(Alignment.UpperRight);
+        return Svg(plot, id);
+    }
+
+    /// <summary>Bars: wall time per stage.</summary>
+    public static string Stages(IReadOnlyList<ReportStage> stages, string id)
+    {
+        var plot = new Plot();
+        plot.Add.Bars(stages.Select((s, i) => new Bar { Position = i, Value = s.Seconds, FillColor = After, LineWidth = 0 }).ToList());
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, stages.Count).Select(i => (double)i).ToArray(), stages.Select(s => s.Name).ToArray());
+        plot.Axes.Margins(bottom: 0);
+        plot.Title("Time by stage (s)");
+        plot.YLabel("seconds");
+        return Svg(plot, id);
+    }
+
+    private static void Series(Plot plot, List<(double X, double Y)> points, string label, Color color, MarkerShape shape)
+    {
+        if (points.Count == 0) return;
+        var s = plot.Add.ScatterPoints(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
+        s.Color = color;
+        s.MarkerShape = shape;
+        s.MarkerSize = 7;
+        s.LegendText = label;
+    }
+
+    private static void Legend(Plot plot, params (string Text, Color Color)[] items)
+    {
+        foreach (var (text, color) in items)
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = text, FillColor = color });
+        plot.ShowLegend(Alignment.LowerRight);
+    }
+
+    private static string Svg(Plot plot, string id) => SvgScope.Inline(plot.GetSvgXml(Width, Height), id + "-");
+}
