@@ -13,6 +13,9 @@ internal static class ReportCharts
     private static readonly Color Changed = Color.FromHex("#ff7f0e");
     private const int Width = 760, Height = 340;
 
+    /// <summary>A sans-serif face for measuring text (the page's CSS names the same one first).</summary>
+    private const string FontName = "DejaVu Sans";
+
     /// <summary>Grouped bars: accuracy per class before (grey) and after (blue) repair, in percent.</summary>
     public static string AccuracyPerClass(EvaluationFigures e, string id)
     {
@@ -103,5 +106,9 @@ internal static class ReportCharts
         plot.ShowLegend(Alignment.LowerRight);
     }
 
-    private static string Svg(Plot plot, string id) => SvgScope.Inline(plot.GetSvgXml(Width, Height), id + "-");
+    private static string Svg(Plot plot, string id)
+    {
+        plot.Font.Set(FontName);
+        return SvgScope.Inline(plot.GetSvgXml(Width, Height), id + "-");
+    }
 }
