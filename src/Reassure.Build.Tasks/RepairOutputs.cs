@@ -1,4 +1,6 @@
 using Reassure.Formats;
+using Reassure.Repair;
+using Reassure.Reports;
 
 namespace Reassure.Build.Tasks;
 
@@ -11,6 +13,10 @@ internal static class RepairOutputs
     public static void WriteModel(string path, byte[] onnx) => AtomicFile.WriteAllBytes(path, onnx);
 
     public static void WriteText(string path, string text) => AtomicFile.WriteAllText(path, text);
+
+    /// <summary>The HTML report beside report.md: accuracy and output change on the regression rows, else on the buggy rows.</summary>
+    public static void WriteHtmlReport(string path, string model, RepairResult result, RowsFile? buggy, RowsFile? regression) =>
+        RepairReport.FromRepair(result, new RepairReportOptions { Model = model, Evaluation = (regression ?? buggy)?.Rows }).SaveHtml(path);
 
     /// <summary>Removes a model left by an earlier build, so that a failed gate leaves no model that looks current.</summary>
     public static void DeleteStale(string path)

@@ -11,7 +11,7 @@ internal static class ReportCharts
     private static readonly Color After = Color.FromHex("#1f77b4");
     private static readonly Color Zero = Color.FromHex("#2ca02c");
     private static readonly Color Changed = Color.FromHex("#ff7f0e");
-    private const int Width = 760, Height = 340;
+    private const int Width = 600, Height = 320;
 
     /// <summary>A sans-serif face for measuring text (the page's CSS names the same one first).</summary>
     private const string FontName = "DejaVu Sans";
@@ -37,25 +37,40 @@ internal static class ReportCharts
         plot.Title("Accuracy per class (%)");
         plot.XLabel("class");
         plot.YLabel("accuracy (%)");
-        Legend(plot, ("before repair", Before), ("after repair", After));
+        Legend(plot, Alignment.LowerRight, ("before repair", Before), ("after repair", After));
         return Svg(plot, id);
     }
 
-    /// <summary>Bars: rows with output change exactly 0, then rows per decade of the change.</summary>
+    /// <summary>
+    /// Bars on a log10 count axis (the exact-zero bar is usually orders of magnitude taller than the rest): rows with
+    /// output change exactly 0, then rows per decade of the change; each bar is labelled with its count.
+    /// </summary>
     public static string OutputChange(ChangeHistogram h, string id)
     {
         var plot = new Plot();
-        var bars = new List<Bar> { new() { Position = 0, Value = h.Zero, FillColor = Zero, LineWidth = 0 } };
-        for (int i = 0; i < h.Decades.Length; i++)
-            bars.Add(new Bar { Position = i + 1, Value = h.Decades[i], FillColor = Changed, LineWidth = 0 });
+        const double Base = -0.3; // log10(0.5): a bar of one row still shows
+        var counts = new List<(int Count, Color Color)> { (h.Zero, Zero) };
+        counts.AddRange(h.Decades.Select(c => (c, Changed)));
+        var bars = counts.Select((c, i) => new Bar
+        {
+            Position = i,
+            ValueBase = Base,
+            Value = c.Count == 0 ? Base : Math.Log10(c.Count),
+            FillColor = c.Color,
+            LineWidth = 0,
+            Label = c.Count.ToString(Inv),
+        }).ToList();
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(),
-            ["= 0", .. Enumerable.Range(0, h.Decades.Length).Select(i => "[" + h.Label(i) + ",")]);
-        plot.Axes.Margins(bottom: 0);
+            ["exactly 0", .. Enumerable.Range(0, h.Decades.Length).Select(i => h.Label(i) + " to " + h.Label(i + 1))]);
+        int top = (int)Math.Ceiling(Math.Log10(Math.Max(1, counts.Max(c => c.Count))) + 0.25);
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, top + 1).Select(k => (double)k).ToArray(),
+            Enumerable.Range(0, top + 1).Select(k => Math.Pow(10, k).ToString("N0", Inv)).ToArray());
+        plot.Axes.SetLimits(-0.6, bars.Count - 0.4, Base, top);
         plot.Title("Output change max_i |f_repaired(x)_i - f(x)_i|");
-        plot.XLabel("change (decade bins; = 0: bit-identical)");
-        plot.YLabel("rows");
-        Legend(plot, ("exactly 0", Zero), ("changed", Changed));
+        plot.XLabel("change (= 0: output bit-identical to the original)");
+        plot.YLabel("rows (log scale)");
+        Legend(plot, Alignment.UpperRight, ("exactly 0", Zero), ("changed", Changed));
         return Svg(plot, id);
     }
 
@@ -99,16 +114,17 @@ internal static class ReportCharts
         s.LegendText = label;
     }
 
-    private static void Legend(Plot plot, params (string Text, Color Color)[] items)
+    private static void Legend(Plot plot, Alignment where, params (string Text, Color Color)[] items)
     {
         foreach (var (text, color) in items)
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = text, FillColor = color });
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(where);
     }
 
     private static string Svg(Plot plot, string id)
     {
         plot.Font.Set(FontName);
+        plot.Legend.FontName = FontName;
         return SvgScope.Inline(plot.GetSvgXml(Width, Height), id + "-");
     }
 }

@@ -12,6 +12,9 @@ internal static class ReportHtml
         th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
         .ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}.note{color:#555;font-size:.9em}
         .chart svg{max-width:100%;height:auto;display:block;margin:.4em 0}
+        .pair{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}.pair table{margin-top:.4em}
+        .strip{display:flex;flex-wrap:wrap;gap:2px;margin:.4em 0;max-width:600px}.strip span{width:12px;height:12px;display:inline-block}
+        .strip .f{background:#2ca02c}.strip .u{background:#c62828}
         .summary td:first-child{font-weight:bold}
         details{margin:.4em 0}summary{cursor:pointer}
         """;

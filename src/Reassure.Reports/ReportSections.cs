@@ -39,6 +39,11 @@ internal sealed class ReportSections(StringBuilder h, RepairReport report)
         h.Append("<h2>Buggy rows</h2>\n");
         h.Append(Inv, $"<p>{rows.Count(r => r.Fixed)} fixed, {rows.Count(r => !r.Fixed)} not fixed, of {rows.Count} buggy rows.</p>\n");
         if (rows.Count == 0) return;
+        // One square per row in input order: green fixed, red not fixed (hover: the row's name and status).
+        h.Append("<div class=\"strip\" title=\"rows in input order\">");
+        foreach (var r in rows)
+            h.Append("<span class=\"").Append(r.Fixed ? "f" : "u").Append("\" title=\"").Append(Html.Text(r.Id)).Append(": ").Append(Html.Text(r.Status)).Append("\"></span>");
+        h.Append("</div>\n");
         // Unfixed rows first, then in input order.
         var ordered = rows.Where(r => !r.Fixed).Concat(rows.Where(r => r.Fixed)).Take(MaxRowsShown).ToList();
         bool fold = rows.Count > 20;
@@ -87,26 +92,26 @@ internal sealed class ReportSections(StringBuilder h, RepairReport report)
         h.Append(Inv, $"<p>{e.Rows} rows from <code>{Html.Text(Path.GetFileName(e.Source))}</code>, {e.Labelled} with a label that is an output; ")
             .Append(Inv, $"evaluated in double. Accuracy {Html.Percent(e.AccuracyBefore)} before, {Html.Percent(e.AccuracyAfter)} after repair; ")
             .Append(Inv, $"{e.BecameRight} rows became right, {e.BecameWrong} became wrong.</p>\n");
-        h.Append("<div class=\"chart\" id=\"chart-accuracy\">").Append(ReportCharts.AccuracyPerClass(e, "accuracy")).Append("</div>\n");
-        h.Append("<table>\n<tr><th>class</th><th>rows</th><th>right before</th><th>accuracy before</th><th>right after</th><th>accuracy after</th></tr>\n");
+        h.Append("<div class=\"pair\">\n<div class=\"chart\" id=\"chart-accuracy\">").Append(ReportCharts.AccuracyPerClass(e, "accuracy")).Append("</div>\n");
+        h.Append("<table>\n<tr><th>class</th><th>rows</th><th>right before</th><th>before</th><th>right after</th><th>after</th></tr>\n");
         for (int c = 0; c < e.PerClass.Length; c++)
         {
             h.Append(Inv, $"<tr><td class=\"n\">{c}</td><td class=\"n\">{e.PerClass[c]}</td><td class=\"n\">{e.CorrectBefore[c]}</td><td class=\"n\">{Html.Percent(e.ClassBefore(c))}</td>")
                 .Append(Inv, $"<td class=\"n\">{e.CorrectAfter[c]}</td><td class=\"n\">{Html.Percent(e.ClassAfter(c))}</td></tr>\n");
         }
         h.Append(Inv, $"<tr><th>all</th><td class=\"n\">{e.Labelled}</td><td class=\"n\">{e.CorrectBefore.Sum()}</td><td class=\"n\">{Html.Percent(e.AccuracyBefore)}</td>")
-            .Append(Inv, $"<td class=\"n\">{e.CorrectAfter.Sum()}</td><td class=\"n\">{Html.Percent(e.AccuracyAfter)}</td></tr>\n</table>\n");
+            .Append(Inv, $"<td class=\"n\">{e.CorrectAfter.Sum()}</td><td class=\"n\">{Html.Percent(e.AccuracyAfter)}</td></tr>\n</table>\n</div>\n");
 
         var hist = ChangeHistogram.Of(e.OutputChange);
         h.Append("<h3>Output change</h3>\n");
         h.Append(Inv, $"<p><b>{e.Unchanged} of {e.Rows}</b> rows have an output change of exactly 0: outside every patch's support the repaired network returns the original output bit for bit. ")
             .Append(Inv, $"{e.Rows - e.Unchanged} rows changed; largest change {Html.Number(e.OutputChange.DefaultIfEmpty(0).Max())}.</p>\n");
-        h.Append("<div class=\"chart\" id=\"chart-change\">").Append(ReportCharts.OutputChange(hist, "change")).Append("</div>\n");
+        h.Append("<div class=\"pair\">\n<div class=\"chart\" id=\"chart-change\">").Append(ReportCharts.OutputChange(hist, "change")).Append("</div>\n");
         h.Append("<table>\n<tr><th>change</th><th>rows</th></tr>\n");
         h.Append(Inv, $"<tr><td>exactly 0</td><td class=\"n\">{hist.Zero}</td></tr>\n");
         for (int i = 0; i < hist.Decades.Length; i++)
             h.Append(Inv, $"<tr><td>[{hist.Label(i)}, {hist.Label(i + 1)})</td><td class=\"n\">{hist.Decades[i]}</td></tr>\n");
-        h.Append("</table>\n");
+        h.Append("</table>\n</div>\n");
     }
 
     public void Patches()
@@ -122,7 +127,7 @@ internal sealed class ReportSections(StringBuilder h, RepairReport report)
             .Append(Inv, $"gamma from {Html.Number(patches.Min(p => p.Gamma))} to {Html.Number(patches.Max(p => p.Gamma))}")
             .Append(patches.Any(p => p.Verified is not null) ? Verified(patches) : "")
             .Append(".</p>\n");
-        h.Append("<div class=\"chart\" id=\"chart-patches\">").Append(ReportCharts.Patches(patches, "patches")).Append("</div>\n");
+        h.Append("<div class=\"pair\">\n<div class=\"chart\" id=\"chart-patches\">").Append(ReportCharts.Patches(patches, "patches")).Append("</div>\n<div>\n");
         bool fold = patches.Count > 20;
         if (fold) h.Append(Inv, $"<details><summary>{patches.Count} patches</summary>\n");
         h.Append("<table>\n<tr><th>#</th><th>region</th><th>norm</th><th>gamma</th><th>rows</th><th>verified</th></tr>\n");
@@ -135,6 +140,7 @@ internal sealed class ReportSections(StringBuilder h, RepairReport report)
         }
         h.Append("</table>\n");
         if (fold) h.Append("</details>\n");
+        h.Append("</div>\n</div>\n");
     }
 
     public void Time()
@@ -142,10 +148,10 @@ internal sealed class ReportSections(StringBuilder h, RepairReport report)
         h.Append("<h2>Time by stage</h2>\n");
         var stages = report.Stages;
         if (stages.Count == 0) return;
-        h.Append("<div class=\"chart\" id=\"chart-time\">").Append(ReportCharts.Stages(stages, "time")).Append("</div>\n");
+        h.Append("<div class=\"pair\">\n<div class=\"chart\" id=\"chart-time\">").Append(ReportCharts.Stages(stages, "time")).Append("</div>\n");
         h.Append("<table>\n<tr><th>stage</th><th>seconds</th></tr>\n");
         foreach (var s in stages) h.Append(Inv, $"<tr><td>{Html.Text(s.Name)}</td><td class=\"n\">{s.Seconds:0.000}</td></tr>\n");
-        h.Append("</table>\n");
+        h.Append("</table>\n</div>\n");
     }
 
     private static string Verified(IReadOnlyList<ReportPatch> patches) =>

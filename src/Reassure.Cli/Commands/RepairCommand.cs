@@ -5,12 +5,13 @@ using Reassure.Formats;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Reports;
 
 namespace Reassure.Cli.Commands;
 
 /// <summary>
 /// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
-/// [--check certificate|strict|layered|polytope] [--lp auto|glop]`:
+/// [--check certificate|strict|layered|polytope] [--lp auto|glop] [--report report.html [--eval-rows EVAL.csv]]`:
 /// repairs every row of BUGGY.csv to its label, writes the repaired ONNX and its manifest (R.manifest.json) atomically,
 /// and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// </summary>
@@ -42,10 +43,12 @@ internal static class RepairCommand
             DefaultValueFactory = _ => "auto",
         };
         lp.AcceptOnlyFromAmong("auto", "glop");
-        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp };
+        var report = new Option<string?>("--report") { Description = "Also write an HTML report (charts inline) to this file." };
+        var evalRows = new Option<string?>("--eval-rows") { Description = "Rows CSV the report measures accuracy and output change on (default: the buggy rows)." };
+        var command = new Command("repair", "Repair a model so that every given row gets its label.") { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, report, evalRows };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
             parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
-            parse.GetValue(check)!, parse.GetValue(lp)!));
+            parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(report), parse.GetValue(evalRows)));
         return command;
     }
 
@@ -58,11 +61,13 @@ internal static class RepairCommand
     };
 
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
-        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto") => ReassureCli.Guard(error, () =>
+        bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto",
+        string? reportPath = null, string? evalRowsPath = null) => ReassureCli.Guard(error, () =>
     {
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
         var set = RowsCsv.Read(rowsPath, net.InputSize);
+        var evalSet = evalRowsPath is null ? set : RowsCsv.Read(evalRowsPath, net.InputSize);
         for (int r = 0; r < set.Count; r++)
         {
             if (set.Labels[r] >= net.OutputSize)
@@ -110,6 +115,14 @@ internal static class RepairCommand
         var text = summary.ToJsonString();
         output.WriteLine(text);
         if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        if (reportPath is not null)
+            RepairReport.FromRepair(result, new RepairReportOptions
+            {
+                Model = modelPath,
+                Evaluation = evalSet,
+                ArgMin = argmin,
+                Notes = [string.Create(CultureInfo.InvariantCulture, $"reassure repair: rows {Path.GetFileName(rowsPath)}, mode {mode}, margin {margin}, gamma {gamma}, check {check}, lp {lp}")],
+            }).SaveHtml(reportPath);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fixed {result.FixedCount}/{result.Inputs.Count} rows with {result.Patches.Count} patches in {result.Timings.Total.TotalSeconds:F2} s; wrote {outPath}"));
         return result.AllFixed ? ReassureCli.Ok : ReassureCli.Failure;
