@@ -157,13 +157,26 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         }
     }
 
+    private void WriteHtmlReport(string path, RepairResult result, RowsFile? buggy, RowsFile? regression)
+    {
+        try
+        {
+            RepairOutputs.WriteHtmlReport(path, Model, result, buggy, regression);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException)
+        {
+            // The charts need SkiaSharp's native library; without it the build goes on with report.md alone.
+            Log.Warning(BuildCodes.HtmlReportNotWritten, path, 0, Resources.HtmlReportNotWritten, path, (e.InnerException ?? e).Message);
+        }
+    }
+
     private void WriteOutputs(RepairResult result, bool copyThrough, GateFigures gate, GateSettings settings, RowsFile? buggy, RowsFile? regression)
     {
         string manifest = string.IsNullOrWhiteSpace(Manifest) ? RepairOutputs.Beside(Output, ".manifest.json") : Manifest;
         string report = string.IsNullOrWhiteSpace(Report) ? RepairOutputs.Beside(Output, ".report.md") : Report;
         RepairOutputs.WriteText(manifest, RepairManifest.ToJson(result, Path.GetFileName(Model)));
         RepairOutputs.WriteText(report, MarkdownReport.Build(Model, copyThrough ? null : result, gate, settings, buggy, regression));
-        RepairOutputs.WriteHtmlReport(Path.ChangeExtension(report, ".html"), Model, result, buggy, regression);
+        WriteHtmlReport(Path.ChangeExtension(report, ".html"), result, buggy, regression);
         if (gate.Passed)
         {
             RepairOutputs.WriteModel(Output, copyThrough ? File.ReadAllBytes(Model) : RepairedOnnxExporter.ToBytes(result.Network));
