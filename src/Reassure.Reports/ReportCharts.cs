@@ -11,7 +11,7 @@ internal static class ReportCharts
     private static readonly Color After = Color.FromHex("#1f77b4");
     private static readonly Color Zero = Color.FromHex("#2ca02c");
     private static readonly Color Changed = Color.FromHex("#ff7f0e");
-    private const int Width = 600, Height = 320;
+    private const int Width = 560, Height = 320;
 
     /// <summary>A sans-serif face for measuring text (the page's CSS names the same one first).</summary>
     private const string FontName = "DejaVu Sans";
@@ -37,7 +37,9 @@ internal static class ReportCharts
         plot.Title("Accuracy per class (%)");
         plot.XLabel("class");
         plot.YLabel("accuracy (%)");
-        Legend(plot, Alignment.LowerRight, ("before repair", Before), ("after repair", After));
+        foreach (var (text, color) in new[] { ("before", Before), ("after", After) })
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = text, FillColor = color });
+        plot.ShowLegend(Edge.Right); // outside the data area: the bars fill it
         return Svg(plot, id);
     }
 
