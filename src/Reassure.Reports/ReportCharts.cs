@@ -39,7 +39,8 @@ internal static class ReportCharts
         plot.YLabel("accuracy (%)");
         foreach (var (text, color) in new[] { ("before", Before), ("after", After) })
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = text, FillColor = color });
-        plot.ShowLegend(Edge.Right); // outside the data area: the bars fill it
+        plot.ShowLegend(Edge.Bottom); // outside the data area: the bars fill it
+        plot.Legend.Orientation = Orientation.Horizontal;
         return Svg(plot, id);
     }
 
@@ -98,7 +99,8 @@ internal static class ReportCharts
     public static string Stages(IReadOnlyList<ReportStage> stages, string id)
     {
         var plot = new Plot();
-        plot.Add.Bars(stages.Select((s, i) => new Bar { Position = i, Value = s.Seconds, FillColor = After, LineWidth = 0 }).ToList());
+        // The last stage is the total: grey, beside the stages it sums.
+        plot.Add.Bars(stages.Select((s, i) => new Bar { Position = i, Value = s.Seconds, FillColor = i == stages.Count - 1 ? Before : After, LineWidth = 0 }).ToList());
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, stages.Count).Select(i => (double)i).ToArray(), stages.Select(s => s.Name).ToArray());
         plot.Axes.Margins(bottom: 0);
         plot.Title("Time by stage (s)");
@@ -112,7 +114,7 @@ internal static class ReportCharts
         var s = plot.Add.ScatterPoints(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
         s.Color = color;
         s.MarkerShape = shape;
-        s.MarkerSize = 7;
+        s.MarkerSize = 5;
         s.LegendText = label;
     }
 
