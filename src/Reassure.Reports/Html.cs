@@ -11,7 +11,13 @@ internal static class Html
     /// <summary>HTML-escapes <paramref name="s"/> (&lt; &gt; &amp; " ').</summary>
     public static string Text(string? s) => WebUtility.HtmlEncode(s ?? "");
 
-    public static string Number(double v, string format = "G4") => double.IsNaN(v) ? "n/a" : v.ToString(format, Inv);
+    /// <summary>Four significant digits; very large or small magnitudes as 1.5e8, 2e-5.</summary>
+    public static string Number(double v)
+    {
+        if (double.IsNaN(v)) return "n/a";
+        double a = Math.Abs(v);
+        return a != 0 && double.IsFinite(a) && (a >= 1e5 || a < 1e-3) ? v.ToString("0.###e0", Inv) : v.ToString("G4", Inv);
+    }
 
     public static string Number(int v) => v.ToString(Inv);
 

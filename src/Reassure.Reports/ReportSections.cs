@@ -130,13 +130,19 @@ internal sealed class ReportSections(StringBuilder h, RepairReport report)
         h.Append("<div class=\"pair\">\n<div class=\"chart\" id=\"chart-patches\">").Append(ReportCharts.Patches(patches, "patches")).Append("</div>\n<div>\n");
         bool fold = patches.Count > 20;
         if (fold) h.Append(Inv, $"<details><summary>{patches.Count} patches</summary>\n");
-        h.Append("<table>\n<tr><th>#</th><th>region</th><th>norm</th><th>gamma</th><th>rows</th><th>verified</th></tr>\n");
+        // Area patches fix no listed rows and are proved together (the area section's verdict), not one by one.
+        bool pointWise = report.Area is null;
+        h.Append("<table>\n<tr><th>#</th><th>region</th><th>norm</th><th>gamma</th>").Append(pointWise ? "<th>rows</th><th>verified</th>" : "").Append("</tr>\n");
         foreach (var p in patches)
         {
             h.Append(Inv, $"<tr><td class=\"n\">{p.Index}</td><td><code>{Html.Text(p.Region)}</code></td><td class=\"n\">{Html.Number(p.Norm)}</td>")
-                .Append(Inv, $"<td class=\"n\">{Html.Number(p.Gamma)}</td><td class=\"n\">{p.Rows}</td>")
-                .Append(p.Verified switch { true => "<td class=\"ok\">yes</td>", false => "<td class=\"bad\">no</td>", null => "<td></td>" })
-                .Append("</tr>\n");
+                .Append(Inv, $"<td class=\"n\">{Html.Number(p.Gamma)}</td>");
+            if (pointWise)
+            {
+                h.Append(Inv, $"<td class=\"n\">{p.Rows}</td>")
+                    .Append(p.Verified switch { true => "<td class=\"ok\">yes</td>", false => "<td class=\"bad\">no</td>", null => "<td></td>" });
+            }
+            h.Append("</tr>\n");
         }
         h.Append("</table>\n");
         if (fold) h.Append("</details>\n");
