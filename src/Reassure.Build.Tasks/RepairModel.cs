@@ -9,7 +9,8 @@ namespace Reassure.Build.Tasks;
 /// <summary>
 /// Repairs an ONNX model on its buggy rows (REASSURE, through <see cref="Repairer"/>), gates the result on the
 /// regression rows (<see cref="RepairGate"/>: RSR2001, RSR2002, RSR2003) and writes the repaired ONNX, the JSON
-/// manifest, a Markdown report and the HTML report beside it (Reassure.Reports), each atomically. The repaired model is written only when the gate passes.
+/// manifest, a Markdown report and the HTML report beside it (Reassure.Reports), each atomically. The repaired model
+/// is written only when the gate passes.
 /// Run it through TaskHostFactory (see build/Reassure.MLNet.targets): it loads OR-Tools and ONNX Runtime natively.
 /// </summary>
 public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTask

@@ -67,7 +67,8 @@ internal static class RepairCommand
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
         var set = RowsCsv.Read(rowsPath, net.InputSize);
-        var evalSet = evalRowsPath is null ? set : RowsCsv.Read(evalRowsPath, net.InputSize);
+        // Read before the repair, so that a bad file fails fast; only the report uses it.
+        var evalSet = reportPath is null ? null : evalRowsPath is null ? set : RowsCsv.Read(evalRowsPath, net.InputSize);
         for (int r = 0; r < set.Count; r++)
         {
             if (set.Labels[r] >= net.OutputSize)
