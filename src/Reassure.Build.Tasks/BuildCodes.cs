@@ -17,4 +17,7 @@ internal static class BuildCodes
 
     /// <summary>Warning: a buggy row the original model already classifies as its label.</summary>
     public const string RowAlreadyCorrect = "RSR2103";
+
+    /// <summary>Warning: the HTML report could not be drawn (its chart library's native part did not load); report.md is written.</summary>
+    public const string HtmlReportNotWritten = "RSR2104";
 }

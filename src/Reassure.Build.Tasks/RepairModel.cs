@@ -9,8 +9,9 @@ namespace Reassure.Build.Tasks;
 /// <summary>
 /// Repairs an ONNX model on its buggy rows (REASSURE, through <see cref="Repairer"/>), gates the result on the
 /// regression rows (<see cref="RepairGate"/>: RSR2001, RSR2002, RSR2003) and writes the repaired ONNX, the JSON
-/// manifest and a Markdown report as one commit (model first, manifest last with the model's SHA-256). The repaired
-/// model is written only when the gate passes. Outputs must differ from the inputs and each other (RSR1070).
+/// manifest, a Markdown report and the HTML report beside it (Reassure.Reports) as one commit (model first, manifest
+/// last with the model's SHA-256). The repaired model is written only when the gate passes. Outputs must differ from
+/// the inputs and each other (RSR1070).
 /// Run it through TaskHostFactory (see build/Reassure.MLNet.targets): it loads OR-Tools and ONNX Runtime natively.
 /// </summary>
 public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTask
@@ -81,7 +82,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         if (settings is null) return;
         Formats.OutputPaths.Check(
             [("Model", Model), ("BuggyRows", BuggyRows), ("RegressionRows", RegressionRows)],
-            [("Output", Output), ("Manifest", ManifestPath), ("Report", ReportPath)]);
+            [("Output", Output), ("Manifest", ManifestPath), ("Report", ReportPath), ("the HTML report", HtmlReportPath)]);
         var network = OnnxImporter.Load(Model).Network;
         var buggy = ReadBuggyRows(network);
         var regression = ReadRegressionRows(network);
@@ -165,8 +166,25 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
 
     private string ReportPath => string.IsNullOrWhiteSpace(Report) ? RepairOutputs.Beside(Output, ".report.md") : Report;
 
+    private string HtmlReportPath => Path.ChangeExtension(ReportPath, ".html");
+
+    /// <summary>The HTML report's bytes, or null (warning RSR2104) when the chart library's native part cannot load.</summary>
+    private byte[]? HtmlReport(RepairResult result, RowsFile? buggy, RowsFile? regression)
+    {
+        try
+        {
+            return Formats.AtomicFile.Utf8(RepairOutputs.HtmlReport(Model, result, buggy, regression));
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException)
+        {
+            // The charts need SkiaSharp's native library; without it the build goes on with report.md alone.
+            Log.Warning(BuildCodes.HtmlReportNotWritten, HtmlReportPath, 0, Resources.HtmlReportNotWritten, HtmlReportPath, (e.InnerException ?? e).Message);
+            return null;
+        }
+    }
+
     /// <summary>
-    /// One commit (<see cref="Formats.AtomicFile.WriteAll"/>): the model first (when the gate passed), the report, the
+    /// One commit (<see cref="Formats.AtomicFile.WriteAll"/>): the model first (when the gate passed), the reports, the
     /// manifest last carrying the model's SHA-256 (null when no model is written).
     /// </summary>
     private void WriteOutputs(RepairResult result, bool copyThrough, GateFigures gate, GateSettings settings, RowsFile? buggy, RowsFile? regression)
@@ -180,6 +198,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
             files.Add((Output, model));
         }
         files.Add((ReportPath, Formats.AtomicFile.Utf8(MarkdownReport.Build(Model, copyThrough ? null : result, gate, settings, buggy, regression))));
+        if (HtmlReport(result, buggy, regression) is { } html) files.Add((HtmlReportPath, html));
         files.Add((ManifestPath, Formats.AtomicFile.Utf8(RepairManifest.ToJson(result, Path.GetFileName(Model), sha))));
         if (!gate.Passed) RepairOutputs.DeleteStale(Output);
         RepairOutputs.WriteAll(files);

@@ -1,4 +1,6 @@
 using Reassure.Formats;
+using Reassure.Repair;
+using Reassure.Reports;
 
 namespace Reassure.Build.Tasks;
 
@@ -10,6 +12,10 @@ internal static class RepairOutputs
 {
     /// <summary>All files as one commit, renamed in list order (see <see cref="AtomicFile.WriteAll"/>).</summary>
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Bytes)> files) => AtomicFile.WriteAll(files);
+
+    /// <summary>The HTML report beside report.md: accuracy and output change on the regression rows, else on the buggy rows.</summary>
+    public static string HtmlReport(string model, RepairResult result, RowsFile? buggy, RowsFile? regression) =>
+        RepairReport.FromRepair(result, new RepairReportOptions { Model = model, Evaluation = (regression ?? buggy)?.Rows }).ToHtml();
 
     /// <summary>Removes a model left by an earlier build, so that a failed gate leaves no model that looks current.</summary>
     public static void DeleteStale(string path)

@@ -182,7 +182,15 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             LinearPrograms: result.Timings.LinearPrograms,
             AccuracyBefore: labelled == 0 ? double.NaN : (double)correctBefore / labelled,
             AccuracyAfter: labelled == 0 ? double.NaN : (double)correctAfter / labelled,
-            SimplexLinearPrograms: result.Timings.SimplexLinearPrograms);
+            SimplexLinearPrograms: result.Timings.SimplexLinearPrograms)
+        {
+            HtmlSource = () => Reports.RepairReport.FromRepair(result, new Reports.RepairReportOptions
+            {
+                Model = o.ModelPath ?? "model bytes",
+                Evaluation = new Formats.Rows.RowSet([.. rows], [.. classes.Select(c => c >= 0 && c < m ? (int)c : -1)], "fit rows"),
+                Notes = ["ML.NET RepairEstimator.Fit; accuracy here is in double on the fit rows (the fit report's figures are float32)"],
+            }),
+        };
         return new RepairTransformer(inner, o.FeatureColumnName, n, onnx, result, report);
     }
 

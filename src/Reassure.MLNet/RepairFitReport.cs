@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Reassure.Reports;
 
 namespace Reassure.MLNet;
 
@@ -40,6 +41,21 @@ public sealed record RepairFitReport(
 {
     /// <summary>Whether every buggy row is fixed.</summary>
     public bool AllFixed => Fixed == BuggyRows.Count;
+
+    /// <summary>The engine's result and the fit rows, for the HTML report (set by <see cref="RepairEstimator.Fit"/>).</summary>
+    internal Func<RepairReport>? HtmlSource { get; init; }
+
+    /// <summary>
+    /// The HTML report (Reassure.Reports): buggy rows fixed, accuracy per class before and after and the output change
+    /// on the fit rows (in double), norm and gamma per patch, time by stage; self-contained, charts inline as SVG.
+    /// </summary>
+    public string ToHtml() => Html().ToHtml();
+
+    /// <summary>Writes <see cref="ToHtml"/> to <paramref name="path"/> atomically.</summary>
+    public void SaveHtml(string path) => Html().SaveHtml(path);
+
+    private RepairReport Html() =>
+        HtmlSource?.Invoke() ?? throw new InvalidOperationException("This report was not made by RepairEstimator.Fit: it has no engine result to show.");
 
     /// <summary>A small text table.</summary>
     public override string ToString()

@@ -27,6 +27,8 @@ public sealed class BuildIntegrationTests
         Assert.AreEqual(0, code, log);
         StringAssert.Contains(log, "Reassure: classifier.onnx: fixed 5/5 buggy rows");
         Assert.IsTrue(File.Exists(copied), log);
+        Assert.IsTrue(File.Exists(f.PathOf("obj/Debug/net10.0/reassure/classifier.repaired.report.html")), "the task host loads the chart library: " + log);
+        Assert.DoesNotContain("RSR2104", log);
         CollectionAssert.AreEqual(File.ReadAllBytes(repaired), File.ReadAllBytes(copied));
         var written = File.GetLastWriteTimeUtc(repaired);
 

@@ -160,6 +160,26 @@ public sealed class RepairPipelineTests
         StringAssert.Contains(Report.ToString(), "fixed");
     }
 
+    [TestMethod]
+    public void ReportSavesHtml_WithTheFitRowsAsEvaluation()
+    {
+        var folder = Directory.CreateTempSubdirectory("reassure-mlnet-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "fit.html");
+            Report.SaveHtml(path);
+            var html = File.ReadAllText(path);
+            Assert.Contains($"<span class=\"ok\">{Report.Fixed} / {Report.BuggyRows.Count}</span>", html);
+            Assert.Contains($"{FitCount} rows from <code>fit rows</code>, {FitCount} with a label that is an output", html);
+            Assert.Contains($"&rarr; 100.00 % on {FitCount} evaluation rows", html, "every fit row is right after repair, in double too");
+            Assert.AreEqual(4, html.Split("<svg").Length - 1);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     internal static List<float[]> Scores(IDataView data, string column = "Score") =>
         data.GetColumn<VBuffer<float>>(column).Select(v => v.DenseValues().ToArray()).ToList();
 

@@ -6,12 +6,13 @@ using Reassure.Formats.Onnx;
 using Reassure.Formats.VnnLib;
 using Reassure.Regions;
 using Reassure.Repair;
+using Reassure.Reports;
 using Reassure.Verification;
 
 namespace Reassure.Cli.Commands;
 
 /// <summary>
-/// `reassure area --model M.onnx --vnnlib P.vnnlib --out R.onnx [--max-regions n] [--max-seconds s] [--json out.json]`:
+/// `reassure area --model M.onnx --vnnlib P.vnnlib --out R.onnx [--max-regions n] [--max-seconds s] [--json out.json] [--report report.html]`:
 /// finds every violating linear region of the property's boxes, patches them, re-verifies, writes the repaired ONNX.
 /// Also the property mode of `verify`. JSON: {"result", "regions", "seconds"} (+ "patched" for area).
 /// Exit 0 when the (repaired) property holds, 1 otherwise, 2 for bad input. Budgets are checked by the options' parser
@@ -34,9 +35,10 @@ internal static class AreaCommand
             DefaultValueFactory = _ => AreaRepairStrategy.Auto,
         };
         var argmin = new Option<bool>("--argmin") { Description = "The decision is the output with the smallest score (ACAS Xu): box patches then raise an output that is rarely the decision." };
-        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify." + CliFiles.ExitCodes) { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, argmin, json };
+        var report = new Option<string?>("--report") { Description = "Also write an HTML report (charts inline) to this file." };
+        var command = new Command("area", "Repair every linear region of a VNN-LIB property's boxes where it fails, then re-verify." + CliFiles.ExitCodes) { model, vnnlib, outPath, maxRegions, maxSeconds, strategy, argmin, json, report };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(vnnlib)!, parse.GetValue(outPath)!, parse.GetValue(maxRegions),
-            parse.GetValue(maxSeconds), parse.GetValue(json), output, error, parse.GetValue(strategy), parse.GetValue(argmin)));
+            parse.GetValue(maxSeconds), parse.GetValue(json), output, error, parse.GetValue(strategy), parse.GetValue(argmin), parse.GetValue(report)));
         return command;
     }
 
@@ -97,9 +99,9 @@ internal static class AreaCommand
     }
 
     public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error,
-        AreaRepairStrategy strategy = AreaRepairStrategy.Auto, bool argmin = false) => ReassureCli.Guard(error, () =>
+        AreaRepairStrategy strategy = AreaRepairStrategy.Auto, bool argmin = false, string? reportPath = null) => ReassureCli.Guard(error, () =>
     {
-        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--out", outPath), ("--json", jsonPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--out", outPath), ("--json", jsonPath), ("--report", reportPath)]);
         var verification = Options(maxRegions, seconds);
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
@@ -151,6 +153,7 @@ internal static class AreaCommand
         output.WriteLine(text);
         var files = new List<(string, byte[])> { (outPath, bytes) };
         if (jsonPath is not null) files.Add((jsonPath, AtomicFile.Utf8(text + "\n")));
+        if (reportPath is not null) files.Add((reportPath, AtomicFile.Utf8(RepairReport.FromArea(r, new RepairReportOptions { Model = modelPath, ArgMin = argmin }).ToHtml())));
         AtomicFile.WriteAll(files);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RegionsFound} violating {(r.Strategy == AreaRepairStrategy.Boxes ? "boxes" : "regions")}, {r.Patched} patched in {r.Seconds:F2} s; after repair: {r.After.StatusText}; wrote {outPath}"));
         return r.After.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;

@@ -5,13 +5,14 @@ using Reassure.Formats;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Reports;
 
 namespace Reassure.Cli.Commands;
 
 /// <summary>
 /// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
-/// [--check certificate|strict|layered|polytope] [--lp auto|glop]`:
-/// repairs every row of BUGGY.csv to its label, writes the repaired ONNX, the optional summary JSON and its manifest
+/// [--check certificate|strict|layered|polytope] [--lp auto|glop] [--report report.html [--eval-rows EVAL.csv]]`:
+/// repairs every row of BUGGY.csv to its label, writes the repaired ONNX, the optional summary JSON, the optional HTML report and its manifest
 /// (R.manifest.json, carrying the ONNX's SHA-256) as one commit (all temporary files first, then renamed ONNX first,
 /// manifest last), and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// Before any work: every option value is checked (RSR1060), the outputs must differ from each other and from the
@@ -50,11 +51,13 @@ internal static class RepairCommand
             DefaultValueFactory = _ => "auto",
         };
         lp.AcceptOnlyFromAmong("auto", "glop");
-        var command = new Command("repair", "Repair a model so that every given row gets its label; writes the repaired ONNX, its manifest (beside it, *.manifest.json) and the --json summary together, or nothing when no row is fixed or an error stops the run."
-            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header };
+        var report = new Option<string?>("--report") { Description = "Also write an HTML report (charts inline) to this file." };
+        var evalRows = new Option<string?>("--eval-rows") { Description = "Rows CSV the report measures accuracy and output change on (default: the buggy rows; needs --report)." };
+        var command = new Command("repair", "Repair a model so that every given row gets its label; writes the repaired ONNX, its manifest (beside it, *.manifest.json), the --json summary and the --report together, or nothing when no row is fixed or an error stops the run."
+            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header, report, evalRows };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
             parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
-            parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(header)));
+            parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(header), parse.GetValue(report), parse.GetValue(evalRows)));
         return command;
     }
 
@@ -68,16 +71,20 @@ internal static class RepairCommand
 
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
         bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto",
-        RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
+        RowsHeader header = RowsHeader.Auto, string? reportPath = null, string? evalRowsPath = null) => ReassureCli.Guard(error, () =>
     {
         NumericOptions.Require("--margin", margin, 0, false, double.MaxValue);
         NumericOptions.Require("--gamma", gamma, 0, false, 1e9);
         NumericOptions.Require("--threads", threads, 1, true, 4096);
         var manifestPath = ManifestPath(outPath);
-        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--out", outPath), ("the manifest", manifestPath), ("--json", jsonPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath), ("--eval-rows", evalRowsPath)], [("--out", outPath), ("the manifest", manifestPath), ("--json", jsonPath), ("--report", reportPath)]);
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
         var set = RowsCsv.Read(rowsPath, net.InputSize, net.OutputSize, header);
+        if (evalRowsPath is not null && reportPath is null)
+            throw new ReassureException(ErrorCodes.InvalidOption, "--eval-rows is only read for the HTML report; add --report FILE or leave --eval-rows out", "--eval-rows");
+        // Read before the repair, so that a bad file fails fast; only the report uses it.
+        var evalSet = reportPath is null ? null : evalRowsPath is null ? set : RowsCsv.Read(evalRowsPath, net.InputSize, net.OutputSize, header);
         if (file.Onnx is not null) CliFiles.CheckRuntimeLoads(modelPath);
         var buggy = Enumerable.Range(0, set.Count)
             .Select(r => new BuggyInput(set.Inputs[r], new ClassificationSpecification(set.Labels[r], margin, argmin), $"row {r + 1}"))
@@ -129,6 +136,17 @@ internal static class RepairCommand
         var manifest = RepairManifest.ToJson(result, Path.GetFileName(modelPath), RepairManifest.Sha256(bytes)) + "\n";
         var files = new List<(string, byte[])> { (outPath, bytes) };
         if (jsonPath is not null) files.Add((jsonPath, AtomicFile.Utf8(text + "\n")));
+        if (reportPath is not null)
+        {
+            var html = RepairReport.FromRepair(result, new RepairReportOptions
+            {
+                Model = modelPath,
+                Evaluation = evalSet,
+                ArgMin = argmin,
+                Notes = [string.Create(CultureInfo.InvariantCulture, $"reassure repair: rows {Path.GetFileName(rowsPath)}, mode {mode}, margin {margin}, gamma {gamma}, check {check}, lp {lp}")],
+            }).ToHtml();
+            files.Add((reportPath, AtomicFile.Utf8(html)));
+        }
         files.Add((manifestPath, AtomicFile.Utf8(manifest)));
         AtomicFile.WriteAll(files);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
