@@ -206,10 +206,10 @@ public sealed class BadInputCliTests
     {
         using var d = TinyRepair();
         d.Write("h.csv", "0,1,2\n0.1,0.2,0\n0.3,0.4,1\n");
-        var auto = Run("eval", "--model", d["tiny.onnx"], "--rows", d["h.csv"]);
+        var auto = Run("eval", "--model", d["tiny.onnx"], "--rows", d["h.csv"], "--json", "-");
         Assert.AreEqual(0, auto.Code, auto.Err);
         StringAssert.Contains(auto.Out, "\"rows\":3");
-        var yes = Run("eval", "--model", d["tiny.onnx"], "--rows", d["h.csv"], "--header", "yes");
+        var yes = Run("eval", "--model", d["tiny.onnx"], "--rows", d["h.csv"], "--header", "yes", "--json", "-");
         Assert.AreEqual(0, yes.Code, yes.Err);
         StringAssert.Contains(yes.Out, "\"rows\":2");
         d.Write("t.csv", "x0,x1,label\n0.1,0.2,0\n");

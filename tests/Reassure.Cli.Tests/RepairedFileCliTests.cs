@@ -50,15 +50,15 @@ public sealed class RepairedFileCliTests
             StringAssert.Contains(inspect.Out, "Architecture: 784/256/256/10");
 
             // eval (double, Core) and verify --rows (float32, ONNX Runtime on the file) count the same rows.
-            var eval = Run("eval", "--model", r1, "--rows", test);
+            var eval = Run("eval", "--model", r1, "--rows", test, "--json", "-");
             Assert.AreEqual(0, eval.Code, eval.Err);
             double accuracy;
             using (var doc = JsonDocument.Parse(eval.Out)) accuracy = doc.RootElement.GetProperty("accuracy").GetDouble();
-            var verify = Run("verify", "--model", r1, "--rows", test);
+            var verify = Run("verify", "--model", r1, "--rows", test, "--json", "-");
             int passed;
-            using (var doc = JsonDocument.Parse(verify.Out.Split('\n')[0])) passed = doc.RootElement.GetProperty("passed").GetInt32();
+            using (var doc = JsonDocument.Parse(verify.Out)) passed = doc.RootElement.GetProperty("passed").GetInt32();
             Assert.AreEqual(passed, (int)Math.Round(accuracy * n), $"eval {accuracy} vs verify {passed}/{n}");
-            var evalOriginal = Run("eval", "--model", model, "--rows", test);
+            var evalOriginal = Run("eval", "--model", model, "--rows", test, "--json", "-");
             using (var doc = JsonDocument.Parse(evalOriginal.Out))
                 Assert.IsTrue(accuracy > doc.RootElement.GetProperty("accuracy").GetDouble(), "eval reads the patches, not only the original network");
 
@@ -69,7 +69,7 @@ public sealed class RepairedFileCliTests
             var back1 = RepairedOnnxImporter.TryLoad(r1)!;
             var back2 = RepairedOnnxImporter.TryLoad(r2)!;
             Assert.IsTrue(back2.Repaired.Patches.Count > back1.Repaired.Patches.Count);
-            var all = Run("verify", "--model", r2, "--rows", both);
+            var all = Run("verify", "--model", r2, "--rows", both, "--json", "-");
             Assert.AreEqual(0, all.Code, all.Err + all.Out);
             StringAssert.Contains(all.Out, "\"passed\":6");
         }
@@ -181,14 +181,56 @@ public sealed class RepairedFileCliTests
             Assert.AreEqual(0, Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--strategy", "regions").Code);
 
             var again = Path.Combine(dir.FullName, "again.onnx");
-            var area = Run("area", "--model", repaired, "--vnnlib", prop, "--out", again);
+            var area = Run("area", "--model", repaired, "--vnnlib", prop, "--out", again, "--json", "-");
             Assert.AreEqual(0, area.Code, area.Err + area.Out);
             StringAssert.Contains(area.Out, "\"patched\":0");
             CollectionAssert.AreEqual(File.ReadAllBytes(repaired), File.ReadAllBytes(again));
 
-            var eval = Run("eval", "--model", repaired, "--rows", WriteRow(dir));
+            var eval = Run("eval", "--model", repaired, "--rows", WriteRow(dir), "--json", "-");
             Assert.AreEqual(0, eval.Code, eval.Err);
             StringAssert.Contains(eval.Out, "\"accuracy\":1");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
+
+/// <summary>Clean output: stdout the human summary, stderr progress lines when redirected, bare `reassure` prints help.</summary>
+[TestClass]
+public sealed class OutputCliTests
+{
+    [TestMethod]
+    public void BareReassure_PrintsHelpWithTheVerbsAndExitCodes()
+    {
+        var (code, output, error) = CliRunner.Run();
+        Assert.AreEqual(0, code, error);
+        foreach (var verb in new[] { "inspect", "eval", "repair", "verify", "area" }) StringAssert.Contains(output, verb);
+        StringAssert.Contains(output, "Exit codes");
+        Assert.IsFalse(error.Contains("Required command", StringComparison.Ordinal), error);
+    }
+
+    [TestMethod]
+    public void Repair_ProgressGoesToStderrAsPlainLines_StdoutHasOnlyTheSummary()
+    {
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var model = TestData.File("models", "reassure-mnist-256x256.onnx");
+            var images = Reassure.Formats.Mnist.MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), 400);
+            var labels = Reassure.Formats.Mnist.MnistIdx.ReadLabels(TestData.File("mnist", "t10k-labels-idx1-ubyte.gz"), 400);
+            var net = OnnxImporter.Load(model).Network;
+            var wrong = Enumerable.Range(0, 400).Where(i => Reassure.Repair.Prediction.Of(net.Evaluate(images[i])) != labels[i]).Take(2).ToList();
+            var rows = Path.Combine(dir.FullName, "b.csv");
+            RowsCsv.Write(rows, new RowSet(wrong.Select(i => images[i]).ToArray(), wrong.Select(i => labels[i]).ToArray(), "b"));
+            var (code, output, error) = CliRunner.Run("repair", "--model", model, "--rows", rows, "--out", Path.Combine(dir.FullName, "r.onnx"));
+            Assert.AreEqual(0, code, error);
+            Assert.AreEqual(1, output.Trim().Split('\n').Length, output);
+            StringAssert.StartsWith(output, "fixed 2/2 rows with ");
+            StringAssert.Contains(error, "reassure repair: patches ");
+            StringAssert.Contains(error, "reassure repair: verify ");
+            Assert.IsFalse(error.Contains('\u001b'), "no ANSI escapes when redirected");
         }
         finally
         {

@@ -28,7 +28,7 @@ internal static class AreaCommand
         var outPath = new Option<string>("--out", "-o") { Description = "Where to write the repaired ONNX model.", Required = true };
         var maxRegions = NumericOptions.OptionalInt("--max-regions", "Budget of exact linear regions (default 1000000).", 1, int.MaxValue);
         var maxSeconds = NumericOptions.OptionalDouble("--max-seconds", "Time budget of each search in seconds (result unknown when hit).", 0, minInclusive: false, NumericOptions.MaxSeconds);
-        var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var json = new Option<string?>("--json") { Description = CliOutput.JsonHelp };
         var strategy = new Option<AreaRepairStrategy>("--strategy")
         {
             Description = "regions: one patch per violating linear region (REASSURE); boxes: constant monotone patches on sub-boxes; auto: regions, then boxes when that is not proved.",
@@ -55,13 +55,13 @@ internal static class AreaCommand
 
     public static int Verify(string modelPath, string vnnlibPath, double? seconds, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
     {
-        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--json", jsonPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--json", CliOutput.JsonFile(jsonPath))]);
         if (Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase)) RepairManifest.CheckPair(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
         var repaired = Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase) ? RepairedOnnxImporter.TryLoad(modelPath) : null;
-        var r = repaired is null
+        var r = CliOutput.Stage(error, "verify", "proof", () => repaired is null
             ? PropertyVerifier.Verify(ModelFile.Load(modelPath).Network, prop, Options(null, seconds))
-            : VerifyRepaired(repaired, prop, seconds);
+            : VerifyRepaired(repaired, prop, seconds));
         var node = new JsonObject
         {
             ["result"] = r.StatusText,
@@ -74,8 +74,9 @@ internal static class AreaCommand
             ["output"] = r.Output is null ? null : new JsonArray(r.Output.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
         };
         var text = node.ToJsonString();
-        output.WriteLine(text);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        if (CliOutput.JsonFile(jsonPath) is { } file) AtomicFile.WriteAllText(file, text + "\n");
+        CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture,
+            $"{r.StatusText} ({r.Regions} regions, {r.LinearPrograms} LPs, {r.Elapsed.TotalSeconds:F2} s){(r.Detail is { Length: > 0 } d ? "; " + d : "")}"));
         return r.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
     });
 
@@ -101,7 +102,7 @@ internal static class AreaCommand
     public static int Run(string modelPath, string vnnlibPath, string outPath, int? maxRegions, double? seconds, string? jsonPath, TextWriter output, TextWriter error,
         AreaRepairStrategy strategy = AreaRepairStrategy.Auto, bool argmin = false, string? reportPath = null) => ReassureCli.Guard(error, () =>
     {
-        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--out", outPath), ("--json", jsonPath), ("--report", reportPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--out", outPath), ("--json", CliOutput.JsonFile(jsonPath)), ("--report", reportPath)]);
         var verification = Options(maxRegions, seconds);
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
@@ -120,17 +121,16 @@ internal static class AreaCommand
                 ["result"] = check.StatusText, ["regions"] = check.Regions, ["boxes"] = check.Boxes, ["violating"] = 0, ["patched"] = 0,
                 ["seconds"] = Math.Round(check.Elapsed.TotalSeconds, 3), ["before"] = check.StatusText, ["detail"] = check.Detail, ["out"] = outPath,
             }.ToJsonString();
-            output.WriteLine(held);
-            if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, held + "\n");
-            output.WriteLine($"the repaired model already meets the property; 0 patched; wrote {outPath}");
+            if (CliOutput.JsonFile(jsonPath) is { } heldFile) AtomicFile.WriteAllText(heldFile, held + "\n");
+            CliOutput.Summary(output, jsonPath, held, $"the repaired model already meets the property; 0 patched; wrote {outPath}");
             return ReassureCli.Ok;
         }
-        var r = AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions
+        var r = CliOutput.Stage(error, "area", "search, patches and proof", () => AreaRepairer.Repair(file.Network, prop, new AreaRepairOptions
         {
             Verification = verification,
             Strategy = strategy,
             Decision = argmin ? MonotoneShift.Decision.ArgMin : MonotoneShift.Decision.None,
-        });
+        }));
         var specs = r.Specs.Count == r.Repaired.Patches.Count ? r.Specs.Cast<LinearSpecification?>().ToList() : null;
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(r.Repaired, specs) : RepairedOnnxExporter.ToBytes(r.Repaired, file.Onnx, specs);
         foreach (var e in r.Errors) error.WriteLine(e);
@@ -150,12 +150,11 @@ internal static class AreaCommand
             ["out"] = outPath,
         };
         var text = node.ToJsonString();
-        output.WriteLine(text);
         var files = new List<(string, byte[])> { (outPath, bytes) };
-        if (jsonPath is not null) files.Add((jsonPath, AtomicFile.Utf8(text + "\n")));
+        if (CliOutput.JsonFile(jsonPath) is { } jsonFile) files.Add((jsonFile, AtomicFile.Utf8(text + "\n")));
         if (reportPath is not null) files.Add((reportPath, AtomicFile.Utf8(RepairReport.FromArea(r, new RepairReportOptions { Model = modelPath, ArgMin = argmin }).ToHtml())));
         AtomicFile.WriteAll(files);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RegionsFound} violating {(r.Strategy == AreaRepairStrategy.Boxes ? "boxes" : "regions")}, {r.Patched} patched in {r.Seconds:F2} s; after repair: {r.After.StatusText}; wrote {outPath}"));
+        CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture, $"{r.RegionsFound} violating {(r.Strategy == AreaRepairStrategy.Boxes ? "boxes" : "regions")}, {r.Patched} patched in {r.Seconds:F2} s; after repair: {r.After.StatusText}; wrote {outPath}"));
         return r.After.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
     });
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Json;
 using Reassure.Formats;
@@ -17,7 +18,7 @@ internal static class EvalCommand
     {
         var model = new Option<string>("--model", "-m") { Description = "Model file (.onnx or .nnet).", Required = true };
         var rows = new Option<string>("--rows", "-r") { Description = "Rows CSV: inputs, then the integer label.", Required = true };
-        var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var json = new Option<string?>("--json") { Description = CliOutput.JsonHelp };
         var argmin = new Option<bool>("--argmin") { Description = "Predict the output with the smallest score (ACAS Xu)." };
         var header = CliFiles.HeaderOption();
         var command = new Command("eval", "Accuracy of a model on labelled rows." + CliFiles.ExitCodes) { model, rows, json, argmin, header };
@@ -28,7 +29,7 @@ internal static class EvalCommand
     public static int Run(string modelPath, string rowsPath, string? jsonPath, bool argmin, TextWriter output, TextWriter error,
         RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
     {
-        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", jsonPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", CliOutput.JsonFile(jsonPath))]);
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
         var set = RowsCsv.Read(rowsPath, net.InputSize, net.OutputSize, header);
@@ -37,8 +38,9 @@ internal static class EvalCommand
         for (int r = 0; r < set.Count; r++)
             if (Predict(outputs[r], argmin) == set.Labels[r]) correct++;
         var text = JsonSerializer.Serialize(new EvalResult(set.Count, (double)correct / set.Count), EvalJson.Default.EvalResult);
-        output.WriteLine(text);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
+        if (CliOutput.JsonFile(jsonPath) is { } file1) AtomicFile.WriteAllText(file1, text + "\n");
+        CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture,
+            $"accuracy {(double)correct / set.Count:F4} ({correct}/{set.Count} rows get their label{(argmin ? ", argmin" : "")})"));
         return ReassureCli.Ok;
     });
 

@@ -27,15 +27,15 @@ internal static class RepairCommand
         var model = new Option<string>("--model", "-m") { Description = "Model file (.onnx or .nnet).", Required = true };
         var rows = new Option<string>("--rows", "-r") { Description = "Buggy rows CSV: inputs, then the required label.", Required = true };
         var outPath = new Option<string>("--out", "-o") { Description = "Where to write the repaired ONNX model.", Required = true };
-        var mode = new Option<string>("--mode") { Description = "fast (default) or minimal.", DefaultValueFactory = _ => "fast" };
+        var mode = new Option<string>("--mode") { Description = "fast or minimal.", DefaultValueFactory = _ => "fast" };
         mode.AcceptOnlyFromAmong("fast", "minimal");
         var margin = NumericOptions.Double("--margin",
-            "Margin by which the label must win, > 0 (default 0.001): the label wins strictly, also after float32 rounding; 0 is rejected because a tie would count as fixed.",
+            "Margin by which the label must win, > 0: the label wins strictly, also after float32 rounding; 0 is rejected because a tie would count as fixed.",
             1e-3, 0, minInclusive: false, double.PositiveInfinity);
-        var gamma = NumericOptions.Double("--gamma", "Starting support sharpness gamma (default 1).", 1.0, 0, minInclusive: false, 1e9);
-        var json = new Option<string?>("--json") { Description = "Also write a summary JSON to this file." };
+        var gamma = NumericOptions.Double("--gamma", "Starting support sharpness gamma (raised automatically where a support leaks).", 1.0, 0, minInclusive: false, 1e9);
+        var json = new Option<string?>("--json") { Description = CliOutput.JsonHelp };
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
-        var threads = NumericOptions.Int("--threads", "Regions solved in parallel (default: processor count).", () => Environment.ProcessorCount, 1, 4096);
+        var threads = NumericOptions.Int("--threads", "Regions solved in parallel (default: the processor count).", () => Environment.ProcessorCount, 1, 4096);
         var header = CliFiles.HeaderOption();
         var check = new Option<string>("--check")
         {
@@ -46,7 +46,7 @@ internal static class RepairCommand
         check.AcceptOnlyFromAmong("certificate", "strict", "layered", "polytope");
         var lp = new Option<string>("--lp")
         {
-            Description = "Region LP solver: auto (default: the input-space dual simplex, its answers kept only with a checked certificate, "
+            Description = "Region LP solver: auto (the input-space dual simplex, its answers kept only with a checked certificate, "
                 + "GLOP otherwise) or glop (GLOP only).",
             DefaultValueFactory = _ => "auto",
         };
@@ -77,7 +77,7 @@ internal static class RepairCommand
         NumericOptions.Require("--gamma", gamma, 0, false, 1e9);
         NumericOptions.Require("--threads", threads, 1, true, 4096);
         var manifestPath = ManifestPath(outPath);
-        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath), ("--eval-rows", evalRowsPath)], [("--out", outPath), ("the manifest", manifestPath), ("--json", jsonPath), ("--report", reportPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath), ("--eval-rows", evalRowsPath)], [("--out", outPath), ("the manifest", manifestPath), ("--json", CliOutput.JsonFile(jsonPath)), ("--report", reportPath)]);
         var file = ModelFile.Load(modelPath);
         var net = file.Network;
         var set = RowsCsv.Read(rowsPath, net.InputSize, net.OutputSize, header);
@@ -99,7 +99,9 @@ internal static class RepairCommand
             LpEngine = lp == "glop" ? Lp.RegionLpEngine.Glop : Lp.RegionLpEngine.Auto,
         };
         // A repaired file: incremental repair, the new patches added to the ones its graph carries.
-        var result = file.Repaired is { } prior ? Repairer.Repair(prior.Repaired, prior.Specs, buggy, options) : Repairer.Repair(net, buggy, options);
+        var result = CliOutput.WithProgress(error, "repair", progress => file.Repaired is { } prior
+            ? Repairer.Repair(prior.Repaired, prior.Specs, buggy, options, progress)
+            : Repairer.Repair(net, buggy, options, progress));
         foreach (var s in result.Inputs.Where(s => s.ErrorCode is not null))
             error.WriteLine($"{s.ErrorCode}: {rowsPath}: {s.Id}: {s.Message}");
         bool write = result.FixedCount > 0;
@@ -124,10 +126,9 @@ internal static class RepairCommand
             ["out"] = write ? outPath : null,
         };
         var text = summary.ToJsonString();
-        output.WriteLine(text);
         if (!write)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture,
                 $"fixed 0/{result.Inputs.Count} rows in {result.Timings.Total.TotalSeconds:F2} s; nothing written"));
             bool badInput = result.Inputs.Count > 0 && result.Inputs.All(s => s.ErrorCode?.StartsWith("RSR1", StringComparison.Ordinal) == true);
             return badInput ? ReassureCli.BadInput : ReassureCli.Failure;
@@ -135,7 +136,7 @@ internal static class RepairCommand
         var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
         var manifest = RepairManifest.ToJson(result, Path.GetFileName(modelPath), RepairManifest.Sha256(bytes)) + "\n";
         var files = new List<(string, byte[])> { (outPath, bytes) };
-        if (jsonPath is not null) files.Add((jsonPath, AtomicFile.Utf8(text + "\n")));
+        if (CliOutput.JsonFile(jsonPath) is { } jsonFile) files.Add((jsonFile, AtomicFile.Utf8(text + "\n")));
         if (reportPath is not null)
         {
             var html = RepairReport.FromRepair(result, new RepairReportOptions
@@ -149,7 +150,7 @@ internal static class RepairCommand
         }
         files.Add((manifestPath, AtomicFile.Utf8(manifest)));
         AtomicFile.WriteAll(files);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture,
             $"fixed {result.FixedCount}/{result.Inputs.Count} rows with {result.Patches.Count} patches in {result.Timings.Total.TotalSeconds:F2} s; wrote {outPath}"));
         return result.AllFixed ? ReassureCli.Ok : ReassureCli.Failure;
     });

@@ -25,7 +25,7 @@ internal static class VerifyCommand
         var maxSeconds = NumericOptions.OptionalDouble("--max-seconds", "Time budget of the property mode in seconds (result unknown when hit).", 0, minInclusive: false, NumericOptions.MaxSeconds);
         var header = CliFiles.HeaderOption();
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
-        var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var json = new Option<string?>("--json") { Description = CliOutput.JsonHelp };
         var command = new Command("verify", "Check in ONNX Runtime that every row gets its label (--rows), or prove a VNN-LIB property (--vnnlib)." + CliFiles.ExitCodes)
             { model, rows, vnnlib, maxSeconds, argmin, json, header };
         command.SetAction(parse =>
@@ -42,7 +42,7 @@ internal static class VerifyCommand
     public static int Run(string modelPath, string rowsPath, bool argmin, string? jsonPath, TextWriter output, TextWriter error,
         RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
     {
-        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", jsonPath)]);
+        OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", CliOutput.JsonFile(jsonPath))]);
         Repair.RepairManifest.CheckPair(modelPath);
         using var session = CliFiles.Session(modelPath);
         var input = session.InputMetadata.First();
@@ -73,9 +73,8 @@ internal static class VerifyCommand
             error.WriteLine($"{ErrorCodes.GateNotFixed}: {rowsPath}: row {r + 1}: predicted {predicted}, expected {set.Labels[r]}");
         }
         var text = new JsonObject { ["rows"] = set.Count, ["passed"] = set.Count - failed, ["failed"] = failed }.ToJsonString();
-        output.WriteLine(text);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, text + "\n");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Count - failed}/{set.Count} rows get their label in ONNX Runtime"));
+        if (CliOutput.JsonFile(jsonPath) is { } file) AtomicFile.WriteAllText(file, text + "\n");
+        CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture, $"{set.Count - failed}/{set.Count} rows get their label in ONNX Runtime"));
         return failed == 0 ? ReassureCli.Ok : ReassureCli.Failure;
     });
 }
