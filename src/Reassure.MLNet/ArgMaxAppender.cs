@@ -16,35 +16,49 @@ namespace Reassure.MLNet;
 /// </remarks>
 internal static class ArgMaxAppender
 {
-    private const int Int64Type = 7;
+    /// <summary>ONNX TensorProto.DataType of int64.</summary>
+    public const int Int64Type = 7;
     private const int AttributeInt = 2;
 
-    /// <summary><paramref name="model"/> with output <paramref name="labelOutput"/> = argmax of <paramref name="scoreOutput"/>.</summary>
-    public static byte[] Append(byte[] model, string scoreOutput, string labelOutput)
+    /// <summary>
+    /// <paramref name="model"/> with output <paramref name="labelOutput"/> = argmax of <paramref name="scoreOutput"/>, as
+    /// ONNX element type <paramref name="elementType"/> (int64, or an integer type reached by a <c>Cast</c> node: ML.NET's
+    /// ConvertType has no conversion from Int64 to the unsigned kinds, ONNX's Cast has).
+    /// </summary>
+    public static byte[] Append(byte[] model, string scoreOutput, string labelOutput, int elementType = Int64Type)
     {
-
+        string argMaxOut = elementType == Int64Type ? labelOutput : "reassure/argmax_int64";
         var argMaxNode = Message(w =>
         {
             w.String(1, scoreOutput);
-            w.String(2, labelOutput);
+            w.String(2, argMaxOut);
             w.String(3, "reassure/ArgMax");
             w.String(4, "ArgMax");
             w.Bytes(5, Message(a => { a.String(1, "axis"); a.Varint(3, 1); a.Varint(20, AttributeInt); }));
             w.Bytes(5, Message(a => { a.String(1, "keepdims"); a.Varint(3, 0); a.Varint(20, AttributeInt); }));
         });
-        // ValueInfo: int64 tensor [N].
+        var castNode = Message(w =>
+        {
+            w.String(1, argMaxOut);
+            w.String(2, labelOutput);
+            w.String(3, "reassure/CastLabel");
+            w.String(4, "Cast");
+            w.Bytes(5, Message(a => { a.String(1, "to"); a.Varint(3, (ulong)elementType); a.Varint(20, AttributeInt); }));
+        });
+        // ValueInfo: tensor [N] of the label's type.
         var output = Message(v =>
         {
             v.String(1, labelOutput);
             v.Bytes(2, Message(tp => tp.Bytes(1, Message(tt =>
             {
-                tt.Varint(1, Int64Type);
+                tt.Varint(1, (ulong)elementType);
                 tt.Bytes(2, Message(shape => shape.Bytes(1, Message(d => d.String(2, "N")))));
             }))));
         });
         var graph = Message(g =>
         {
             g.Bytes(1, argMaxNode);
+            if (elementType != Int64Type) g.Bytes(1, castNode);
             g.Bytes(12, output);
         });
         var tail = Message(m => m.Bytes(7, graph));

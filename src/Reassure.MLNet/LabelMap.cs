@@ -54,14 +54,26 @@ internal sealed class LabelMap
         };
     }
 
-    /// <summary>The transforms that turn the ONNX argmax (one-slot vector of Int64 class) into the label's item type, in place.</summary>
+    /// <summary>
+    /// The ONNX element type of the predicted label the graph writes: an integer label's own type (the graph casts the
+    /// argmax to it), int64 for key labels (mapped to keys by <see cref="Predicted"/>).
+    /// </summary>
+    public int OnnxElementType => _values is not null ? ArgMaxAppender.Int64Type : SchemaChecks.Kind(_label.Type) switch
+    {
+        DataKind.Byte => 2,
+        DataKind.SByte => 3,
+        DataKind.UInt16 => 4,
+        DataKind.Int16 => 5,
+        DataKind.Int32 => 6,
+        DataKind.UInt32 => 12,
+        DataKind.UInt64 => 13,
+        _ => ArgMaxAppender.Int64Type,
+    };
+
+    /// <summary>The transforms that turn the ONNX argmax (one-slot vector, <see cref="OnnxElementType"/>) into the label's item type, in place.</summary>
     public IEstimator<ITransformer>? Predicted(MLContext ml, string column)
     {
-        if (_values is null)
-        {
-            var kind = SchemaChecks.Kind(_label.Type);
-            return kind == DataKind.Int64 ? null : ml.Transforms.Conversion.ConvertType(column, column, kind);
-        }
+        if (_values is null) return null; // the graph already writes the label's integer type
         var type = _values.Count > 0 ? _values[0].GetType() : typeof(uint);
         var method = typeof(LabelMap).GetMethod(nameof(PredictedKey), BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(type);
         return (IEstimator<ITransformer>)method.Invoke(this, [ml, column])!;

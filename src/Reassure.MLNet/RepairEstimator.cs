@@ -149,7 +149,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         if (o.RequireAllFixed) EnsureAllFixed(result, o.LabelColumnName);
 
         // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
-        var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network, result.Specs), o.ScoreColumnName, o.PredictedLabelColumnName);
+        var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network, result.Specs), o.ScoreColumnName, o.PredictedLabelColumnName, labels.OnnxElementType);
         var inner = BuildInner(onnx, labels).Fit(input);
 
         // Accuracy after, through the transformer itself.
