@@ -136,6 +136,23 @@ public sealed class RepairedOnnxImportTests
     }
 
     [TestMethod]
+    [DataRow("gamma", "1e999")]
+    [DataRow("norm", "-1e999")]
+    [DataRow("deadZone", "1.5")]
+    public void MetadataWithANonFiniteOrOutOfRangeNumber_IsRSR1006(string field, string value)
+    {
+        // Found by the long fuzz run (CsCheck seed 8xMpMGK0mBK2): an infinite number in the metadata escaped as an
+        // ArgumentException from the JSON writer when the patch network was exported again for the comparison.
+        var (_, bytes, _, _) = Repaired();
+        var model = Parse(bytes);
+        var entry = model.MetadataProps.Single(p => p.Key == RepairMetadata.Key);
+        var json = JsonNode.Parse(entry.Value)!;
+        json["patches"]![0]![field] = JsonNode.Parse(value);
+        entry.Value = json.ToJsonString();
+        AssertMismatch(model.ToByteArray(), $"{field} = {value}");
+    }
+
+    [TestMethod]
     public void NetworkExport_FromANetworkWithoutSourceGraph_ReadsBack()
     {
         // NNet sources are exported from the network (net/ nodes); that form is read back as well.

@@ -49,7 +49,7 @@ internal static class RepairMetadata
         try
         {
             var root = JsonNode.Parse(json)!.AsObject();
-            var domain = new InputBox(Doubles(root["domain"]!["lower"]!), Doubles(root["domain"]!["upper"]!));
+            var domain = new InputBox(Finite(Doubles(root["domain"]!["lower"]!), "domain lower"), Finite(Doubles(root["domain"]!["upper"]!), "domain upper"));
             var list = new List<(LinearRegion, AffinePatch, Support, double)>();
             var specs = new List<LinearSpecification?>();
             foreach (var node in root["patches"]!.AsArray())
@@ -57,10 +57,12 @@ internal static class RepairMetadata
                 var p = node!.AsObject();
                 var pattern = Pattern(p["pattern"]!.GetValue<string>(), original.HiddenCount);
                 var region = new LinearRegion(original, pattern, domain, ReadRows(p["regionRows"]!));
-                var patch = new AffinePatch(original.InputSize, p["c"] is JsonArray c ? Doubles(c) : null, Doubles(p["d"]!));
-                var support = new Support(p["supportPattern"]!.GetValue<bool>() ? pattern : null, ReadRows(p["supportRows"]!), p["gamma"]!.GetValue<double>(),
-                    p["deadZone"] is JsonNode dz ? dz.GetValue<double>() : 0); // files without it: method.md §4's gate, no dead zone
-                list.Add((region, patch, support, p["norm"]!.GetValue<double>()));
+                var patch = new AffinePatch(original.InputSize, p["c"] is JsonArray c ? Finite(Doubles(c), "c") : null, Finite(Doubles(p["d"]!), "d"));
+                double gamma = Finite(p["gamma"]!.GetValue<double>(), "gamma");
+                double deadZone = p["deadZone"] is JsonNode dz ? Finite(dz.GetValue<double>(), "deadZone") : 0; // files without it: method.md §4's gate, no dead zone
+                if (!(gamma > 0) || !(deadZone >= 0 && deadZone < 1)) throw new InvalidDataException($"gamma {gamma} or dead zone {deadZone} out of range");
+                var support = new Support(p["supportPattern"]!.GetValue<bool>() ? pattern : null, ReadRows(p["supportRows"]!), gamma, deadZone);
+                list.Add((region, patch, support, Finite(p["norm"]!.GetValue<double>(), "norm")));
                 specs.Add(p["spec"] is JsonObject s ? ReadSpec(s) : null);
             }
             return (new RepairedNetwork(original, domain, list), specs);
@@ -93,7 +95,17 @@ internal static class RepairMetadata
         new(rows.Select(r => (JsonNode?)new JsonObject { ["a"] = Numbers(r.A), ["b"] = r.B }).ToArray());
 
     private static List<HalfSpace> ReadRows(JsonNode node) =>
-        node.AsArray().Select(r => new HalfSpace(Doubles(r!["a"]!), r["b"]!.GetValue<double>())).ToList();
+        node.AsArray().Select(r => new HalfSpace(Finite(Doubles(r!["a"]!), "row a"), Finite(r["b"]!.GetValue<double>(), "row b"))).ToList();
+
+    /// <summary>Every value finite, else the metadata is not one this exporter writes (non-finite numbers are written as null only in spec bounds).</summary>
+    private static double[] Finite(double[] values, string what)
+    {
+        foreach (var v in values) Finite(v, what);
+        return values;
+    }
+
+    private static double Finite(double value, string what) =>
+        double.IsFinite(value) ? value : throw new InvalidDataException($"{what} holds a non-finite number");
 
     private static JsonObject Spec(LinearSpecification s)
     {
