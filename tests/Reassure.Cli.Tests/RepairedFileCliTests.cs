@@ -238,3 +238,49 @@ public sealed class OutputCliTests
         }
     }
 }
+
+/// <summary>The issue's own reproduction on the real ACAS Xu network N1_9 and property 3.</summary>
+[TestClass]
+public sealed class AcasTamperCliTests
+{
+    [TestMethod]
+    public void RepairMetadataCopiedOntoTheUnrepairedAcasNetwork_VerifyIsRSR1006_NotHolds()
+    {
+        var dir = Directory.CreateTempSubdirectory("reassure-cli-");
+        try
+        {
+            var model = TestData.File("vnncomp", "acasxu", "ACASXU_run2a_1_9_batch_2000.onnx");
+            var prop = TestData.File("vnncomp", "acasxu", "prop_3.vnnlib");
+            var original = Run("verify", "--model", model, "--vnnlib", prop, "--json", "-");
+            Assert.AreNotEqual(0, original.Code, "N1_9 does not meet property 3");
+            StringAssert.Contains(original.Out, "\"result\":\"violated\"");
+
+            // A repaired N1_9 file (one point of property 3's box moved to another advisory).
+            var net = OnnxImporter.Load(model).Network;
+            var x = new[] { -0.301, 0.0, 0.4934, 0.3, 0.3 };
+            int now = Reassure.Repair.Prediction.Of(net.Evaluate(x), argMin: true);
+            var rows = Path.Combine(dir.FullName, "row.csv");
+            File.WriteAllText(rows, string.Join(",", x.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + $",{(now + 1) % 5}\n");
+            var repaired = Path.Combine(dir.FullName, "n19-repaired.onnx");
+            var repair = Run("repair", "--model", model, "--rows", rows, "--out", repaired, "--argmin");
+            Assert.AreEqual(0, repair.Code, repair.Err + repair.Out);
+            Assert.IsNotNull(RepairedOnnxImporter.TryLoad(repaired), "the genuine file reads");
+
+            // Its metadata on the unrepaired network: the graph is byte for byte the original one.
+            var tampered = ModelProto.Parser.ParseFrom(File.ReadAllBytes(model));
+            tampered.MetadataProps.Add(ModelProto.Parser.ParseFrom(File.ReadAllBytes(repaired)).MetadataProps.Single(p => p.Key == "reassure.repair"));
+            var bad = Path.Combine(dir.FullName, "n19-tampered.onnx");
+            File.WriteAllBytes(bad, tampered.ToByteArray());
+            var (code, output, error) = Run("verify", "--model", bad, "--vnnlib", prop);
+            Assert.AreEqual(2, code, output + error);
+            StringAssert.StartsWith(error, "RSR1006: n19-tampered.onnx");
+            Assert.IsFalse(output.Contains("holds", StringComparison.Ordinal), output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
+}
