@@ -99,13 +99,7 @@ public sealed class RepairedFileCliTests
         var dir = Directory.CreateTempSubdirectory("reassure-cli-");
         try
         {
-            var model = Path.Combine(dir.FullName, "tiny.onnx");
-            OnnxExporter.Save(Tiny, model);
-            var prop = Path.Combine(dir.FullName, "p.vnnlib");
-            File.WriteAllText(prop, Property);
-            var repaired = Path.Combine(dir.FullName, "repaired.onnx");
-            var area = Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--strategy", "regions");
-            Assert.AreEqual(0, area.Code, area.Err + area.Out);
+            var (model, prop, repaired) = AreaRepaired(dir);
             Assert.AreEqual(0, Run("verify", "--model", repaired, "--vnnlib", prop).Code, "the genuine file holds");
 
             var file = ModelProto.Parser.ParseFrom(File.ReadAllBytes(repaired));
@@ -160,6 +154,19 @@ public sealed class RepairedFileCliTests
         }
     }
 
+    /// <summary>The tiny network, its property and its area-repaired file (regions strategy) in <paramref name="dir"/>.</summary>
+    private static (string Model, string Property, string Repaired) AreaRepaired(DirectoryInfo dir)
+    {
+        var model = Path.Combine(dir.FullName, "tiny.onnx");
+        OnnxExporter.Save(Tiny, model);
+        var prop = Path.Combine(dir.FullName, "p.vnnlib");
+        File.WriteAllText(prop, Property);
+        var repaired = Path.Combine(dir.FullName, "repaired.onnx");
+        var area = Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--strategy", "regions");
+        Assert.AreEqual(0, area.Code, area.Err + area.Out);
+        return (model, prop, repaired);
+    }
+
     private static string WriteRow(DirectoryInfo dir)
     {
         var path = Path.Combine(dir.FullName, "row.csv");
@@ -173,12 +180,7 @@ public sealed class RepairedFileCliTests
         var dir = Directory.CreateTempSubdirectory("reassure-cli-");
         try
         {
-            var model = Path.Combine(dir.FullName, "tiny.onnx");
-            OnnxExporter.Save(Tiny, model);
-            var prop = Path.Combine(dir.FullName, "p.vnnlib");
-            File.WriteAllText(prop, Property);
-            var repaired = Path.Combine(dir.FullName, "repaired.onnx");
-            Assert.AreEqual(0, Run("area", "--model", model, "--vnnlib", prop, "--out", repaired, "--strategy", "regions").Code);
+            var (_, prop, repaired) = AreaRepaired(dir);
 
             var again = Path.Combine(dir.FullName, "again.onnx");
             var area = Run("area", "--model", repaired, "--vnnlib", prop, "--out", again, "--json", "-");
