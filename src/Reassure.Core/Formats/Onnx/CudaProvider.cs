@@ -41,7 +41,8 @@ public static class CudaProvider
         var available = AvailableProviders();
         if (!available.Contains(Name))
         {
-            reason = $"the ONNX Runtime library loaded here has no {Name} (it has: {(available.Count == 0 ? "none" : string.Join(", ", available))})";
+            reason = $"the ONNX Runtime library loaded here has no {Name} (it has: {(available.Count == 0 ? "none" : string.Join(", ", available))}): "
+                + $"it is the CPU package's; with {Package} referenced, keep Microsoft.ML.OnnxRuntime's native assets out (ExcludeAssets=\"native;build;buildTransitive\")";
             return null;
         }
         try
