@@ -32,8 +32,9 @@ internal static class CliFiles
     /// <summary>The --gpu option of the verbs that run ONNX Runtime on rows.</summary>
     public static Option<int?> GpuOption() => new("--gpu")
     {
+        HelpName = "N",
         Description = "Run the ONNX file in ONNX Runtime on CUDA device N (CUDAExecutionProvider). Needs a reassure built with "
-            + "Microsoft.ML.OnnxRuntime.Gpu and CUDA; without them RSR1080, or the CPU with --fallback-to-cpu.",
+            + "Microsoft.ML.OnnxRuntime.Gpu (-p:ReassureGpu=true) and CUDA; without them RSR1080, or the CPU with --fallback-to-cpu.",
     };
 
     /// <summary>The --fallback-to-cpu option that goes with --gpu.</summary>

@@ -25,7 +25,7 @@ internal static class EvalCommand
         var header = CliFiles.HeaderOption();
         var gpu = CliFiles.GpuOption();
         gpu.Description = "Evaluate the ONNX file in ONNX Runtime (float32) on CUDA device N instead of the double evaluator. "
-            + "Needs a reassure built with Microsoft.ML.OnnxRuntime.Gpu and CUDA; without them RSR1080, or the CPU (ONNX Runtime) with --fallback-to-cpu.";
+            + "Needs a reassure built with Microsoft.ML.OnnxRuntime.Gpu (-p:ReassureGpu=true) and CUDA; without them RSR1080, or the CPU (ONNX Runtime) with --fallback-to-cpu.";
         var fallback = CliFiles.FallbackOption();
         var command = new Command("eval", "Accuracy of a model on labelled rows (in double; with --gpu in ONNX Runtime, float32)." + CliFiles.ExitCodes)
             { model, rows, json, argmin, header, gpu, fallback };
