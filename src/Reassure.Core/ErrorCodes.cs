@@ -61,6 +61,12 @@ public static class ErrorCodes
     public const string OutputNotWritable = "RSR1071";
     /// <summary>A repaired ONNX and its manifest that do not belong together (the manifest's onnxSha256 differs: a torn write).</summary>
     public const string TornOutputPair = "RSR1072";
+    /// <summary>
+    /// GPU inference asked for (<c>GpuDeviceId</c>, CLI <c>--gpu N</c>) but ONNX Runtime's CUDAExecutionProvider cannot be
+    /// had on that device (the app does not reference Microsoft.ML.OnnxRuntime.Gpu, or CUDA/cuDNN or the device is
+    /// missing) and falling back to the CPU is not allowed; the message names the provider, the device and the reason.
+    /// </summary>
+    public const string GpuProviderUnavailable = "RSR1080";
     /// <summary>Gate: a buggy row is not fixed by the repaired model.</summary>
     public const string GateNotFixed = "RSR2001";
     /// <summary>Gate: accuracy on the regression rows below the allowed level.</summary>

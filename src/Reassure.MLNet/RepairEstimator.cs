@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
 using Reassure.Formats.Onnx;
 using Reassure.Networks;
 using Reassure.Patching;
@@ -70,6 +71,20 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
         var wall = Stopwatch.StartNew();
+        // GPU inference (opt-in): the provider is checked before the repair, so a missing one costs no repair time.
+        var gpu = GpuRequest();
+        bool onGpu = gpu is not null;
+        var warnings = new List<string>();
+        if (gpu is { } g0)
+        {
+            using var cuda = CudaProvider.TryOptions(g0.Device, out var reason);
+            if (cuda is null)
+            {
+                if (!g0.Fallback) throw CudaProvider.Unavailable(g0.Device, reason, "GpuDeviceId");
+                warnings.Add(CudaProvider.FallbackWarning(g0.Device, reason, "GpuDeviceId"));
+                onGpu = false;
+            }
+        }
         // A model repaired before (by this estimator, the CLI or the MSBuild task) is read as its graph runs it
         // (checked against its repair metadata) and repaired incrementally: its patches are kept, new ones added.
         var prior = o.ModelBytes is not null ? RepairedOnnxImporter.TryLoad(o.ModelBytes, "model bytes") : RepairedOnnxImporter.TryLoad(o.ModelPath!);
@@ -150,7 +165,17 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
 
         // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
         var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network, result.Specs), o.ScoreColumnName, o.PredictedLabelColumnName, labels.OnnxElementType);
-        var inner = BuildInner(onnx, labels).Fit(input);
+        if (gpu is { } g1 && onGpu)
+        {
+            // The repaired graph on the device (an invalid device id, a CUDA library missing): ML.NET would fall back quietly.
+            using var probe = CudaProvider.Open(so => so is null ? new InferenceSession(onnx) : new InferenceSession(onnx, so), g1.Device, g1.Fallback, "GpuDeviceId");
+            if (probe.Warning is not null)
+            {
+                warnings.Add(probe.Warning);
+                onGpu = false;
+            }
+        }
+        var inner = BuildInner(onnx, labels, onGpu ? gpu : null).Fit(input);
 
         // Accuracy after, through the transformer itself.
         int correctAfter = 0;
@@ -184,6 +209,8 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             AccuracyAfter: labelled == 0 ? double.NaN : (double)correctAfter / labelled,
             SimplexLinearPrograms: result.Timings.SimplexLinearPrograms)
         {
+            ExecutionProvider = onGpu && gpu is { } g2 ? $"CUDA device {g2.Device}" : "CPU",
+            Warnings = warnings,
             HtmlSource = () => Reports.RepairReport.FromRepair(result, new Reports.RepairReportOptions
             {
                 Model = o.ModelPath ?? "model bytes",
@@ -208,11 +235,30 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
     internal static List<UnfixedRow> UnfixedRows(RepairResult result, IReadOnlyList<int> buggyRows) =>
         result.Unfixed.Select(s => new UnfixedRow(buggyRows[s.Index], s.ErrorCode, s.Message)).ToList();
 
-    private IEstimator<ITransformer> BuildInner(byte[] onnx, LabelMap labels)
+    /// <summary>
+    /// The CUDA device asked for and whether falling back is allowed: the options' <see cref="RepairEstimatorOptions.GpuDeviceId"/>,
+    /// else the context's (ML.NET's <c>MLContext.GpuDeviceId</c> and <c>FallbackToCpu</c>); null for the CPU.
+    /// </summary>
+    private (int Device, bool Fallback)? GpuRequest()
     {
         var o = _options;
-        IEstimator<ITransformer> est = _ml.Transforms.ApplyOnnxModel(
-            [o.ScoreColumnName, o.PredictedLabelColumnName], [o.FeatureColumnName], new MemoryStream(onnx));
+        if (o.GpuDeviceId is { } d) return (d, o.FallbackToCpu);
+        if (_ml.GpuDeviceId is { } c) return (c, o.FallbackToCpu || _ml.FallbackToCpu);
+        return null;
+    }
+
+    private IEstimator<ITransformer> BuildInner(byte[] onnx, LabelMap labels, (int Device, bool Fallback)? gpu)
+    {
+        var o = _options;
+        // The CPU path (gpu null: no request, or one that fell back) is ML.NET's call without device arguments, as before
+        // GPU inference existed. A fallen-back request never reaches ML.NET: its own fallback catches OnnxRuntimeException
+        // only, and the CPU library has no CUDA entry point at all (EntryPointNotFoundException). When the request came from
+        // MLContext.GpuDeviceId, a call without device arguments would take that device again: the ONNX transform is then
+        // made in a context without one (same temp folder).
+        var scoring = gpu is null && _ml.GpuDeviceId is not null ? new MLContext { TempFilePath = _ml.TempFilePath } : _ml;
+        IEstimator<ITransformer> est = gpu is { } g
+            ? _ml.Transforms.ApplyOnnxModel([o.ScoreColumnName, o.PredictedLabelColumnName], [o.FeatureColumnName], new MemoryStream(onnx), g.Device, g.Fallback)
+            : scoring.Transforms.ApplyOnnxModel([o.ScoreColumnName, o.PredictedLabelColumnName], [o.FeatureColumnName], new MemoryStream(onnx));
         var predicted = labels.Predicted(_ml, o.PredictedLabelColumnName);
         return predicted is null ? est : est.Append(predicted);
     }

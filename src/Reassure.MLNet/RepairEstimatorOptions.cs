@@ -63,6 +63,21 @@ public sealed class RepairEstimatorOptions
     /// <summary>Throw (RSR2001) from <c>Fit</c> when a buggy row is left unfixed. Off by default: read <see cref="RepairTransformer.Report"/>.</summary>
     public bool RequireAllFixed { get; set; }
 
+    /// <summary>
+    /// CUDA device on which the fitted transformer runs the repaired graph (ML.NET's <c>OnnxTransformer</c> with
+    /// ONNX Runtime's CUDAExecutionProvider); null (default) runs on the CPU, or on <c>MLContext.GpuDeviceId</c> when that
+    /// is set, as ML.NET does. The app must reference <c>Microsoft.ML.OnnxRuntime.Gpu</c> (the version of the
+    /// <c>Microsoft.ML.OnnxRuntime</c> Reassure.MLNet depends on) and have CUDA and cuDNN. The repair's own float32
+    /// checks stay on the CPU. Without the provider: see <see cref="FallbackToCpu"/>.
+    /// </summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>
+    /// When the CUDA provider of <see cref="GpuDeviceId"/> cannot be had: true runs on the CPU and says so once in
+    /// <see cref="RepairFitReport.Warnings"/>; false (default) makes <c>Fit</c> throw RSR1080, before the repair starts.
+    /// </summary>
+    public bool FallbackToCpu { get; set; }
+
     /// <summary>Receives the engine's progress.</summary>
     public IProgress<RepairProgress>? Progress { get; set; }
 

@@ -39,6 +39,15 @@ public sealed record RepairFitReport(
     double AccuracyAfter,
     int SimplexLinearPrograms = 0)
 {
+    /// <summary>
+    /// Where the fitted transformer runs the repaired graph: <c>CPU</c>, or <c>CUDA device N</c> when
+    /// <see cref="RepairEstimatorOptions.GpuDeviceId"/> (or <c>MLContext.GpuDeviceId</c>) got its provider.
+    /// </summary>
+    public string ExecutionProvider { get; init; } = "CPU";
+
+    /// <summary>Things Fit did differently from what was asked, one line each (e.g. the CPU fallback of a GPU request, RSR1080).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Whether every buggy row is fixed.</summary>
     public bool AllFixed => Fixed == BuggyRows.Count;
 
@@ -70,6 +79,9 @@ public sealed record RepairFitReport(
             sb.AppendLine(c, $"gamma                min {Gammas.Min():G3}, max {Gammas.Max():G3}");
         sb.AppendLine(c, $"accuracy (fit rows)  {AccuracyBefore:P2} -> {AccuracyAfter:P2}");
         sb.AppendLine(c, $"time                 engine {EngineSeconds:F1} s ({LinearPrograms} LPs, {SimplexLinearPrograms} by the input-space simplex), fit {FitSeconds:F1} s");
+        sb.AppendLine(c, $"runs on              {ExecutionProvider}");
+        foreach (var w in Warnings)
+            sb.AppendLine(w);
         foreach (var u in Unfixed.Take(10))
             sb.AppendLine(c, $"unfixed row {u.Row}: {u.ErrorCode} {u.Message}");
         return sb.ToString();

@@ -11,6 +11,7 @@ namespace Reassure.Cli.Commands;
 /// <summary>
 /// `reassure verify --model R.onnx --rows BUGGY.csv [--argmin] [--json out.json]`: re-checks every row from the files
 /// alone, running the (repaired) ONNX graph in ONNX Runtime (float32): each row's label must be the prediction.
+/// --gpu N runs it on CUDA device N (RSR1080 without the provider; --fallback-to-cpu runs on the CPU and says so once).
 /// Exit 0 only when every row passes. ONNX Runtime refusing the model or the row shape is RSR1008 (exit 2); labels are
 /// checked against the outputs (RSR1022); --json must differ from the inputs (RSR1070); a manifest beside the model
 /// must match it (RSR1072).
@@ -26,25 +27,34 @@ internal static class VerifyCommand
         var header = CliFiles.HeaderOption();
         var argmin = new Option<bool>("--argmin") { Description = "The label is the output with the smallest score (ACAS Xu)." };
         var json = new Option<string?>("--json") { Description = CliOutput.JsonHelp };
+        var gpu = CliFiles.GpuOption();
+        var fallback = CliFiles.FallbackOption();
         var command = new Command("verify", "Check in ONNX Runtime that every row gets its label (--rows), or prove a VNN-LIB property (--vnnlib)." + CliFiles.ExitCodes)
-            { model, rows, vnnlib, maxSeconds, argmin, json, header };
+            { model, rows, vnnlib, maxSeconds, argmin, json, header, gpu, fallback };
         command.SetAction(parse =>
         {
             string? r = parse.GetValue(rows), v = parse.GetValue(vnnlib);
             if ((r is null) == (v is null)) { error.WriteLine($"{ErrorCodes.InvalidOption}: verify needs exactly one of --rows and --vnnlib"); return ReassureCli.BadInput; }
+            if (v is not null && (parse.GetValue(gpu) is not null || parse.GetValue(fallback)))
+            {
+                error.WriteLine($"{ErrorCodes.InvalidOption}: --gpu: the property mode (--vnnlib) runs no ONNX Runtime session; expected --gpu with --rows");
+                return ReassureCli.BadInput;
+            }
             return v is not null
                 ? AreaCommand.Verify(parse.GetValue(model)!, v, parse.GetValue(maxSeconds), parse.GetValue(json), output, error)
-                : Run(parse.GetValue(model)!, r!, parse.GetValue(argmin), parse.GetValue(json), output, error, parse.GetValue(header));
+                : Run(parse.GetValue(model)!, r!, parse.GetValue(argmin), parse.GetValue(json), output, error, parse.GetValue(header),
+                    parse.GetValue(gpu), parse.GetValue(fallback));
         });
         return command;
     }
 
     public static int Run(string modelPath, string rowsPath, bool argmin, string? jsonPath, TextWriter output, TextWriter error,
-        RowsHeader header = RowsHeader.Auto) => ReassureCli.Guard(error, () =>
+        RowsHeader header = RowsHeader.Auto, int? gpu = null, bool fallbackToCpu = false) => ReassureCli.Guard(error, () =>
     {
+        CliFiles.CheckGpu(gpu, fallbackToCpu);
         OutputPaths.Check([("--model", modelPath), ("--rows", rowsPath)], [("--json", CliOutput.JsonFile(jsonPath))]);
         Repair.RepairManifest.CheckPair(modelPath);
-        using var session = CliFiles.Session(modelPath);
+        using var session = CliFiles.Session(modelPath, gpu, fallbackToCpu, error);
         var input = session.InputMetadata.First();
         var dims = input.Value.Dimensions;
         long widthLong = dims.Skip(1).Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
