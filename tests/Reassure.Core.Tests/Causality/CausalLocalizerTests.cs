@@ -96,8 +96,8 @@ public sealed class CausalLocalizerTests
                 foreach (var m in e.MeanMargins) Assert.AreEqual(margin, m);
             }
         }
-        // Several rows: the endpoint v = lo is every row's observed value for a neuron that is 0 on all rows but one,
-        // so only that row is recomputed (rank-one path with delta 0 for the others).
+        // Several rows: h3 of the planted net is dead (0) on every row, so every grid value is every row's observed
+        // value and the whole curve is the baseline, bit for bit.
         var planted = Planted();
         var (xs, ys) = PlantedRows();
         var r = CausalLocalizer.Localize(planted, xs, ys);
