@@ -57,9 +57,12 @@ internal static class LocalizeBenchmark
             for (int k = 0; k < naiveMeans[s].Length; k++) maxDiff = Math.Max(maxDiff, Math.Abs(naiveMeans[s][k] - subset[s].MeanMargins[k]));
         Console.WriteLine($"naive: {subset.Length} neurons in {naive:F3} s -> {naiveAll:F2} s for {all.Length} neurons{(subset.Length == all.Length ? "" : " (scaled)")}; "
             + $"ratio naive/batched {naiveAll / fast:F1}x; max |naive - batched| mean margin {maxDiff:E2}");
-        Console.WriteLine("top 10:");
-        foreach (var e in result.Ranked.Take(10))
-            Console.WriteLine($"  {result.Layers.First(l => l.Index == e.Layer).Name}[{e.Neuron}] effect {e.Effect:F4} range [{e.ObservedMin:F3}, {e.ObservedMax:F3}]");
+        foreach (var layer in result.Layers)
+        {
+            Console.WriteLine($"top 5 of layer {layer.Index} ({layer.Name}):");
+            foreach (var e in layer.Ranked.Take(5))
+                Console.WriteLine($"  {layer.Name}[{e.Neuron}] effect {e.Effect:F4} range [{e.ObservedMin:F3}, {e.ObservedMax:F3}]");
+        }
         return 0;
     }
 }
