@@ -53,6 +53,8 @@ public static class ErrorCodes
     public const string BadSpecification = "RSR1051";
     /// <summary>An input outside the repair domain.</summary>
     public const string InputOutsideDomain = "RSR1052";
+    /// <summary>A layer named (by ONNX tensor name or index) that is not a hidden layer of the network; the message lists the valid names.</summary>
+    public const string UnknownLayer = "RSR1053";
     /// <summary>An option or parameter value outside its range or not a plain invariant-culture number; the message names the option, the value and the range.</summary>
     public const string InvalidOption = "RSR1060";
     /// <summary>An output path equal to another output path or to an input path (it would overwrite it).</summary>

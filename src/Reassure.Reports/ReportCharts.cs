@@ -125,7 +125,7 @@ internal static class ReportCharts
         plot.ShowLegend(where);
     }
 
-    private static string Svg(Plot plot, string id)
+    internal static string Svg(Plot plot, string id)
     {
         plot.Font.Set(FontName);
         plot.Legend.FontName = FontName;

@@ -5,7 +5,7 @@ namespace Reassure.Reports;
 /// <summary>The page frame: head with inline CSS, heading, notes, then the sections of <see cref="ReportSections"/>.</summary>
 internal static class ReportHtml
 {
-    private const string Css = """
+    internal const string Css = """
         body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:20px auto;max-width:1150px;color:#222;line-height:1.4}
         h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
         table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}

@@ -18,6 +18,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-floor [--points 100] [--file path] [--rounds 9]   (ORT: the repaired graph against graphs with parts taken away)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-fused --library path   (experiment: docs/experiments/fused-gate)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]   (issue 17: causal fault localization vs naive)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -55,6 +56,8 @@ static int Run(string[] args)
             return OrtFused.Run(args[1..]);
         case "lp-profile":
             return LpProfile.Run(args[1..]);
+        case "localize":
+            return LocalizeBenchmark.Run(args[1..]);
         case "micro":
             // The micro benchmarks run in process; check their data first so that a missing file is one line, not a failed run.
             _ = SharedData.LoadMnistTest(1);
@@ -67,6 +70,7 @@ static int Run(string[] args)
             Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
             Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
             Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
+            Console.WriteLine("       localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]");
             Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
             return 2;
     }
