@@ -28,6 +28,12 @@ internal static class WatermarkBenchmark
         double accBefore = Accuracy(net.EvaluateBatch(xs), ys);
         Console.WriteLine($"network {net.InputSize}-{string.Join("-", net.Layers.Select(l => l.Outputs))}: watermark label predicted on {predictedBefore}/{wm.Count}, MNIST test accuracy {accBefore:F2} %");
 
+        var patterns = wm.Inputs.Select(x => net.Pattern(x)).ToList();
+        var groups = Enumerable.Range(0, wm.Count).GroupBy(i => patterns[i]).ToList();
+        double maxNorm = wm.Inputs.Max(x => x.Max(Math.Abs));
+        var shared = groups.Where(g => g.Count() > 1).ToList();
+        Console.WriteLine($"watermark images: max |x|_inf {maxNorm:G3}; {groups.Count} linear regions, {shared.Count} of them hold {shared.Sum(g => g.Count())} images, " +
+            $"{shared.Count(g => g.Select(i => wm.Labels[i]).Distinct().Count() > 1)} of those with different watermark labels");
         var all = Repair(model, wm, Enumerable.Range(0, wm.Count).ToList(), rule, threads);
         PrintRun("all 100", model, wm, Enumerable.Range(0, wm.Count).ToList(), all.Result, all.Seconds, xs, ys, accBefore);
 
@@ -39,6 +45,8 @@ internal static class WatermarkBenchmark
         var restF32 = evaluator.Evaluate(half.Result.Network, rest.Select(i => wm.Inputs[i]).ToList());
         int lostDouble = rest.Count(i => SharedData.ArgMax(half.Result.Network.Evaluate(wm.Inputs[i])) != wm.Labels[i]);
         int lostF32 = rest.Select((i, r) => SharedData.ArgMax(restF32[r]) != wm.Labels[i]).Count(b => b);
+        var firstPatterns = first.Select(i => patterns[i]).ToHashSet();
+        Console.WriteLine($"generalisation: {rest.Count(i => firstPatterns.Contains(patterns[i]))} of the other {rest.Count} share a linear region with one of the first {first.Count}");
         Console.WriteLine($"generalisation: repaired on the first {first.Count}, the other {rest.Count} lose their watermark label: {lostDouble}/{rest.Count} (double), {lostF32}/{rest.Count} (ORT float32)");
         return 0;
     }
