@@ -70,11 +70,14 @@ internal static class WatermarkBenchmark
         var f32Test = Ort(session, model.InputName, xs, model.Network.OutputSize);
         int removedDouble = rows.Count(i => SharedData.ArgMax(result.Network.Evaluate(wm.Inputs[i])) != wm.Labels[i]);
         int removedF32 = rows.Select((i, r) => SharedData.ArgMax(f32Wm[r]) != wm.Labels[i]).Count(b => b);
-        double accAfter = Accuracy(result.Network.EvaluateBatch(xs), ys);
+        var afterTest = result.Network.EvaluateBatch(xs);
+        var beforeTest = result.Network.Original.EvaluateBatch(xs);
+        int changed = Enumerable.Range(0, xs.Length).Count(i => !afterTest[i].AsSpan().SequenceEqual(beforeTest[i]));
+        double accAfter = Accuracy(afterTest, ys);
         double accAfterF32 = Accuracy(f32Test, ys);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: watermark removed {removedDouble}/{rows.Count} (double), {removedF32}/{rows.Count} (ORT float32, exported file); fixed {result.FixedCount}/{rows.Count}; " +
-            $"MNIST test accuracy {accBefore:F2} % -> {accAfter:F2} % (double), {accAfterF32:F2} % (ORT float32); patches {result.Patches.Count} " +
+            $"MNIST test accuracy {accBefore:F2} % -> {accAfter:F2} % (double), {accAfterF32:F2} % (ORT float32), {changed} test images with any output changed (double); patches {result.Patches.Count} " +
             $"(split rows {result.Patches.Sum(p => p.SplitRows)}), proved {result.Patches.Count(p => p.Verified)}/{result.Patches.Count}, max gamma {(result.Patches.Count == 0 ? 0 : result.Patches.Max(p => p.Gamma)):G3}, " +
             $"{seconds:F2} s (engine {result.Timings.Total.TotalSeconds:F2} s: regions {result.Timings.Regions.TotalSeconds:F2}, patches {result.Timings.Patches.TotalSeconds:F2}, " +
             $"soundness {result.Timings.Soundness.TotalSeconds:F2}, check {result.Timings.Verify.TotalSeconds:F2}), {bytes.Length / 1024} KiB"));
