@@ -17,6 +17,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-floor [--points 100] [--file path] [--rounds 9]   (ORT: the repaired graph against graphs with parts taken away)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-fused --library path   (experiment: docs/experiments/fused-gate)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- watermark [--rule previous|best-other] [--threads n]   (issue 17: watermark removal with --avoid)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]   (issue 17: causal fault localization vs naive)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
@@ -54,6 +55,8 @@ static int Run(string[] args)
             return OrtFloor.Run(args[1..]);
         case "ort-fused":
             return OrtFused.Run(args[1..]);
+        case "watermark":
+            return WatermarkBenchmark.Run(args[1..]);
         case "lp-profile":
             return LpProfile.Run(args[1..]);
         case "localize":
@@ -71,6 +74,7 @@ static int Run(string[] args)
             Console.WriteLine("       ort-ratio [--points 100] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
             Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
             Console.WriteLine("       localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]");
+            Console.WriteLine("       watermark [--rule previous|best-other] [--threads n]");
             Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
             return 2;
     }

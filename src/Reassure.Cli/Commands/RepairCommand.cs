@@ -11,8 +11,10 @@ namespace Reassure.Cli.Commands;
 
 /// <summary>
 /// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
-/// [--check certificate|strict|layered|polytope] [--lp auto|glop] [--report report.html [--eval-rows EVAL.csv]]`:
-/// repairs every row of BUGGY.csv to its label, writes the repaired ONNX, the optional summary JSON, the optional HTML report and its manifest
+/// [--check certificate|strict|layered|polytope] [--lp auto|glop] [--report report.html [--eval-rows EVAL.csv]]
+/// [--avoid [--avoid-target previous|best-other]]`:
+/// repairs every row of BUGGY.csv to its label (with --avoid: away from its label, to the target the rule picks,
+/// method.md §10), writes the repaired ONNX, the optional summary JSON, the optional HTML report and its manifest
 /// (R.manifest.json, carrying the ONNX's SHA-256) as one commit (all temporary files first, then renamed ONNX first,
 /// manifest last), and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// Before any work: every option value is checked (RSR1060), the outputs must differ from each other and from the
@@ -53,11 +55,23 @@ internal static class RepairCommand
         lp.AcceptOnlyFromAmong("auto", "glop");
         var report = new Option<string?>("--report") { Description = "Also write an HTML report (charts inline) to this file." };
         var evalRows = new Option<string?>("--eval-rows") { Description = "Rows CSV the report measures accuracy and output change on (default: the buggy rows; needs --report)." };
+        var avoid = new Option<bool>("--avoid")
+        {
+            Description = "The label column is a label to AVOID (backdoor / watermark removal): the row's region must make the target "
+                + "label of --avoid-target win by the margin. Rows whose avoided label is already not predicted get the same specification.",
+        };
+        var avoidTarget = new Option<string?>("--avoid-target")
+        {
+            Description = "With --avoid, the label that must win instead of the avoided label k (m outputs): previous ((k - 1 + m) mod m, "
+                + "REASSURE's watermark experiment; the default) or best-other (the best other label at the row by the original model, ties: the lowest index).",
+        };
+        avoidTarget.AcceptOnlyFromAmong("previous", "best-other");
         var command = new Command("repair", "Repair a model so that every given row gets its label; writes the repaired ONNX, its manifest (beside it, *.manifest.json), the --json summary and the --report together, or nothing when no row is fixed or an error stops the run."
-            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header, report, evalRows };
+            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header, report, evalRows, avoid, avoidTarget };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
             parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
-            parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(header), parse.GetValue(report), parse.GetValue(evalRows)));
+            parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(header), parse.GetValue(report), parse.GetValue(evalRows),
+            parse.GetValue(avoid), parse.GetValue(avoidTarget)));
         return command;
     }
 
@@ -71,8 +85,13 @@ internal static class RepairCommand
 
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
         bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto",
-        RowsHeader header = RowsHeader.Auto, string? reportPath = null, string? evalRowsPath = null) => ReassureCli.Guard(error, () =>
+        RowsHeader header = RowsHeader.Auto, string? reportPath = null, string? evalRowsPath = null, bool avoid = false,
+        string? avoidTarget = null) => ReassureCli.Guard(error, () =>
     {
+        if (avoidTarget is not null && !avoid)
+            throw new ReassureException(ErrorCodes.InvalidOption, "--avoid-target only applies with --avoid (the label column is then the label to avoid); add --avoid or leave --avoid-target out", "--avoid-target");
+        var rule = AvoidSpecification.Parse(avoidTarget ?? "previous")
+            ?? throw new ReassureException(ErrorCodes.InvalidOption, $"--avoid-target must be previous or best-other, not '{avoidTarget}'", "--avoid-target");
         NumericOptions.Require("--margin", margin, 0, false, double.MaxValue);
         NumericOptions.Require("--gamma", gamma, 0, false, 1e9);
         NumericOptions.Require("--threads", threads, 1, true, 4096);
@@ -84,10 +103,13 @@ internal static class RepairCommand
         if (evalRowsPath is not null && reportPath is null)
             throw new ReassureException(ErrorCodes.InvalidOption, "--eval-rows is only read for the HTML report; add --report FILE or leave --eval-rows out", "--eval-rows");
         // Read before the repair, so that a bad file fails fast; only the report uses it.
-        var evalSet = reportPath is null ? null : evalRowsPath is null ? set : RowsCsv.Read(evalRowsPath, net.InputSize, net.OutputSize, header);
+        // With --avoid the buggy rows' labels are labels to avoid, not correct labels: the report measures accuracy only on --eval-rows.
+        var evalSet = reportPath is null ? null : evalRowsPath is null ? (avoid ? null : set) : RowsCsv.Read(evalRowsPath, net.InputSize, net.OutputSize, header);
         if (file.Onnx is not null) CliFiles.CheckRuntimeLoads(modelPath);
         var buggy = Enumerable.Range(0, set.Count)
-            .Select(r => new BuggyInput(set.Inputs[r], new ClassificationSpecification(set.Labels[r], margin, argmin), $"row {r + 1}"))
+            .Select(r => new BuggyInput(set.Inputs[r], avoid
+                ? AvoidSpecification.Create(net, set.Inputs[r], set.Labels[r], rule, margin, argmin)
+                : new ClassificationSpecification(set.Labels[r], margin, argmin), $"row {r + 1}"))
             .ToList();
         var options = new RepairOptions
         {
@@ -123,6 +145,11 @@ internal static class RepairCommand
                 ["rowsByBuildStop"] = result.Patches.Sum(p => p.RowsByBuildStop),
                 ["linearPrograms"] = result.Patches.Sum(p => p.CheckLinearPrograms),
             },
+            ["avoid"] = avoid ? new JsonObject
+            {
+                ["target"] = AvoidSpecification.Name(rule),
+                ["alreadyAvoided"] = Enumerable.Range(0, set.Count).Count(r => Prediction.Of(net.Evaluate(set.Inputs[r]), argmin) != set.Labels[r]),
+            } : null,
             ["out"] = write ? outPath : null,
         };
         var text = summary.ToJsonString();
@@ -144,7 +171,7 @@ internal static class RepairCommand
                 Model = modelPath,
                 Evaluation = evalSet,
                 ArgMin = argmin,
-                Notes = [string.Create(CultureInfo.InvariantCulture, $"reassure repair: rows {Path.GetFileName(rowsPath)}, mode {mode}, margin {margin}, gamma {gamma}, check {check}, lp {lp}")],
+                Notes = [string.Create(CultureInfo.InvariantCulture, $"reassure repair: rows {Path.GetFileName(rowsPath)}{(avoid ? $" (labels to avoid, target {AvoidSpecification.Name(rule)})" : "")}, mode {mode}, margin {margin}, gamma {gamma}, check {check}, lp {lp}")],
             }).ToHtml();
             files.Add((reportPath, AtomicFile.Utf8(html)));
         }
