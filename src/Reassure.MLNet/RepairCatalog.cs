@@ -1,4 +1,7 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
+using Reassure.Causality;
+using Reassure.Formats.Onnx;
 
 namespace Reassure.MLNet;
 
@@ -33,5 +36,48 @@ public static class RepairCatalog
             FeatureColumnName = featureColumnName,
             LabelColumnName = labelColumnName,
         });
+    }
+
+    /// <summary>
+    /// Causal fault localization (method.md §9) on the rows of <paramref name="data"/>: every hidden neuron of the ONNX
+    /// model (or of <see cref="LocalizationOptions.Layer"/>) ranked by how much intervening on its value moves the rows'
+    /// mean label margin. A repaired model is analysed as the original network inside it.
+    /// </summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="modelPath">The ONNX model.</param>
+    /// <param name="data">Rows with the feature vector and the label (integer or key, as for <see cref="Repair(MLContext, RepairEstimatorOptions)"/>).</param>
+    /// <param name="featureColumnName">Vector of <see cref="float"/> of the model's input size.</param>
+    /// <param name="labelColumnName">Key or integer label column.</param>
+    /// <param name="options">Grid steps, layer, threads.</param>
+    public static LocalizationResult LocalizeFaults(this MLContext mlContext, string modelPath, IDataView data,
+        string featureColumnName = "Features", string labelColumnName = "Label", LocalizationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        ArgumentNullException.ThrowIfNull(data);
+        var network = (RepairedOnnxImporter.TryLoad(modelPath)?.Original ?? OnnxImporter.Load(modelPath)).Network;
+        var featureCol = SchemaChecks.Feature(data.Schema, featureColumnName, network.InputSize);
+        var labels = new LabelMap(SchemaChecks.Label(data.Schema, labelColumnName), network.OutputSize);
+        var inputs = new List<double[]>();
+        var classes = new List<int>();
+        using (var cursor = data.GetRowCursor([featureCol, data.Schema[labelColumnName]]))
+        {
+            var features = cursor.GetGetter<VBuffer<float>>(featureCol);
+            var label = labels.Reader(cursor);
+            VBuffer<float> buffer = default;
+            while (cursor.MoveNext())
+            {
+                features(ref buffer);
+                var x = new double[network.InputSize];
+                foreach (var (i, v) in buffer.Items()) x[i] = v;
+                long c = label();
+                if (c < 0 || c >= network.OutputSize)
+                    throw new ReassureException(ErrorCodes.RowsBadLabel, $"label column '{labelColumnName}' gives class {c}; expected 0..{network.OutputSize - 1}",
+                        $"row {inputs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                inputs.Add(x);
+                classes.Add((int)c);
+            }
+        }
+        return CausalLocalizer.Localize(network, inputs, classes, options);
     }
 }

@@ -136,18 +136,22 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             long c = classes[r];
             bool valid = c >= 0 && c < m;
             if (valid) labelled++;
-            bool right32 = valid && ArgMax(before32[r]) == c;
+            // "Right": the label wins, or under Avoid the label is not the prediction.
+            bool right32 = valid && (ArgMax(before32[r]) == c) != o.Avoid;
             if (right32) correctBefore++;
-            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || ArgMax(current.Evaluate(rows[r])) != c);
+            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || (ArgMax(current.Evaluate(rows[r])) == c) == o.Avoid);
             if (!wrong) continue;
             if (!valid)
-                throw new InvalidOperationException(
-                    $"Row {r} is marked buggy by column '{o.BuggyColumnName}' but its label column '{o.LabelColumnName}' gives class {c}; expected 0..{m - 1}.");
+                throw new ReassureException(ErrorCodes.RowsBadLabel,
+                    $"the row is marked buggy by column '{o.BuggyColumnName}' but its label column '{o.LabelColumnName}' gives class {c}; expected 0..{m - 1}",
+                    $"row {r.ToString(CultureInfo.InvariantCulture)}");
             buggyRows.Add(r);
         }
 
         // Repair.
-        var inputs = buggyRows.Select(r => new BuggyInput(rows[r], new ClassificationSpecification((int)classes[r], o.Margin),
+        var inputs = buggyRows.Select(r => new BuggyInput(rows[r], o.Avoid
+                ? AvoidSpecification.Create(network, rows[r], (int)classes[r], o.AvoidTarget, o.Margin)
+                : new ClassificationSpecification((int)classes[r], o.Margin),
             "row " + r.ToString(CultureInfo.InvariantCulture))).ToList();
         var engineOptions = new RepairOptions
         {
@@ -190,7 +194,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             {
                 score(ref buffer);
                 long c = classes[r++];
-                if (c >= 0 && c < m && ArgMax(buffer.DenseValues().Select(v => (double)v).ToArray()) == c) correctAfter++;
+                if (c >= 0 && c < m && (ArgMax(buffer.DenseValues().Select(v => (double)v).ToArray()) == c) != o.Avoid) correctAfter++;
             }
         }
 

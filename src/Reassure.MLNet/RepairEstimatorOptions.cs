@@ -60,6 +60,16 @@ public sealed class RepairEstimatorOptions
     /// <summary>Threads of the engine; null uses the engine's default (all cores).</summary>
     public int? MaxDegreeOfParallelism { get; set; }
 
+    /// <summary>
+    /// Backdoor / watermark removal (method.md §10): the label column holds the label each row must NOT get. The rows the
+    /// model gives that label (or the rows <see cref="BuggyColumnName"/> marks) are repaired to "target t wins", t chosen
+    /// by <see cref="AvoidTarget"/>. The fit report's accuracy then counts the rows that avoid their label.
+    /// </summary>
+    public bool Avoid { get; set; }
+
+    /// <summary>How the target is chosen under <see cref="Avoid"/>: Previous (k - 1, m - 1 for 0; REASSURE's watermark experiment) or BestOther.</summary>
+    public AvoidTargetRule AvoidTarget { get; set; } = AvoidTargetRule.Previous;
+
     /// <summary>Throw (RSR2001) from <c>Fit</c> when a buggy row is left unfixed. Off by default: read <see cref="RepairTransformer.Report"/>.</summary>
     public bool RequireAllFixed { get; set; }
 
