@@ -31,6 +31,7 @@ public static class ReassureCli
             RepairCommand.Create(output, error),
             VerifyCommand.Create(output, error),
             AreaCommand.Create(output, error),
+            FairCommand.Create(output, error),
         };
         if (args.Length == 0) args = ["--help"]; // bare `reassure`: the verbs and options, not "Required command was not provided."
         var parse = root.Parse(args);
