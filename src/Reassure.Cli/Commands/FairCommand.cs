@@ -103,6 +103,11 @@ internal static class FairCommand
         node["proved"] = r.Proved;
         node["rounds"] = r.Rounds;
         node["gamma"] = r.Area?.Gamma;
+        // How "proved" was reached: the region-by-region certificate of the area repair, or (when that did not close)
+        // the verifier's exhaustive search of the repaired network (branch and bound, every remaining region by LP).
+        node["proof"] = r.Area is null ? "nothing to repair"
+            : r.Area.After.Status != Verification.VerificationStatus.Holds ? "none"
+            : r.Area.After.Detail.StartsWith("proved region by region", StringComparison.Ordinal) ? "region by region" : "verifier search";
         node["detail"] = r.Area?.After.Detail;
         JsonObject? evalNode = null;
         if (evalSet is not null)
