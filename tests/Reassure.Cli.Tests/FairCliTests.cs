@@ -48,6 +48,28 @@ public sealed class FairCliTests
             RepairManifest.CheckPair(P("fair.onnx"));
             using var manifest = JsonDocument.Parse(File.ReadAllText(P("fair.manifest.json")));
             Assert.AreEqual(RepairManifest.Sha256(File.ReadAllBytes(P("fair.onnx"))), manifest.RootElement.GetProperty("onnxSha256").GetString());
+            // Independently of the proof: ONNX Runtime on the written file gives every unfair row's own decision at 201
+            // ages (`verify --rows` checks each grid point's label in float32).
+            var net = Formats.Onnx.OnnxImporter.Load(Model).Network;
+            var rows = Formats.Rows.RowsCsv.Read(P("rows.csv"), net.InputSize, net.OutputSize);
+            var grid = new List<string> { File.ReadLines(P("rows.csv")).First() };
+            foreach (var el in manifest.RootElement.GetProperty("unfairRowsBefore").EnumerateArray())
+            {
+                var x = rows.Inputs[el.GetInt32() - 1].ToArray();
+                var y = net.Evaluate(x);
+                int decision = y[1] > y[0] ? 1 : 0;
+                for (int k = 0; k <= 200; k++)
+                {
+                    x[4] = k / 200.0;
+                    grid.Add(string.Join(",", x.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "," + decision);
+                }
+            }
+            Assert.HasCount(1 + 6 * 201, grid);
+            File.WriteAllLines(P("grid.csv"), grid);
+            var ort = CliRunner.Run("verify", "--model", P("fair.onnx"), "--rows", P("grid.csv"));
+            Assert.AreEqual(0, ort.Code, ort.Out + ort.Err);
+            var before = CliRunner.Run("verify", "--model", Model, "--rows", P("grid.csv"));
+            Assert.AreEqual(1, before.Code, "the original model changes some of those decisions with age");
             var again = CliRunner.Run("fair", "--model", P("fair.onnx"), "--rows", P("rows.csv"), "--sensitive", "4", "--out", P("again.onnx"));
             Assert.AreEqual(2, again.Code);
             StringAssert.Contains(again.Err, ErrorCodes.RepairedModelUnsupported);
