@@ -29,7 +29,7 @@ internal static class FairCommand
             Description = "Domain lo:hi of each sensitive feature, in the order of --sensitive (default 0:1 for every one).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var toLabel = new Option<bool>("--to-label") { Description = "Required decision: the row's label (default: the model's decision at the row)." };
+        var toLabel = new Option<bool>("--to-label") { Description = "Repair each unfair row to its label over the box (default: to the model's decision at the row). Which rows are unfair does not depend on it." };
         var outPath = new Option<string>("--out", "-o") { Description = "Where to write the repaired ONNX model.", Required = true };
         var json = new Option<string?>("--json") { Description = CliOutput.JsonHelp };
         var evalRows = new Option<string?>("--eval-rows") { Description = "Other rows CSV, not repaired: fairness and accuracy measured before and after (generalisation)." };

@@ -62,8 +62,8 @@ public sealed record FairnessResult(RepairedNetwork Repaired, FairnessMeasure Be
 /// <summary>
 /// Counterfactual-fairness repair (method.md §9): a row is fair when no value of its sensitive coordinates over their
 /// domain, the other coordinates held at the row's values, changes the decision. Its counterfactual box is that set; the
-/// unsafe set is "decision != t" (y_i &gt;= y_t for some i != t), t the network's decision at the row (or the row's
-/// label with <see cref="FairnessOptions.ToLabel"/>). Every row is verified exactly on its box (<see cref="PropertyVerifier"/>:
+/// unsafe set is "decision != t" (y_i &gt;= y_t for some i != t), t the network's decision at the row. The repair
+/// requires the same t on the box (or the row's label with <see cref="FairnessOptions.ToLabel"/>). Every row is verified exactly on its box (<see cref="PropertyVerifier"/>:
 /// the box is low-dimensional, so its linear regions are enumerated); the unfair rows become the cases of ONE in-memory
 /// VNN-LIB property and <see cref="AreaRepairer"/> repairs it into one network and proves it region by region. Every row
 /// is then verified again on the repaired network; a row a support made unfair is added to the property and the repair
@@ -120,25 +120,29 @@ public static class FairnessRepairer
         return new VnnLibCase(CounterfactualBox(x, options), unsafeSet);
     }
 
-    /// <summary>The required decision of each row: the network's argmax at the row, or its label.</summary>
+    /// <summary>The decision the repair requires of each row's box: the network's argmax at the row, or its label.</summary>
     public static int[] Targets(Network network, RowSet rows, FairnessOptions options) =>
         Enumerable.Range(0, rows.Count).Select(r => options.ToLabel ? rows.Labels[r] : ArgMax(network.Evaluate(rows.Inputs[r]))).ToArray();
 
-    /// <summary>Fairness (exact, per row on its counterfactual box) and accuracy of the original network.</summary>
+    /// <summary>
+    /// Fairness (exact, per row on its counterfactual box) and accuracy of the original network. Fair means the decision
+    /// is the same everywhere on the box as at the row itself (whatever the label; <see cref="FairnessOptions.ToLabel"/>
+    /// only sets what the repair requires).
+    /// </summary>
     public static FairnessMeasure Measure(Network network, RowSet rows, FairnessOptions options, CancellationToken ct = default)
     {
         Validate(network, options);
-        var targets = Targets(network, rows, options);
-        return Measure(rows, targets, x => network.Evaluate(x), p => PropertyVerifier.Verify(network, p, options.Area.Verification, ct), network.OutputSize, options);
+        var own = rows.Inputs.Select(x => ArgMax(network.Evaluate(x))).ToArray();
+        return Measure(rows, own, x => network.Evaluate(x), p => PropertyVerifier.Verify(network, p, options.Area.Verification, ct), network.OutputSize, options);
     }
 
-    /// <summary>Fairness and accuracy of a repaired network; the decision required of each row is the original network's (or its label).</summary>
+    /// <summary>Fairness and accuracy of a repaired network (fair: the repaired decision is the same on the box as at the row).</summary>
     public static FairnessMeasure Measure(RepairedNetwork repaired, RowSet rows, FairnessOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(repaired);
         Validate(repaired.Original, options);
-        var targets = Targets(repaired.Original, rows, options);
-        return Measure(rows, targets, x => repaired.Evaluate(x), p => repaired.Patches.Count == 0
+        var own = rows.Inputs.Select(x => ArgMax(repaired.Evaluate(x))).ToArray();
+        return Measure(rows, own, x => repaired.Evaluate(x), p => repaired.Patches.Count == 0
             ? PropertyVerifier.Verify(repaired.Original, p, options.Area.Verification, ct)
             : PropertyVerifier.Verify(repaired, p, options.Area.Verification, ct), repaired.Original.OutputSize, options);
     }

@@ -71,18 +71,21 @@ public sealed class FairnessRepairerTests
     }
 
     [TestMethod]
-    public void ToLabel_RequiresTheLabel()
+    public void ToLabel_RequiresTheLabel_OnTheUnfairRowsOnly()
     {
-        // Row 0's label is 1: with --to-label its whole segment must be decided 1, which also fixes its accuracy.
-        var rows = Rows([1, 1, 1, 0]);
-        var r = FairnessRepairer.Repair(Net(), rows, Options(toLabel: true));
-        Assert.AreEqual(3, r.Before.Correct);
-        CollectionAssert.Contains(r.Before.UnfairRows.ToArray(), 0);
+        // Row 0's label is 1: with --to-label its whole segment must be decided 1, which also fixes its accuracy. Row 1 is
+        // misclassified (label 0, decided 1 for every x0) but fair: it is not repaired and keeps its output.
+        var net = Net();
+        var rows = Rows([1, 0, 1, 0]);
+        var r = FairnessRepairer.Repair(net, rows, Options(toLabel: true));
+        Assert.AreEqual(2, r.Before.Correct);
+        CollectionAssert.AreEqual(new[] { 0, 3 }, r.Before.UnfairRows.ToArray());
         Assert.AreEqual(0, r.After.Unfair);
         Assert.IsTrue(r.Proved, string.Join("; ", r.Errors));
-        Assert.AreEqual(4, r.After.Correct);
+        Assert.AreEqual(3, r.After.Correct);
         for (int k = 0; k <= 100; k++)
             Assert.AreEqual(1, TinyNetworks.ArgMax(r.Repaired.Evaluate([k / 100.0, 0.5])));
+        CollectionAssert.AreEqual(net.Evaluate(RowInputs[1]), r.Repaired.Evaluate(RowInputs[1]));
     }
 
     [TestMethod]
