@@ -32,6 +32,7 @@ public static class ReassureCli
             VerifyCommand.Create(output, error),
             AreaCommand.Create(output, error),
             LocalizeCommand.Create(output, error),
+            FairCommand.Create(output, error),
         };
         if (args.Length == 0) args = ["--help"]; // bare `reassure`: the verbs and options, not "Required command was not provided."
         var parse = root.Parse(args);

@@ -55,6 +55,10 @@ public static class ErrorCodes
     public const string InputOutsideDomain = "RSR1052";
     /// <summary>A layer named (by ONNX tensor name or index) that is not a hidden layer of the network; the message lists the valid names.</summary>
     public const string UnknownLayer = "RSR1053";
+    /// <summary>A sensitive feature (fairness repair) that is not an input index of the model, repeated, or missing.</summary>
+    public const string BadSensitiveFeature = "RSR1056";
+    /// <summary>A sensitive feature's domain (fairness repair) that is not a finite lo:hi with lo &lt;= hi, or a count of domains that differs from the sensitive features'.</summary>
+    public const string BadSensitiveDomain = "RSR1057";
     /// <summary>An option or parameter value outside its range or not a plain invariant-culture number; the message names the option, the value and the range.</summary>
     public const string InvalidOption = "RSR1060";
     /// <summary>An output path equal to another output path or to an input path (it would overwrite it).</summary>
