@@ -162,9 +162,17 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             CheckFormulation = o.Check,
             LpEngine = o.LpEngine,
         };
-        var result = prior is null
-            ? Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken)
-            : Repairer.Repair(current, prior.Specs, inputs, engineOptions, o.Progress, o.CancellationToken);
+        RepairResult result;
+        if (o.SensitiveFeatures is { Count: > 0 } sensitive)
+        {
+            (result, buggyRows) = Fairness(network, prior is not null, rows, classes, sensitive);
+        }
+        else
+        {
+            result = prior is null
+                ? Repairer.Repair(network, inputs, engineOptions, o.Progress, o.CancellationToken)
+                : Repairer.Repair(current, prior.Specs, inputs, engineOptions, o.Progress, o.CancellationToken);
+        }
         if (o.RequireAllFixed) EnsureAllFixed(result, o.LabelColumnName);
 
         // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
@@ -223,6 +231,38 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             }),
         };
         return new RepairTransformer(inner, o.FeatureColumnName, n, onnx, result, report);
+    }
+
+    /// <summary>
+    /// Counterfactual-fairness repair of the fit rows (<see cref="FairnessRepairer"/>): the unfair rows are the buggy rows;
+    /// one is fixed when it is fair after repair and the repair was proved.
+    /// </summary>
+    private (RepairResult Result, List<int> Unfair) Fairness(Network network, bool repairedInput, List<double[]> rows, List<long> classes, IReadOnlyList<int> sensitive)
+    {
+        var o = _options;
+        if (repairedInput)
+            throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
+                "fairness repair of an already repaired model is not supported; fit on the original model", o.ModelPath ?? "model bytes");
+        int m = network.OutputSize;
+        for (int r = 0; r < classes.Count; r++)
+            if (classes[r] < 0 || classes[r] >= m)
+                throw new ReassureException(ErrorCodes.RowsBadLabel, $"label column '{o.LabelColumnName}' gives class {classes[r]}; expected 0..{m - 1}",
+                    $"row {r.ToString(CultureInfo.InvariantCulture)}");
+        var set = new Formats.Rows.RowSet([.. rows], classes.Select(c => (int)c).ToArray(), "fit rows");
+        var fr = FairnessRepairer.Repair(network, set, new FairnessOptions { Sensitive = sensitive, ToLabel = o.FairnessToLabel }, o.CancellationToken);
+        var unfair = fr.Before.UnfairRows.ToList();
+        var stillUnfair = fr.After.UnfairRows.ToHashSet();
+        var statuses = unfair.Select((r, i) =>
+        {
+            bool ok = fr.Proved && !stillUnfair.Contains(r);
+            return new InputStatus(i, "row " + r.ToString(CultureInfo.InvariantCulture), ok, null, null,
+                ok ? null : ErrorCodes.SoundnessNotReached, ok ? null : "the row is not proved fair after repair: " + string.Join("; ", fr.Errors));
+        }).ToList();
+        var infos = fr.Repaired.Patches.Select((gp, p) => new PatchInfo(p, gp.Region.Pattern.Hash(), gp.Support.Gamma, gp.Norm, [], gp.Region.ExtraRows.Count,
+            fr.Proved, double.NaN)).ToList();
+        var seconds = TimeSpan.FromSeconds(fr.Seconds);
+        var specs = fr.Specs.Count == fr.Repaired.Patches.Count ? fr.Specs.Cast<LinearSpecification?>().ToList() : null;
+        return (new RepairResult(fr.Repaired, statuses, infos, new RepairTimings(TimeSpan.Zero, seconds, TimeSpan.Zero, TimeSpan.Zero, seconds, 0), specs), unfair);
     }
 
     /// <summary>RSR2001 when some buggy row is not fixed by Core's one answer (<see cref="InputStatus.IsFixed"/>: an RSR3006 row is not fixed).</summary>

@@ -70,6 +70,17 @@ public sealed class RepairEstimatorOptions
     /// <summary>How the target is chosen under <see cref="Avoid"/>: Previous (k - 1, m - 1 for 0; REASSURE's watermark experiment) or BestOther.</summary>
     public AvoidTargetRule AvoidTarget { get; set; } = AvoidTargetRule.Previous;
 
+    /// <summary>
+    /// Counterfactual-fairness repair (method.md §11): the 0-based feature indices whose value must not change the
+    /// decision. When set, <c>Fit</c> verifies every row over its counterfactual box (these features free over [0, 1], the
+    /// others fixed), repairs the unfair rows so that their decision holds on the whole box, and proves it; the fit
+    /// report's buggy rows are the unfair rows. Null (default): point repair of the rows the model gets wrong.
+    /// </summary>
+    public IReadOnlyList<int>? SensitiveFeatures { get; set; }
+
+    /// <summary>Under <see cref="SensitiveFeatures"/>: repair an unfair row to its label instead of to the model's decision at the row.</summary>
+    public bool FairnessToLabel { get; set; }
+
     /// <summary>Throw (RSR2001) from <c>Fit</c> when a buggy row is left unfixed. Off by default: read <see cref="RepairTransformer.Report"/>.</summary>
     public bool RequireAllFixed { get; set; }
 
