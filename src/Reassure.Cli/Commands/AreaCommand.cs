@@ -56,12 +56,11 @@ internal static class AreaCommand
     public static int Verify(string modelPath, string vnnlibPath, double? seconds, string? jsonPath, TextWriter output, TextWriter error) => ReassureCli.Guard(error, () =>
     {
         OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--json", CliOutput.JsonFile(jsonPath))]);
-        if (Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase)) RepairManifest.CheckPair(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
-        var repaired = Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase) ? RepairedOnnxImporter.TryLoad(modelPath) : null;
-        var r = CliOutput.Stage(error, "verify", "proof", () => repaired is null
-            ? PropertyVerifier.Verify(ModelFile.Load(modelPath).Network, prop, Options(null, seconds))
-            : VerifyRepaired(repaired, prop, seconds));
+        var file = ModelFile.Load(modelPath); // the manifest pair checked; a repaired file read as its graph (RSR1006 otherwise)
+        var r = CliOutput.Stage(error, "verify", "proof", () => file.Repaired is { } repaired
+            ? VerifyRepaired(repaired, prop, seconds)
+            : PropertyVerifier.Verify(file.Network, prop, Options(null, seconds)));
         var node = new JsonObject
         {
             ["result"] = r.StatusText,
@@ -74,7 +73,7 @@ internal static class AreaCommand
             ["output"] = r.Output is null ? null : new JsonArray(r.Output.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
         };
         var text = node.ToJsonString();
-        if (CliOutput.JsonFile(jsonPath) is { } file) AtomicFile.WriteAllText(file, text + "\n");
+        if (CliOutput.JsonFile(jsonPath) is { } jsonFile) AtomicFile.WriteAllText(jsonFile, text + "\n");
         CliOutput.Summary(output, jsonPath, text, string.Create(CultureInfo.InvariantCulture,
             $"{r.StatusText} ({r.Regions} regions, {r.LinearPrograms} LPs, {r.Elapsed.TotalSeconds:F2} s){(r.Detail is { Length: > 0 } d ? "; " + d : "")}"));
         return r.Status == VerificationStatus.Holds ? ReassureCli.Ok : ReassureCli.Failure;
