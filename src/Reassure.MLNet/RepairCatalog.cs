@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Reassure.Causality;
 using Reassure.Formats.Onnx;
 
@@ -57,27 +56,9 @@ public static class RepairCatalog
         ArgumentNullException.ThrowIfNull(data);
         var network = (RepairedOnnxImporter.TryLoad(modelPath)?.Original ?? OnnxImporter.Load(modelPath)).Network;
         var featureCol = SchemaChecks.Feature(data.Schema, featureColumnName, network.InputSize);
-        var labels = new LabelMap(SchemaChecks.Label(data.Schema, labelColumnName), network.OutputSize);
-        var inputs = new List<double[]>();
-        var classes = new List<int>();
-        using (var cursor = data.GetRowCursor([featureCol, data.Schema[labelColumnName]]))
-        {
-            var features = cursor.GetGetter<VBuffer<float>>(featureCol);
-            var label = labels.Reader(cursor);
-            VBuffer<float> buffer = default;
-            while (cursor.MoveNext())
-            {
-                features(ref buffer);
-                var x = new double[network.InputSize];
-                foreach (var (i, v) in buffer.Items()) x[i] = v;
-                long c = label();
-                if (c < 0 || c >= network.OutputSize)
-                    throw new ReassureException(ErrorCodes.RowsBadLabel, $"label column '{labelColumnName}' gives class {c}; expected 0..{network.OutputSize - 1}",
-                        $"row {inputs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-                inputs.Add(x);
-                classes.Add((int)c);
-            }
-        }
+        var labelCol = SchemaChecks.Label(data.Schema, labelColumnName);
+        var (inputs, read, _) = RowReader.Read(data, featureCol, labelCol, new LabelMap(labelCol, network.OutputSize), null, network.InputSize);
+        var classes = RowReader.ValidClasses(read, network.OutputSize, labelColumnName);
         return CausalLocalizer.Localize(network, inputs, classes, options);
     }
 }

@@ -100,29 +100,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         var labels = new LabelMap(labelCol, m);
 
         // Read the rows.
-        var rows = new List<double[]>();
-        var classes = new List<long>();
-        var marked = new List<bool>();
-        var needed = buggyCol is null ? new[] { featureCol, labelCol } : [featureCol, labelCol, buggyCol.Value];
-        using (var cursor = input.GetRowCursor(needed))
-        {
-            var features = cursor.GetGetter<VBuffer<float>>(featureCol);
-            var label = labels.Reader(cursor);
-            ValueGetter<bool>? buggy = buggyCol is null ? null : cursor.GetGetter<bool>(buggyCol.Value);
-            VBuffer<float> buffer = default;
-            bool mark = false;
-            while (cursor.MoveNext())
-            {
-                o.CancellationToken.ThrowIfCancellationRequested();
-                features(ref buffer);
-                var x = new double[n];
-                foreach (var (i, v) in buffer.Items()) x[i] = v;
-                rows.Add(x);
-                classes.Add(label());
-                buggy?.Invoke(ref mark);
-                marked.Add(mark);
-            }
-        }
+        var (rows, classes, marked) = RowReader.Read(input, featureCol, labelCol, labels, buggyCol, n, o.CancellationToken);
 
         // The original model's predictions, in double (the engine's arithmetic) and float32 (ONNX Runtime).
         var domain = prior?.Repaired.Domain ?? network.Domain ?? Repairer.DefaultDomain(network, []);
@@ -137,9 +115,9 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             bool valid = c >= 0 && c < m;
             if (valid) labelled++;
             // "Right": the label wins, or under Avoid the label is not the prediction.
-            bool right32 = valid && (ArgMax(before32[r]) == c) != o.Avoid;
+            bool right32 = valid && (Prediction.Of(before32[r]) == c) != o.Avoid;
             if (right32) correctBefore++;
-            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || (ArgMax(current.Evaluate(rows[r])) == c) == o.Avoid);
+            bool wrong = buggyCol is not null ? marked[r] : valid && (!right32 || (Prediction.Of(current.Evaluate(rows[r])) == c) == o.Avoid);
             if (!wrong) continue;
             if (!valid)
                 throw new ReassureException(ErrorCodes.RowsBadLabel,
@@ -202,7 +180,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             {
                 score(ref buffer);
                 long c = classes[r++];
-                if (c >= 0 && c < m && (ArgMax(buffer.DenseValues().Select(v => (double)v).ToArray()) == c) != o.Avoid) correctAfter++;
+                if (c >= 0 && c < m && (Prediction.Of(buffer.DenseValues().Select(v => (double)v).ToArray()) == c) != o.Avoid) correctAfter++;
             }
         }
 
@@ -243,12 +221,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         if (repairedInput)
             throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
                 "fairness repair of an already repaired model is not supported; fit on the original model", o.ModelPath ?? "model bytes");
-        int m = network.OutputSize;
-        for (int r = 0; r < classes.Count; r++)
-            if (classes[r] < 0 || classes[r] >= m)
-                throw new ReassureException(ErrorCodes.RowsBadLabel, $"label column '{o.LabelColumnName}' gives class {classes[r]}; expected 0..{m - 1}",
-                    $"row {r.ToString(CultureInfo.InvariantCulture)}");
-        var set = new Formats.Rows.RowSet([.. rows], classes.Select(c => (int)c).ToArray(), "fit rows");
+        var set = new Formats.Rows.RowSet([.. rows], RowReader.ValidClasses(classes, network.OutputSize, o.LabelColumnName), "fit rows");
         var fr = FairnessRepairer.Repair(network, set, new FairnessOptions { Sensitive = sensitive, ToLabel = o.FairnessToLabel }, o.CancellationToken);
         var unfair = fr.Before.UnfairRows.ToList();
         var stillUnfair = fr.After.UnfairRows.ToHashSet();
@@ -305,12 +278,5 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             : scoring.Transforms.ApplyOnnxModel([o.ScoreColumnName, o.PredictedLabelColumnName], [o.FeatureColumnName], new MemoryStream(onnx));
         var predicted = labels.Predicted(_ml, o.PredictedLabelColumnName);
         return predicted is null ? est : est.Append(predicted);
-    }
-
-    internal static int ArgMax(IReadOnlyList<double> y)
-    {
-        int best = 0;
-        for (int i = 1; i < y.Count; i++) if (y[i] > y[best]) best = i;
-        return best;
     }
 }

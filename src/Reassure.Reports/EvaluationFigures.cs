@@ -1,5 +1,6 @@
 using Reassure.Formats.Rows;
 using Reassure.Patching;
+using Reassure.Repair;
 
 namespace Reassure.Reports;
 
@@ -57,22 +58,13 @@ public sealed record EvaluationFigures(string Source, int Rows, int[] PerClass, 
             int c = rows.Labels[r];
             if (c < 0 || c >= m) continue;
             perClass[c]++;
-            bool ok0 = Decide(before[r], argMin) == c, ok1 = Decide(after[r], argMin) == c;
+            bool ok0 = Prediction.Of(before[r], argMin) == c, ok1 = Prediction.Of(after[r], argMin) == c;
             if (ok0) right0[c]++;
             if (ok1) right1[c]++;
             if (!ok0 && ok1) becameRight++;
             if (ok0 && !ok1) becameWrong++;
         }
         return new EvaluationFigures(rows.Source, rows.Count, perClass, right0, right1, change, becameRight, becameWrong);
-    }
-
-    /// <summary>The decided class: the first index of the largest (or, for argmin, smallest) output.</summary>
-    public static int Decide(IReadOnlyList<double> y, bool argMin)
-    {
-        int best = 0;
-        for (int i = 1; i < y.Count; i++)
-            if (argMin ? y[i] < y[best] : y[i] > y[best]) best = i;
-        return best;
     }
 
     private static double Ratio(int a, int b) => b == 0 ? double.NaN : (double)a / b;

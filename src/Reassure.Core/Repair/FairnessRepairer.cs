@@ -122,7 +122,7 @@ public static class FairnessRepairer
 
     /// <summary>The decision the repair requires of each row's box: the network's argmax at the row, or its label.</summary>
     public static int[] Targets(Network network, RowSet rows, FairnessOptions options) =>
-        Enumerable.Range(0, rows.Count).Select(r => options.ToLabel ? rows.Labels[r] : ArgMax(network.Evaluate(rows.Inputs[r]))).ToArray();
+        Enumerable.Range(0, rows.Count).Select(r => options.ToLabel ? rows.Labels[r] : Prediction.Of(network.Evaluate(rows.Inputs[r]))).ToArray();
 
     /// <summary>
     /// Fairness (exact, per row on its counterfactual box) and accuracy of the original network. Fair means the decision
@@ -132,7 +132,7 @@ public static class FairnessRepairer
     public static FairnessMeasure Measure(Network network, RowSet rows, FairnessOptions options, CancellationToken ct = default)
     {
         Validate(network, options);
-        var own = rows.Inputs.Select(x => ArgMax(network.Evaluate(x))).ToArray();
+        var own = rows.Inputs.Select(x => Prediction.Of(network.Evaluate(x))).ToArray();
         return Measure(rows, own, x => network.Evaluate(x), p => PropertyVerifier.Verify(network, p, options.Area.Verification, ct), network.OutputSize, options);
     }
 
@@ -141,7 +141,7 @@ public static class FairnessRepairer
     {
         ArgumentNullException.ThrowIfNull(repaired);
         Validate(repaired.Original, options);
-        var own = rows.Inputs.Select(x => ArgMax(repaired.Evaluate(x))).ToArray();
+        var own = rows.Inputs.Select(x => Prediction.Of(repaired.Evaluate(x))).ToArray();
         return Measure(rows, own, x => repaired.Evaluate(x), p => repaired.Patches.Count == 0
             ? PropertyVerifier.Verify(repaired.Original, p, options.Area.Verification, ct)
             : PropertyVerifier.Verify(repaired, p, options.Area.Verification, ct), repaired.Original.OutputSize, options);
@@ -153,7 +153,7 @@ public static class FairnessRepairer
         var unfair = new List<int>();
         for (int r = 0; r < rows.Count; r++)
         {
-            if (ArgMax(eval(rows.Inputs[r])) == rows.Labels[r]) correct++;
+            if (Prediction.Of(eval(rows.Inputs[r])) == rows.Labels[r]) correct++;
             var x = rows.Inputs[r];
             var prop = new VnnLibProperty(x.Length, outputs, [Case(x, targets[r], outputs, options)], $"{rows.Where(r)} (counterfactual box)");
             var v = verify(prop);
@@ -193,12 +193,5 @@ public static class FairnessRepairer
         }
         bool proved = area.After.Status == VerificationStatus.Holds;
         return new FairnessResult(area.Repaired, before, after, area.Repaired.Patches.Count, proved, round, clock.Elapsed.TotalSeconds, area, area.Errors);
-    }
-
-    private static int ArgMax(double[] y)
-    {
-        int best = 0;
-        for (int i = 1; i < y.Length; i++) if (y[i] > y[best]) best = i;
-        return best;
     }
 }
