@@ -11,25 +11,12 @@ namespace Reassure.MLNet.Tests;
 [TestClass]
 public sealed class CausalityApiTests
 {
-    private sealed class Row
-    {
-        [VectorType(784)]
-        public float[] Features { get; set; } = [];
-
-        public long Label { get; set; }
-    }
-
-    private sealed class Predicted
-    {
-        public long[] PredictedLabel { get; set; } = [];
-    }
-
     [TestMethod]
     public void Avoid_RemovesTheWatermarkLabel_FromEveryFitRow()
     {
         var model = TestData.File("models", "reassure-watermark-150.onnx");
         var set = RowsCsv.Read(TestData.File("models", "watermark.csv"), 784);
-        var rows = Enumerable.Range(0, 12).Select(i => new Row { Features = set.Inputs[i].Select(v => (float)v).ToArray(), Label = set.Labels[i] }).ToList();
+        var rows = Enumerable.Range(0, 12).Select(i => new MnistRow { Features = set.Inputs[i].Select(v => (float)v).ToArray(), Label = set.Labels[i] }).ToList();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(rows);
         var fitted = ml.Repair(new RepairEstimatorOptions { ModelPath = model, Avoid = true, AvoidTarget = AvoidTargetRule.Previous }).Fit(data);
@@ -38,7 +25,7 @@ public sealed class CausalityApiTests
         Assert.AreEqual(rows.Count, fitted.Report.BuggyRows.Count);
         Assert.IsTrue(fitted.Report.AllFixed);
         Assert.AreEqual(1.0, fitted.Report.AccuracyAfter, "every row avoids its label after repair");
-        var predicted = ml.Data.CreateEnumerable<Predicted>(fitted.Transform(data), reuseRowObject: false).ToList();
+        var predicted = ml.Data.CreateEnumerable<LongPrediction>(fitted.Transform(data), reuseRowObject: false).ToList();
         for (int i = 0; i < rows.Count; i++)
             Assert.AreEqual((rows[i].Label + 9) % 10, predicted[i].PredictedLabel.Single(), $"row {i}: the previous label wins");
     }
@@ -50,7 +37,7 @@ public sealed class CausalityApiTests
         var net = OnnxImporter.Load(TestData.MnistModel).Network;
         var wrong = Enumerable.Range(0, 1500).Where(i => Prediction.Of(net.Evaluate(images[i].Select(v => (double)v).ToArray())) != labels[i]).Take(20).ToList();
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(wrong.Select(i => new Row { Features = images[i], Label = labels[i] }).ToList());
+        var data = ml.Data.LoadFromEnumerable(wrong.Select(i => new MnistRow { Features = images[i], Label = labels[i] }).ToList());
 
         var viaMl = ml.LocalizeFaults(TestData.MnistModel, data);
         var direct = CausalLocalizer.Localize(net, wrong.Select(i => images[i].Select(v => (double)v).ToArray()).ToList(), wrong.Select(i => labels[i]).ToList());

@@ -9,19 +9,6 @@ namespace Reassure.MLNet.Tests;
 [TestClass]
 public sealed class RepairedModelInputTests
 {
-    private sealed class Row
-    {
-        [VectorType(784)]
-        public float[] Features { get; set; } = [];
-
-        public long Label { get; set; }
-    }
-
-    private sealed class Predicted
-    {
-        public long[] PredictedLabel { get; set; } = [];
-    }
-
     [TestMethod]
     public void FitOnARepairedFile_KeepsItsPatches_AndAddsPatchesForTheNewMistakes()
     {
@@ -39,14 +26,14 @@ public sealed class RepairedModelInputTests
         // Fit on rows holding all six mistakes and some right rows: only the three new ones are buggy for the repaired file.
         var ids = wrong.Concat(Enumerable.Range(0, 60)).Distinct().ToList();
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(ids.Select(i => new Row { Features = images[i], Label = labels[i] }).ToList());
+        var data = ml.Data.LoadFromEnumerable(ids.Select(i => new MnistRow { Features = images[i], Label = labels[i] }).ToList());
         var model = ml.Repair(new RepairEstimatorOptions { ModelBytes = repairedFile }).Fit(data);
 
         var buggy = model.Report.BuggyRows.Select(r => ids[r]).ToList();
         CollectionAssert.AreEquivalent(wrong.Skip(3).ToList(), buggy, "the earlier patches already fix the first three");
         Assert.IsTrue(model.Report.AllFixed);
         Assert.AreEqual(before.Network.Patches.Count + 3, model.Result.Network.Patches.Count, "earlier patches kept, one per new region");
-        var predicted = ml.Data.CreateEnumerable<Predicted>(model.Transform(data), reuseRowObject: false).ToList();
+        var predicted = ml.Data.CreateEnumerable<LongPrediction>(model.Transform(data), reuseRowObject: false).ToList();
         for (int k = 0; k < ids.Count; k++) Assert.AreEqual(labels[ids[k]], predicted[k].PredictedLabel.Single(), $"image {ids[k]}");
 
         // A tampered repaired file is refused with RSR1006, never read as the patches it claims.
