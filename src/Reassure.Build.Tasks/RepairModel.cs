@@ -3,6 +3,7 @@ using Microsoft.Build.Utilities;
 using Reassure.Formats.Onnx;
 using Reassure.Networks;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Build.Tasks;
 
@@ -118,7 +119,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
 
     private static RepairOptions Options(GateSettings settings)
     {
-        var options = new RepairOptions { Mode = settings.Mode };
+        var options = new RepairOptions { Mode = settings.Mode, Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance };
         return settings.Gamma is double gamma ? options with { Gamma = gamma } : options;
     }
 

@@ -8,6 +8,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.MLNet;
 
@@ -139,6 +140,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             MaxDegreeOfParallelism = o.MaxDegreeOfParallelism ?? Environment.ProcessorCount,
             CheckFormulation = o.Check,
             LpEngine = o.LpEngine,
+            Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance,
         };
         RepairResult result;
         if (o.SensitiveFeatures is { Count: > 0 } sensitive)
@@ -204,7 +206,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             HtmlSource = () => Reports.RepairReport.FromRepair(result, new Reports.RepairReportOptions
             {
                 Model = o.ModelPath ?? "model bytes",
-                Evaluation = new Formats.Rows.RowSet([.. rows], [.. classes.Select(c => c >= 0 && c < m ? (int)c : -1)], "fit rows"),
+                Evaluation = new Specifications.RowSet([.. rows], [.. classes.Select(c => c >= 0 && c < m ? (int)c : -1)], "fit rows"),
                 Notes = ["ML.NET RepairEstimator.Fit; accuracy here is in double on the fit rows (the fit report's figures are float32)"],
             }),
         };
@@ -221,7 +223,7 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         if (repairedInput)
             throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
                 "fairness repair of an already repaired model is not supported; fit on the original model", o.ModelPath ?? "model bytes");
-        var set = new Formats.Rows.RowSet([.. rows], RowReader.ValidClasses(classes, network.OutputSize, o.LabelColumnName), "fit rows");
+        var set = new Specifications.RowSet([.. rows], RowReader.ValidClasses(classes, network.OutputSize, o.LabelColumnName), "fit rows");
         var fr = FairnessRepairer.Repair(network, set, new FairnessOptions { Sensitive = sensitive, ToLabel = o.FairnessToLabel }, o.CancellationToken);
         var unfair = fr.Before.UnfairRows.ToList();
         var stillUnfair = fr.After.UnfairRows.ToHashSet();

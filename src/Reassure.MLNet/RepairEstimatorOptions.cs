@@ -1,4 +1,5 @@
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.MLNet;
 

@@ -7,6 +7,8 @@ using Reassure.Regions;
 using Reassure.Repair;
 using Reassure.Verification;
 using Reassure.Benchmarks;
+using Reassure.Specifications;
+using Reassure.Lp;
 
 internal static partial class Benchmarks
 {

@@ -4,6 +4,7 @@ using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Benchmarks;
 

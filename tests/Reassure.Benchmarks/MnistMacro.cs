@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Reassure.Formats.Onnx;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Benchmarks;
 

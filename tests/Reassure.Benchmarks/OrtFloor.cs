@@ -95,7 +95,7 @@ internal static class OrtFloor
     }
 
     /// <summary>
-    /// The exported graph (<see cref="RepairedOnnxExporter.ToBytes(RepairedNetwork, IReadOnlyList{Repair.LinearSpecification?})"/>)
+    /// The exported graph (<see cref="RepairedOnnxExporter.ToBytes(RepairedNetwork, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>)
     /// with every patch node removed, and the pre-activations its Relu nodes read. The original output keeps its renamed
     /// tensor (<see cref="RepairedOnnxExporter.Prefix"/> + <c>original_output</c>) for the caller's nodes to read; call
     /// <see cref="RemoveUnused"/> after adding them.

@@ -1,5 +1,6 @@
 using Reassure.Formats.Onnx;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Benchmarks;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Benchmarks;
 

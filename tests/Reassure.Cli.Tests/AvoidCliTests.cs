@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
+using Reassure.Specifications;
 
 namespace Reassure.Cli.Tests;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
+using Reassure.Specifications;
 
 namespace Reassure.Cli.Tests;
 

@@ -1,6 +1,7 @@
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Networks;
+using Reassure.Specifications;
 
 namespace Reassure.Cli.Tests;
 

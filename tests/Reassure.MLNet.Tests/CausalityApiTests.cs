@@ -4,6 +4,7 @@ using Reassure.Causality;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.MLNet.Tests;
 

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Reassure.Formats.Onnx;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.MLNet.Tests;
 

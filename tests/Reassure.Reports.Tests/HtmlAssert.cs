@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Reassure.Formats.Rows;
 using Reassure.Patching;
+using Reassure.Specifications;
 
 namespace Reassure.Reports.Tests;
 

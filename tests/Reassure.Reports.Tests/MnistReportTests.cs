@@ -2,6 +2,7 @@ using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Reports.Tests;
 

@@ -1,13 +1,15 @@
 using Reassure.Formats.Rows;
 using Reassure.Formats.VnnLib;
 using Reassure.Repair;
+using Reassure.Formats.Onnx;
+using Reassure.Specifications;
 
 namespace Reassure.Reports.Tests;
 
 [TestClass]
 public sealed class RepairReportTests
 {
-    private static readonly Lazy<RepairResult> TinyResult = new(() => Repairer.Repair(Tiny.Network(), Tiny.Buggy()));
+    private static readonly Lazy<RepairResult> TinyResult = new(() => Repairer.Repair(Tiny.Network(), Tiny.Buggy(), new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance }));
 
     [TestMethod]
     public void TinyRepair_CountsFourChartsPerClassAccuracyAndExactZeros()
@@ -48,7 +50,7 @@ public sealed class RepairReportTests
     public void HostileStrings_AreEscaped()
     {
         const string hostile = "<script>alert('x')</script>";
-        var result = Repairer.Repair(Tiny.Network(), Tiny.Buggy(hostile));
+        var result = Repairer.Repair(Tiny.Network(), Tiny.Buggy(hostile), new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance });
         var eval = Tiny.Evaluation("<img src=x onerror=alert(1)>.csv");
         var html = RepairReport.FromRepair(result, new RepairReportOptions
         {

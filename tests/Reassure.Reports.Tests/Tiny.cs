@@ -1,6 +1,7 @@
 using Reassure.Formats.Rows;
 using Reassure.Networks;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Reports.Tests;
 

@@ -9,6 +9,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Networks;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 var random = new Random(20221);
 // Support sharpness: the sample project sets ReassureGamma=100. At the engine default (1) the supports of this
@@ -45,7 +46,7 @@ while (buggy.Count < 5)
 var buggyLabels = buggy.Select(x => (ArgMax(network.Evaluate(x)) + 1) % 3).ToArray();
 
 var result = Repairer.Repair(network, buggy.Select((x, i) => new BuggyInput(x, new ClassificationSpecification(buggyLabels[i]), $"row {i + 1}")).ToList(),
-    new RepairOptions { Gamma = gamma });
+    new RepairOptions { Gamma = gamma, Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance });
 int before = regression.Select((x, i) => ArgMax(network.Evaluate(x)) == regressionLabels[i] ? 1 : 0).Sum();
 int after = regression.Select((x, i) => ArgMax(result.Network.Evaluate(x)) == regressionLabels[i] ? 1 : 0).Sum();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -8,6 +8,8 @@ using Reassure.Regions;
 using Reassure.Repair;
 using Reassure.Reports;
 using Reassure.Verification;
+using Reassure.Specifications;
+using Reassure.Lp;
 
 namespace Reassure.Cli.Commands;
 

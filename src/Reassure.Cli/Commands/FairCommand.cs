@@ -6,6 +6,7 @@ using Reassure.Formats;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Cli.Commands;
 

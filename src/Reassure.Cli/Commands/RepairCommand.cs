@@ -6,6 +6,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
 using Reassure.Reports;
+using Reassure.Specifications;
 
 namespace Reassure.Cli.Commands;
 
@@ -116,7 +117,7 @@ internal static class RepairCommand
             Mode = mode == "minimal" ? PatchMode.Minimal : PatchMode.Fast,
             Gamma = gamma,
             MaxDegreeOfParallelism = Math.Max(1, threads),
-            Float32Evaluator = file.Onnx is null ? null : new OnnxRuntimeFloat32Evaluator(file.Onnx),
+            Float32Evaluator = file.Onnx is null ? OnnxRuntimeFloat32Evaluator.Instance : new OnnxRuntimeFloat32Evaluator(file.Onnx),
             CheckFormulation = Formulation(check),
             LpEngine = lp == "glop" ? Lp.RegionLpEngine.Glop : Lp.RegionLpEngine.Auto,
         };

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Reassure.Networks;
 using Reassure.Regions;
-using Reassure.Verification;
 
 namespace Reassure.Lp;
 
@@ -229,6 +228,7 @@ public sealed class DualCertificate
         var net = region.Network;
         var layers = net.Layers;
         var y = new double[net.HiddenCount];
+        if (layers.Count == 1) return y; // an affine network: no hidden layer, no hidden multipliers
         int top = layers.Count - 2;
         var last = layers[^1];
         int offTop = net.HiddenOffsets[top];

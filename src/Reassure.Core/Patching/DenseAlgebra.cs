@@ -1,3 +1,4 @@
+using Reassure.Specifications;
 namespace Reassure.Patching;
 
 /// <summary>Small dense linear algebra in double for the output space (m &lt;= a few dozen).</summary>

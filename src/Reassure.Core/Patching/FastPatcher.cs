@@ -1,6 +1,6 @@
 using Reassure.Lp;
 using Reassure.Regions;
-using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Patching;
 

@@ -1,7 +1,7 @@
 using Google.OrTools.LinearSolver;
 using Reassure.Lp;
 using Reassure.Regions;
-using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Patching;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Reassure.Formats.VnnLib;
 using Reassure.Lp;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
+using Reassure.Specifications;
 using Reassure.Verification;
 
 namespace Reassure.Repair;
@@ -156,7 +156,7 @@ public static class AreaRepairer
             try
             {
                 using var lp = new RegionLp(region);
-                var spec = ChooseSpecification(cs, lp, network.OutputSize, options.Margin, ct);
+                var spec = RegionSpecification.Choose(cs, lp, network.OutputSize, options.Margin, ct);
                 var patch = FastPatcher.Build(region, spec, lp, ct, out var certificates);
                 var check = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Certificate, certificates);
                 if (!check.Verified) { errors.Add($"{ErrorCodes.PatchCheckFailed}: region {v.Pattern.Hash()}: worst slack {check.WorstSlack}"); continue; }
@@ -226,33 +226,6 @@ public static class AreaRepairer
         double gamma = gammas.Length == 0 ? options.Gamma : gammas.Max();
         return new AreaRepairResult(repaired, before, after, before.Violating.Count, built.Count, gamma, clock.Elapsed.TotalSeconds, patchSeconds, errors,
             built.Select(b => b.Spec).ToList());
-    }
-
-    /// <summary>The per-region convex specification of the rule in the class summary.</summary>
-    public static LinearSpecification ChooseSpecification(VnnLibCase cs, RegionLp lp, int outputs, double margin, CancellationToken ct = default)
-    {
-        var rows = new List<(double[] P, double Upper)>();
-        foreach (var conj in cs.Unsafe)
-        {
-            double best = double.PositiveInfinity;
-            OutputConstraint? chosen = null;
-            foreach (var row in conj.Constraints)
-            {
-                // need = max over the region of (b + margin - a . y) = b + margin + max(-a . y)
-                var w = row.A.Select(v => -v).ToArray();
-                double need = row.B + margin + lp.MaximizeOutput(w, ct).Value;
-                if (need < best) { best = need; chosen = row; }
-            }
-            if (chosen is null) throw new ReassureException(ErrorCodes.BadSpecification, "an unsafe conjunction without rows covers every output; no repair can avoid it");
-            var p = chosen.A.Select(v => -v).ToArray();
-            double upper = -chosen.B - margin;
-            int same = rows.FindIndex(r => r.P.AsSpan().SequenceEqual(p));
-            if (same >= 0) rows[same] = (p, Math.Min(rows[same].Upper, upper));
-            else rows.Add((p, upper));
-        }
-        var pm = new double[rows.Count, outputs];
-        for (int r = 0; r < rows.Count; r++) for (int i = 0; i < outputs; i++) pm[r, i] = rows[r].P[i];
-        return new LinearSpecification(pm, Enumerable.Repeat(double.NegativeInfinity, rows.Count).ToArray(), rows.Select(r => r.Upper).ToArray());
     }
 
     /// <summary>The box faces as explicit support rows: x_i &lt;= hi_i and -x_i &lt;= -lo_i.</summary>

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Reassure.Formats.VnnLib;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
+using Reassure.Specifications;
 using Reassure.Verification;
 
 namespace Reassure.Repair;

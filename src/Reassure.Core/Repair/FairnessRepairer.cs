@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using Reassure.Formats.Rows;
-using Reassure.Formats.VnnLib;
 using Reassure.Networks;
 using Reassure.Patching;
+using Reassure.Specifications;
 using Reassure.Verification;
 
 namespace Reassure.Repair;

@@ -44,7 +44,11 @@ public sealed record RepairOptions
     /// <summary>Check every buggy input in float32 through ONNX Runtime too (the exported graph), and raise gamma where it fails.</summary>
     public bool CheckFloat32 { get; init; } = true;
 
-    /// <summary>The float32 evaluator of the soundness check; null uses ONNX Runtime on the exported graph.</summary>
+    /// <summary>
+    /// The float32 evaluator of the soundness check: the runtime the exported graph will run in (the front doors pass
+    /// Reassure.Formats.Onnx.OnnxRuntimeFloat32Evaluator). Required when <see cref="CheckFloat32"/> is set; the engine
+    /// never picks one itself.
+    /// </summary>
     public IFloat32Evaluator? Float32Evaluator { get; init; }
 
     /// <summary>Run the independent LP check of every patch over its whole region.</summary>
@@ -72,7 +76,7 @@ public sealed record RepairOptions
 
     /// <summary>
     /// Checks the values every front door passes (RSR1060 naming the option, the value and the range): Gamma finite in
-    /// (0, MaxGamma], MaxGamma finite, MaxDegreeOfParallelism &gt;= 1, MaxPatches &gt;= 0, MaxTime &gt; 0.
+    /// (0, MaxGamma], MaxGamma finite, MaxDegreeOfParallelism &gt;= 1, MaxPatches &gt;= 0, MaxTime &gt; 0, and a Float32Evaluator when CheckFloat32 is set.
     /// </summary>
     public void Validate()
     {
@@ -84,6 +88,8 @@ public sealed record RepairOptions
         if (MaxDegreeOfParallelism < 1) throw Bad(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 1");
         if (MaxPatches is int p && p < 0) throw Bad(nameof(MaxPatches), p.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 0 or none");
         if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw Bad(nameof(MaxTime), t.ToString(), "a positive time or none");
+        if (CheckFloat32 && Float32Evaluator is null)
+            throw Bad(nameof(Float32Evaluator), "null", "the float32 evaluator of the runtime the model will run in (e.g. OnnxRuntimeFloat32Evaluator), or CheckFloat32 = false");
     }
 }
 

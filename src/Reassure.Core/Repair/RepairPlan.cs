@@ -1,5 +1,6 @@
 using Reassure.Networks;
 using Reassure.Regions;
+using Reassure.Specifications;
 
 namespace Reassure.Repair;
 

@@ -4,6 +4,7 @@ using Reassure.Lp;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
+using Reassure.Specifications;
 
 namespace Reassure.Repair;
 
@@ -65,6 +66,10 @@ public static class Repairer
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new RepairOptions();
         options.Validate();
+        if (network.HiddenCount == 0)
+            throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph,
+                "the network has no hidden ReLU layer: an affine model is one linear region, so a patch would change it on every input; expected at least one Relu between two affine layers",
+                network.OutputName);
         var total = Stopwatch.StartNew();
         var errors = new Dictionary<int, (string Code, string Message)>();
         var domain = existing?.Domain ?? options.Domain ?? network.Domain ?? DefaultDomain(network, inputs);
@@ -221,7 +226,7 @@ public static class Repairer
         bool[]? float32 = null;
         if (options.CheckFloat32 && repaired.Patches.Count > 0)
         {
-            var evaluator = options.Float32Evaluator ?? Formats.Onnx.OnnxRuntimeFloat32Evaluator.Instance;
+            var evaluator = options.Float32Evaluator!; // checked by Validate
             (repaired, float32) = SoundnessLoop.EnforceFloat32(repaired, inputs, specs, candidates, ownPatch, options, evaluator, cancellationToken);
         }
         var soundnessTime = stage.Elapsed;

@@ -1,4 +1,5 @@
 using Reassure.Patching;
+using Reassure.Specifications;
 
 namespace Reassure.Repair;
 

@@ -1,9 +1,8 @@
-using Reassure.Formats.VnnLib;
 using Reassure.Lp;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
-using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Verification;
 
@@ -90,7 +89,7 @@ public static class AreaCertificate
                 else
                 {
                     using var lp = new RegionLp(region);
-                    candidates.Add(AreaRepairer.ChooseSpecification(cs, lp, net.OutputSize, 0, ct));
+                    candidates.Add(RegionSpecification.Choose(cs, lp, net.OutputSize, 0, ct));
                     lps += lp.Solves;
                 }
                 foreach (var (l, _) in leaks) if (!candidates.Any(s => s.SameAs(specs[l]))) candidates.Add(specs[l]);

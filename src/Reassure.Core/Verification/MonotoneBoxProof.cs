@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Reassure.Formats.VnnLib;
 using Reassure.Networks;
 using Reassure.Patching;
+using Reassure.Specifications;
 
 namespace Reassure.Verification;
 

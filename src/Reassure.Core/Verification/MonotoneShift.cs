@@ -1,5 +1,5 @@
-using Reassure.Formats.VnnLib;
 using Reassure.Networks;
+using Reassure.Specifications;
 
 namespace Reassure.Verification;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Google.OrTools.LinearSolver;
-using Reassure.Formats.VnnLib;
 using Reassure.Lp;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
+using Reassure.Specifications;
 
 namespace Reassure.Verification;
 

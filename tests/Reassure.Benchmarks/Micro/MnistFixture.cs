@@ -2,6 +2,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Benchmarks.Micro;
 

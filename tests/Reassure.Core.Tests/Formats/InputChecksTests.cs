@@ -4,6 +4,7 @@ using Reassure.Formats.Onnx.Proto;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
 using static Reassure.Tests.Formats.ModelBuilder;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Formats;
 
@@ -210,9 +211,14 @@ public sealed class InputChecksTests
     [TestMethod]
     public void RepairOptionsAndMarginsAreCheckedByTheCoreToo()
     {
-        var net = new Networks.Network([new Networks.DenseLayer(2, 2, [1, 0, 0, 1], [0, 0], relu: false)]);
+        var affine = new Networks.Network([new Networks.DenseLayer(2, 2, [1, 0, 0, 1], [0, 0], relu: false)]);
         BuggyInput[] one = [new([0.5, 0.1], new ClassificationSpecification(1), "row 1")];
-        foreach (var bad in new[] { new RepairOptions { Gamma = double.NaN }, new RepairOptions { Gamma = -1 }, new RepairOptions { MaxDegreeOfParallelism = 0 }, new RepairOptions { MaxTime = TimeSpan.Zero } })
+        Assert.AreEqual(ErrorCodes.OnnxUnsupportedGraph, Assert.ThrowsExactly<ReassureException>(() =>
+            Repairer.Repair(affine, one, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance })).Code);
+        var net = new Networks.Network([new Networks.DenseLayer(2, 2, [1, 0, 0, 1], [0, 0], relu: true), new Networks.DenseLayer(2, 2, [1, 0, 0, 1], [0, 0], relu: false)]);
+        var ok = new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance };
+        Assert.IsTrue(Repairer.Repair(net, one, ok).Inputs.Count == 1);
+        foreach (var bad in new[] { ok with { Gamma = double.NaN }, ok with { Gamma = -1 }, ok with { MaxDegreeOfParallelism = 0 }, ok with { MaxTime = TimeSpan.Zero }, new RepairOptions { Float32Evaluator = null } })
             Assert.AreEqual(ErrorCodes.InvalidOption, Assert.ThrowsExactly<ReassureException>(() => Repairer.Repair(net, one, bad)).Code);
         foreach (var margin in new[] { -1.0, double.NaN, double.PositiveInfinity })
             Assert.AreEqual(ErrorCodes.BadSpecification, Assert.ThrowsExactly<ReassureException>(() => new ClassificationSpecification(1, margin).ToLinear(2)).Code);

@@ -4,6 +4,7 @@
 using System.Globalization;
 using Reassure.Formats.VnnLib;
 using Reassure.Networks;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Formats;
 

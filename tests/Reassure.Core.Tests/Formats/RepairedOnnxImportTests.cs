@@ -5,6 +5,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Networks;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Formats;
 
@@ -28,7 +29,7 @@ public sealed class RepairedOnnxImportTests
             buggy.Add(new BuggyInput(x, new ClassificationSpecification(label, 0.01), $"p{buggy.Count}"));
             if (buggy.Count == 12) break;
         }
-        var result = Repairer.Repair(source.Network, buggy, new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var result = Repairer.Repair(source.Network, buggy, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         Assert.IsTrue(result.AllFixed);
         Assert.IsTrue(result.Network.Patches.Count >= 2);
         return (original, RepairedOnnxExporter.ToBytes(result.Network, source, result.Specs), result, buggy);

@@ -1,4 +1,5 @@
 using Reassure.Formats.Rows;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Formats;
 

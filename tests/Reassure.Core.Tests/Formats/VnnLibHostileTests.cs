@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using CsCheck;
 using Reassure.Formats.VnnLib;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Formats;
 

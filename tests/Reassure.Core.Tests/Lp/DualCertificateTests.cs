@@ -5,6 +5,7 @@ using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Lp;
 

@@ -5,6 +5,7 @@ using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Patching;
 
@@ -93,7 +94,7 @@ public sealed class SupportTests
             buggy.Add(new BuggyInput(x, new ClassificationSpecification(label, 0.01), $"p{buggy.Count}"));
             if (buggy.Count == 40) break;
         }
-        var result = Repairer.Repair(net, buggy, new RepairOptions { Gamma = 1.0, MaxDegreeOfParallelism = 1 });
+        var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, Gamma = 1.0, MaxDegreeOfParallelism = 1 });
         Assert.IsTrue(result.AllFixed);
         var repaired = new RepairedNetwork(net, result.Network.Domain, result.Network.Patches
             .Select(p => (p.Region, p.Patch, new Support(p.Support.Pattern, p.Support.Rows, p.Support.Gamma, deadZone), p.Norm)).ToList());
@@ -139,7 +140,7 @@ public sealed class SupportTests
     {
         var net = TinyNetworks.TwoFourThree();
         var x = new[] { 0.1, 0.1 };
-        var result = Repairer.Repair(net, [new BuggyInput(x, new ClassificationSpecification(2, 0.01), "a")], new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var result = Repairer.Repair(net, [new BuggyInput(x, new ClassificationSpecification(2, 0.01), "a")], new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         Assert.AreEqual(Support.DefaultDeadZone, result.Network.Patches[0].Support.DeadZone, "new repairs get the dead zone");
         string json = RepairMetadata.Write(result.Network, null);
         StringAssert.Contains(json, "\"deadZone\":0.0625");

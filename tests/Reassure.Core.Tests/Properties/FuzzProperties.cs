@@ -2,6 +2,7 @@ using CsCheck;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Properties;
 

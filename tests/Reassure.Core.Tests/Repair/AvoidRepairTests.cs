@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 
@@ -69,7 +70,7 @@ public sealed class AvoidRepairTests
         int[] avoid = [1, 0, 1];
         var points = new[] { a, b, c };
         var buggy = points.Select((x, i) => new BuggyInput(x, AvoidSpecification.Create(net, x, avoid[i], AvoidTargetRule.Previous, 0.01), $"p{i}")).ToList();
-        var result = Repairer.Repair(net, buggy, new RepairOptions { Gamma = 1.0, MaxDegreeOfParallelism = 1 });
+        var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, Gamma = 1.0, MaxDegreeOfParallelism = 1 });
         Assert.IsTrue(result.AllFixed, string.Join("; ", result.Inputs.Select(i => i.Message)));
         for (int i = 0; i < points.Length; i++)
         {

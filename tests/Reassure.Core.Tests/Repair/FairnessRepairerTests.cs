@@ -2,6 +2,7 @@ using Reassure.Formats.Rows;
 using Reassure.Networks;
 using Reassure.Repair;
 using Reassure.Verification;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 

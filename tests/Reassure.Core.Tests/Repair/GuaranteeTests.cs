@@ -5,6 +5,7 @@ using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Regions;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 
@@ -12,7 +13,7 @@ namespace Reassure.Tests.Repair;
 [TestClass]
 public sealed class GuaranteeTests
 {
-    private static readonly RepairOptions Options = new() { Gamma = 1.0, MaxDegreeOfParallelism = 1 };
+    private static readonly RepairOptions Options = new() { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, Gamma = 1.0, MaxDegreeOfParallelism = 1 };
 
     /// <summary>Buggy points: every point whose argmax is not the label we require.</summary>
     private static List<BuggyInput> Buggy(Network net, int count, int seed, Func<double[], int> label)

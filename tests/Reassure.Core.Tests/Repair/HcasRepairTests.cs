@@ -2,6 +2,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
 using Reassure.Networks;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 

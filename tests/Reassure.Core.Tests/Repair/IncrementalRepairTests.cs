@@ -2,6 +2,7 @@ using Reassure.Formats.Onnx;
 using Reassure.Networks;
 using Reassure.Patching;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 
@@ -29,14 +30,14 @@ public sealed class IncrementalRepairTests
     {
         var net = TinyNetworks.Deep();
         var first = Buggy(net, 9, 10, Rule, "a");
-        var r1 = Repairer.Repair(net, first, new RepairOptions { MaxDegreeOfParallelism = 1, Gamma = 50, Domain = TinyNetworks.Box });
+        var r1 = Repairer.Repair(net, first, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1, Gamma = 50, Domain = TinyNetworks.Box });
         Assert.IsTrue(r1.AllFixed);
         // New bugs found after release: points the first repair did not touch (none inside the first supports).
         var second = Buggy(net, 31, 200, Rule, "b").Where(b => !r1.Network.InAnySupport(b.Input)
             && !first.Any(a => a.Input.AsSpan().SequenceEqual(b.Input))).Take(8).ToList();
         Assert.IsTrue(second.Count >= 4, $"{second.Count} new buggy points");
 
-        var r2 = Repairer.Repair(r1.Network, r1.Specs, second, new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var r2 = Repairer.Repair(r1.Network, r1.Specs, second, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
 
         Assert.IsTrue(r2.AllFixed, string.Join("; ", r2.Unfixed.Select(u => u.Message)));
         Assert.IsTrue(r2.Network.Patches.Count > r1.Network.Patches.Count);
@@ -62,11 +63,11 @@ public sealed class IncrementalRepairTests
     {
         var net = TinyNetworks.Deep();
         var first = Buggy(net, 9, 1, Rule, "a");
-        var r1 = Repairer.Repair(net, first, new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var r1 = Repairer.Repair(net, first, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         var region = r1.Network.Patches[0].Region;
         // Same region, a wider margin: the rebuilt patch must meet both.
         var again = new BuggyInput(first[0].Input, new ClassificationSpecification(((ClassificationSpecification)first[0].Spec).Label, 0.5), "b0");
-        var r2 = Repairer.Repair(r1.Network, r1.Specs, [again], new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var r2 = Repairer.Repair(r1.Network, r1.Specs, [again], new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         Assert.IsTrue(r2.AllFixed, string.Join("; ", r2.Unfixed.Select(u => u.Message)));
         Assert.AreEqual(r1.Network.Patches.Count, r2.Network.Patches.Count, "rebuilt in place, no new patch");
         Assert.IsTrue(r2.Patches[0].Verified);
@@ -79,10 +80,10 @@ public sealed class IncrementalRepairTests
     {
         var net = TinyNetworks.Deep();
         var first = Buggy(net, 9, 1, Rule, "a");
-        var r1 = Repairer.Repair(net, first, new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var r1 = Repairer.Repair(net, first, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         int label = ((ClassificationSpecification)first[0].Spec).Label;
         var other = new BuggyInput(first[0].Input, new ClassificationSpecification((label + 1) % net.OutputSize, 0.01), "b0");
-        var r2 = Repairer.Repair(r1.Network, r1.Specs, [other], new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var r2 = Repairer.Repair(r1.Network, r1.Specs, [other], new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         Assert.AreEqual(ErrorCodes.ConflictingRequirements, r2.Inputs[0].ErrorCode);
         Assert.IsFalse(r2.Inputs[0].IsFixed);
         CollectionAssert.AreEqual(r1.Network.Evaluate(first[0].Input), r2.Network.Evaluate(first[0].Input));
@@ -94,11 +95,11 @@ public sealed class IncrementalRepairTests
         var net = TinyNetworks.Deep();
         var source = OnnxImporter.Load(OnnxExporter.ToBytes(net), "tiny.onnx");
         var first = Buggy(source.Network, 9, 6, Rule, "a");
-        var r1 = Repairer.Repair(source.Network, first, new RepairOptions { MaxDegreeOfParallelism = 1, Gamma = 50, Domain = TinyNetworks.Box });
+        var r1 = Repairer.Repair(source.Network, first, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1, Gamma = 50, Domain = TinyNetworks.Box });
         var file1 = RepairedOnnxExporter.ToBytes(r1.Network, source, r1.Specs);
         var back = RepairedOnnxImporter.TryLoad(file1, "r1.onnx")!;
         var second = Buggy(source.Network, 31, 300, Rule, "b").Where(b => !r1.Network.InAnySupport(b.Input)).Take(4).ToList();
-        var r2 = Repairer.Repair(back.Repaired, back.Specs, second, new RepairOptions { MaxDegreeOfParallelism = 1 });
+        var r2 = Repairer.Repair(back.Repaired, back.Specs, second, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         Assert.IsTrue(r2.AllFixed, string.Join("; ", r2.Unfixed.Select(u => $"{u.Id} {u.ErrorCode} {u.Message}")));
         var file2 = RepairedOnnxExporter.ToBytes(r2.Network, back.Original, r2.Specs);
         var back2 = RepairedOnnxImporter.TryLoad(file2, "r2.onnx")!;

@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 

@@ -1,6 +1,7 @@
 using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Tests.Repair;
 

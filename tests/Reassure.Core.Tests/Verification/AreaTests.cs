@@ -5,6 +5,8 @@ using Reassure.Patching;
 using Reassure.Regions;
 using Reassure.Repair;
 using Reassure.Verification;
+using Reassure.Specifications;
+using Reassure.Lp;
 
 namespace Reassure.Tests.Verification;
 

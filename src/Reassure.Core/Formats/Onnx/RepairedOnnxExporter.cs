@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Patching;
+using Reassure.Specifications;
 
 namespace Reassure.Formats.Onnx;
 
@@ -17,7 +18,7 @@ public static class RepairedOnnxExporter
     /// The repaired network as ONNX bytes, the original network written as Gemm/Relu with a symbolic batch.
     /// <paramref name="specs"/> (per patch, optional) are stored with the patches in the file's metadata.
     /// </summary>
-    public static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Repair.LinearSpecification?>? specs = null)
+    public static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs = null)
     {
         var net = network.Original;
         var graph = new GraphProto { Name = "reassure_repaired" };
@@ -58,9 +59,9 @@ public static class RepairedOnnxExporter
     /// (so outside every support ONNX Runtime computes exactly the original output), the original output tensor is
     /// renamed, and the patch network reads the original's own pre-activation tensors. The opset is raised to 13
     /// (IR 7) for the patch operators; the original operators used here mean the same under it.
-    /// Falls back to <see cref="ToBytes(RepairedNetwork, IReadOnlyList{Repair.LinearSpecification?})"/> when the file's tensors do not carry the layer names.
+    /// Falls back to <see cref="ToBytes(RepairedNetwork, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/> when the file's tensors do not carry the layer names.
     /// </summary>
-    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Repair.LinearSpecification?>? specs = null)
+    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;

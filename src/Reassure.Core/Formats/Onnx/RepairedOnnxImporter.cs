@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Patching;
 using Reassure.Repair;
+using Reassure.Specifications;
 
 namespace Reassure.Formats.Onnx;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Reassure.Specifications;
 
 namespace Reassure.Formats.Rows;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Reassure.Networks;
+using Reassure.Specifications;
 
 namespace Reassure.Formats.VnnLib;
 

@@ -1,7 +1,7 @@
-using Reassure.Lp;
 using Reassure.Networks;
+using Reassure.Regions;
 
-namespace Reassure.Regions;
+namespace Reassure.Lp;
 
 /// <summary>
 /// One linear region met by a box: its full activation pattern, the rows that cut it out of the box (only for the
@@ -30,7 +30,7 @@ public static class RegionEnumerator
     /// until it returns false. <paramref name="bounds"/> (sound neuron bounds over the box) only saves LPs.
     /// Returns the number of LPs solved.
     /// </summary>
-    public static int Enumerate(Network network, InputBox box, Verification.NeuronBounds? bounds, Func<RegionPiece, bool> visit, CancellationToken ct = default)
+    public static int Enumerate(Network network, InputBox box, Reassure.Networks.NeuronBounds? bounds, Func<RegionPiece, bool> visit, CancellationToken ct = default)
     {
         var e = new Walker(network, box, bounds, visit, ct);
         var center = box.Center();
@@ -43,12 +43,12 @@ public static class RegionEnumerator
     public static List<RegionPiece> All(Network network, InputBox box, int max = int.MaxValue, CancellationToken ct = default)
     {
         var list = new List<RegionPiece>();
-        var bounds = Verification.LinearBounds.Compute(network, box);
+        var bounds = Reassure.Networks.LinearBounds.Compute(network, box);
         Enumerate(network, box, bounds, p => { list.Add(p); return list.Count < max; }, ct);
         return list;
     }
 
-    private sealed class Walker(Network network, InputBox box, Verification.NeuronBounds? bounds, Func<RegionPiece, bool> visit, CancellationToken ct)
+    private sealed class Walker(Network network, InputBox box, Reassure.Networks.NeuronBounds? bounds, Func<RegionPiece, bool> visit, CancellationToken ct)
     {
         private readonly int _n = box.Dimension;
         private readonly double[] _g = new double[network.HiddenCount * box.Dimension];

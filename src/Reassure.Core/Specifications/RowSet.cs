@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace Reassure.Formats.Rows;
+namespace Reassure.Specifications;
 
-/// <summary>Rows of model inputs with an integer label each (the project's rows CSV, see <see cref="RowsCsv"/>).</summary>
+/// <summary>Rows of model inputs with an integer label each (the project's rows CSV, read by Reassure.Formats.Rows.RowsCsv).</summary>
 /// <param name="Inputs">One input vector per row, <c>[rows][n]</c>.</param>
 /// <param name="Labels">One label (an output index) per row, <c>[rows]</c>.</param>
 /// <param name="Source">The file the rows came from.</param>

@@ -1,4 +1,4 @@
-namespace Reassure.Repair;
+namespace Reassure.Specifications;
 
 /// <summary>
 /// An output specification ql &lt;= P y &lt;= qu on one input (method.md §2). P is k x m with full row rank, k &lt;= m.

@@ -1,6 +1,6 @@
 using Reassure.Networks;
 
-namespace Reassure.Formats.VnnLib;
+namespace Reassure.Specifications;
 
 /// <summary>One linear constraint a . y &lt;= b on the network output (a is <c>[m]</c>).</summary>
 /// <param name="A">Coefficients a, <c>[m]</c>.</param>

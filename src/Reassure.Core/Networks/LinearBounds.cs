@@ -1,6 +1,5 @@
-using Reassure.Networks;
 
-namespace Reassure.Verification;
+namespace Reassure.Networks;
 
 /// <summary>Sound bounds L &lt;= z_{l,j}(x) &lt;= U of every hidden pre-activation over a box (flat <c>[H]</c>).</summary>
 /// <param name="Lower">Lower bounds, <c>[H]</c>.</param>

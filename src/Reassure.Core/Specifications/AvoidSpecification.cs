@@ -1,7 +1,7 @@
 using System.Globalization;
 using Reassure.Networks;
 
-namespace Reassure.Repair;
+namespace Reassure.Specifications;
 
 /// <summary>How the label that must win is chosen when a row only says which label to avoid (method.md §10).</summary>
 public enum AvoidTargetRule
