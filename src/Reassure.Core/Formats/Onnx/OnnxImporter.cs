@@ -130,8 +130,11 @@ public static class OnnxImporter
             _ => "?",
         }));
 
-    /// <summary>The nodes the output depends on, in a topological order (Kahn's algorithm, stable in file order).</summary>
-    private static List<NodeProto> NodesFeeding(GraphProto graph, string outputName, ImportContext ctx, string source)
+    /// <summary>
+    /// The nodes the output depends on, in a topological order (Kahn's algorithm, stable in file order); with
+    /// <paramref name="stopAt"/>, only those after that tensor (the search does not go past it).
+    /// </summary>
+    internal static List<NodeProto> NodesFeeding(GraphProto graph, string outputName, ImportContext ctx, string source, string? stopAt = null)
     {
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int n = 0; n < graph.Node.Count; n++)
@@ -146,7 +149,7 @@ public static class OnnxImporter
         while (stack.Count > 0)
         {
             var name = stack.Pop();
-            if (!seen.Add(name) || !producer.TryGetValue(name, out var n) || needed[n]) continue;
+            if (name == stopAt || !seen.Add(name) || !producer.TryGetValue(name, out var n) || needed[n]) continue;
             needed[n] = true;
             foreach (var i in graph.Node[n].Input) if (i.Length > 0) stack.Push(i);
         }
@@ -160,7 +163,7 @@ public static class OnnxImporter
             for (int n = 0; n < graph.Node.Count; n++)
             {
                 if (!needed[n] || done[n]) continue;
-                bool ready = graph.Node[n].Input.All(i => i.Length == 0 || !producer.TryGetValue(i, out var p) || done[p]);
+                bool ready = graph.Node[n].Input.All(i => i.Length == 0 || !producer.TryGetValue(i, out var p) || done[p] || !needed[p]); // not needed: before stopAt
                 if (!ready) continue;
                 done[n] = true;
                 order.Add(graph.Node[n]);
@@ -174,7 +177,7 @@ public static class OnnxImporter
     }
 
     /// <summary>The graph output as the last (ReLU-free) layer.</summary>
-    private static AffineValue OutputValue(ImportContext ctx, string name, string where)
+    internal static AffineValue OutputValue(ImportContext ctx, string name, string where)
     {
         var value = ctx.Get(name)
             ?? throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph, "no node produces the output", where);

@@ -89,7 +89,7 @@ internal static class ElementwiseOperators
             double c = a.Offset[ia[e]], kv = k.Data[ik[e]];
             offset[e] = op switch
             {
-                Op.Add => c + kv,
+                Op.Add => LinearMaps.AddToOffset(c, kv),
                 Op.Sub => constantOnLeft ? kv - c : c - kv,
                 Op.Mul => c * kv,
                 _ => c / kv,

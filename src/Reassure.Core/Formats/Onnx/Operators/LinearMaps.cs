@@ -61,4 +61,11 @@ internal static class LinearMaps
         }
         return new AffineValue(resultShape, matrix, offset, a.Base, width, weightName, null);
     }
+
+    /// <summary>
+    /// c + k, keeping the bits of k when c is zero: a bias added to an offset that is still zero is the bias itself, so
+    /// a -0.0 in the file stays -0.0 (IEEE gives +0.0 + -0.0 = +0.0). The network read back must re-export to the same
+    /// bytes, or the repaired-file check (RSR1006) would report a file that was never changed.
+    /// </summary>
+    public static double AddToOffset(double c, double k) => c == 0 ? k : c + k;
 }
