@@ -55,6 +55,11 @@ public static class ErrorCodes
     public const string InputOutsideDomain = "RSR1052";
     /// <summary>A layer named (by ONNX tensor name or index) that is not a hidden layer of the network; the message lists the valid names.</summary>
     public const string UnknownLayer = "RSR1053";
+    /// <summary>
+    /// A tensor (feature-space repair, --layer) the network cannot be cut at: it is computed before any Relu, the graph after it
+    /// reads a tensor from before it (a skip connection), or the network after it has no Relu and no box support applies.
+    /// </summary>
+    public const string FeatureSplitUnsupported = "RSR1058";
     /// <summary>A sensitive feature (fairness repair) that is not an input index of the model, repeated, or missing.</summary>
     public const string BadSensitiveFeature = "RSR1056";
     /// <summary>A sensitive feature's domain (fairness repair) that is not a finite lo:hi with lo &lt;= hi, or a count of domains that differs from the sensitive features'.</summary>

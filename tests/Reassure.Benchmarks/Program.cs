@@ -13,6 +13,7 @@ using Reassure.Benchmarks;
 // to pass, exit code 2.
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE]   (issue 21: ours beside VNN-COMP)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--noise 0] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-floor [--points 100] [--file path] [--rounds 9]   (ORT: the repaired graph against graphs with parts taken away)
@@ -20,6 +21,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- watermark [--rule previous|best-other] [--threads n]   (issue 17: watermark removal with --avoid)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]   (issue 17: causal fault localization vs naive)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n]   (issue 18: point repair on the verivital conv nets)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -39,6 +41,8 @@ static int Run(string[] args)
     {
         case "vnncomp":
             return Benchmarks.Vnncomp(args.Length > 1 ? args[1] : "acasxu", args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1.0);
+        case "verify-table":
+            return VerifyTable.Run(args[1..]);
         case "acas-area":
             return Benchmarks.AcasArea(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116,
                 args.Length > 2 ? Enum.Parse<Reassure.Repair.AreaRepairStrategy>(args[2], ignoreCase: true) : Reassure.Repair.AreaRepairStrategy.Auto,
@@ -63,6 +67,10 @@ static int Run(string[] args)
             return LpProfile.Run(args[1..]);
         case "localize":
             return LocalizeBenchmark.Run(args[1..]);
+        case "conv":
+            return ConvBenchmark.Run(args[1..]);
+        case "conv-lp":
+            return ConvLpProbe.Run(args[1..]);
         case "micro":
             // The micro benchmarks run in process; check their data first so that a missing file is one line, not a failed run.
             _ = SharedData.LoadMnistTest(1);
@@ -71,12 +79,14 @@ static int Run(string[] args)
             return 0;
         default:
             Console.WriteLine("usage: [--data PATH] COMMAND ...   (data: --data PATH or $REASSURE_DATA, a folder laid out as shared/data; default the repository's tests/data)");
+            Console.WriteLine("       verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE]");
             Console.WriteLine("       vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
             Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
             Console.WriteLine("       ort-ratio [--points 100] [--noise 0] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
             Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
             Console.WriteLine("       localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]");
             Console.WriteLine("       watermark [--rule previous|best-other] [--threads n]");
+            Console.WriteLine("       conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n]");
             Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
             return 2;
     }

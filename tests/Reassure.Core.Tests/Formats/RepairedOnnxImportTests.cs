@@ -57,6 +57,28 @@ public sealed class RepairedOnnxImportTests
     }
 
     [TestMethod]
+    public void NegativeZeroBias_ImportsWithItsSign_AndTheRepairedFileReadsBack()
+    {
+        // A -0.0 bias used to be read as +0.0 (0 + -0 = +0), so the tool's own repaired file re-exported differently
+        // and was refused as tampered (RSR1006).
+        var deep = TinyNetworks.Deep();
+        var layers = deep.Layers.Select((l, i) => i == 0
+            ? new DenseLayer(l.Inputs, l.Outputs, l.Weights.ToArray(), l.Bias.Select((b, j) => j == 0 ? -0.0 : b).ToArray(), l.Relu)
+            : l).ToList();
+        var net = new Network(layers);
+        var source = OnnxImporter.Load(OnnxExporter.ToBytes(net), "negzero.onnx");
+        Assert.IsTrue(double.IsNegative(source.Network.Layers[0].Bias[0]), "the file's -0.0 bias is imported as -0.0");
+        var buggy = TinyNetworks.RandomPoints(4000, 9)
+            .Where(x => TinyNetworks.ArgMax(net.Evaluate(x)) != (x[1] > 0.1 ? 0 : 1)).Take(6)
+            .Select((x, k) => new BuggyInput(x, new ClassificationSpecification(x[1] > 0.1 ? 0 : 1, 0.01), $"p{k}")).ToList();
+        var result = Repairer.Repair(source.Network, buggy, new RepairOptions { CheckFloat32 = false, MaxDegreeOfParallelism = 1 });
+        Assert.IsTrue(result.Network.Patches.Count > 0);
+        var back = RepairedOnnxImporter.TryLoad(RepairedOnnxExporter.ToBytes(result.Network, source, result.Specs), "negzero-repaired.onnx");
+        Assert.IsNotNull(back);
+        Assert.AreEqual(result.Network.Patches.Count, back.Repaired.Patches.Count);
+    }
+
+    [TestMethod]
     public void PlainModel_IsNotARepairedModel()
     {
         var (original, _, _, _) = Repaired();

@@ -70,6 +70,10 @@ public static class RepairedOnnxImporter
         var metas = file.MetadataProps.Where(p => p.Key == RepairMetadata.Key).ToList();
         bool patched = file.Graph is { } g0 && HasPatchNodes(g0);
         if (metas.Count == 0 && !patched) return null;
+        if (file.MetadataProps.FirstOrDefault(p => p.Key == FeatureOnnxExporter.LayerKey) is { } layer)
+            throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
+                $"the file is a feature-space repair (patches after tensor '{layer.Value}'); reading it back as a repaired model is not supported yet; run it with ONNX Runtime (`reassure eval`), or repair the original model again with all rows",
+                sourceName);
         if (metas.Count == 0)
             throw Mismatch(sourceName, $"the graph carries Reassure patch nodes ('{RepairedOnnxExporter.Prefix}...') but no repair metadata '{RepairMetadata.Key}'; expected both, as `reassure repair` writes them");
         if (metas.Count > 1)

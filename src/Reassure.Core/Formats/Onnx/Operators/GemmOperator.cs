@@ -42,7 +42,7 @@ internal static class GemmOperator
             var bc = Broadcasting.Broadcast([1, n], c.Shape);
             if (bc is null || bc.Value.Shape.Length != 2 || bc.Value.Shape[0] != 1 || bc.Value.Shape[1] != n)
                 throw ctx.Error(ErrorCodes.OnnxUnsupportedGraph, node, $"C has shape {SymbolicValue.Format(c.Shape)}; expected it to broadcast to [1, {n}]");
-            for (int o = 0; o < n; o++) y.Offset[o] += beta * c.Data[bc.Value.IndexB[o]];
+            for (int o = 0; o < n; o++) y.Offset[o] = LinearMaps.AddToOffset(y.Offset[o], beta * c.Data[bc.Value.IndexB[o]]);
             biasName = c.Name;
         }
         ctx.Output(node, y.WithNames(b.Name, biasName));

@@ -20,10 +20,18 @@ internal static class OperatorTable
         ["Squeeze"] = ShapeOperators.Squeeze,
         ["Unsqueeze"] = ShapeOperators.Unsqueeze,
         ["Constant"] = ConstantOperator.Constant,
+        ["Conv"] = ConvOperator.Conv,
+        ["AveragePool"] = AveragePoolOperator.AveragePool,
+        ["GlobalAveragePool"] = AveragePoolOperator.GlobalAveragePool,
+        ["Pad"] = PadOperator.Pad,
+        ["Transpose"] = TransposeOperator.Transpose,
+        ["BatchNormalization"] = BatchNormalizationOperator.BatchNormalization,
+        ["Dropout"] = DropoutOperator.Dropout,
+        ["MaxPool"] = MaxPoolOperator.MaxPool,
     };
 
     /// <summary>The supported op types, sorted.</summary>
-    public static IReadOnlyList<string> Supported { get; } = Handlers.Keys.Order(StringComparer.Ordinal).ToArray();
+    public static IReadOnlyList<string> Supported { get; } = Handlers.Keys.Where(k => k != "MaxPool").Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The handler for a node, or null when its operator is not supported.</summary>
     public static Action<ImportContext, NodeProto>? Find(NodeProto node) =>

@@ -1,0 +1,86 @@
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Reassure.Formats.Onnx.Proto;
+using Reassure.Networks;
+using Reassure.Patching;
+using Reassure.Repair;
+using Reassure.Specifications;
+
+namespace Reassure.Formats.Onnx;
+
+/// <summary>
+/// Exports a feature-space repair (method.md §12): the original file's graph, every node kept as it was, with the patch
+/// network of the suffix (<see cref="PatchGraph"/>) reading the split tensor u (flattened to <c>[N, d]</c>) and the
+/// suffix's own pre-activation tensors, and adding its correction to the original output (renamed). Outside every
+/// support ONNX Runtime computes the original output exactly. The metadata holds the suffix's patches
+/// (<see cref="RepairMetadata"/>, domain = the feature box) and the split tensor under <see cref="LayerKey"/>.
+/// </summary>
+public static class FeatureOnnxExporter
+{
+    /// <summary>Metadata key naming the tensor the patches read.</summary>
+    public const string LayerKey = "reassure.layer";
+
+    /// <summary>The repaired model as ONNX bytes.</summary>
+    public static byte[] ToBytes(OnnxFeatureSplit split, RepairedNetwork suffix, IReadOnlyList<LinearSpecification?>? specs = null)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(suffix);
+        var source = split.Model;
+        var layers = suffix.Original.Layers;
+        var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
+        if (!ReferenceEquals(suffix.Original, split.Split.Suffix) || pre.Any(p => p is null))
+            throw new ArgumentException("The repaired network is not the suffix of this split.", nameof(suffix));
+        var model = source.Proto.Clone();
+        var graph = model.Graph;
+        var b = new OnnxBuilder(graph, RepairedOnnxExporter.Prefix);
+        string output = source.OutputName;
+        string original = RepairedOnnxExporter.Prefix + "original_output";
+        foreach (var node in graph.Node)
+        {
+            for (int k = 0; k < node.Output.Count; k++) if (node.Output[k] == output) node.Output[k] = original;
+            for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == output) node.Input[k] = original;
+        }
+        if (suffix.Patches.Count == 0)
+        {
+            b.Node("Identity", [original], output);
+        }
+        else
+        {
+            string u = b.Node("Flatten", [split.Split.Tensor], null, OnnxBuilder.Int("axis", 1)); // [N, d]
+            PatchGraph.Add(b, suffix, u, pre!, original, output);
+        }
+        model.IrVersion = Math.Max(model.IrVersion, 7);
+        var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
+        if (opset is null) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        else opset.Version = Math.Max(opset.Version, 13);
+        model.ProducerName = "Reassure.MLNet";
+        foreach (var p in model.MetadataProps.Where(p => p.Key is RepairMetadata.Key or LayerKey).ToList()) model.MetadataProps.Remove(p);
+        model.MetadataProps.Add(new StringStringEntryProto { Key = RepairMetadata.Key, Value = RepairMetadata.Write(suffix, specs) });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = LayerKey, Value = split.Split.Tensor });
+        return model.ToByteArray();
+    }
+
+    /// <summary>Writes the repaired model to <paramref name="path"/> atomically.</summary>
+    public static void Save(OnnxFeatureSplit split, RepairedNetwork suffix, string path, IReadOnlyList<LinearSpecification?>? specs = null) =>
+        AtomicFile.WriteAllBytes(path, ToBytes(split, suffix, specs));
+}
+
+/// <summary>Runs the exported feature-space repair (<see cref="FeatureOnnxExporter"/>) in ONNX Runtime (CPU, float32) on network inputs.</summary>
+public sealed class OnnxFeatureFloat32Evaluator(OnnxFeatureSplit split) : IFeatureFloat32Evaluator
+{
+    /// <inheritdoc />
+    public double[][] Evaluate(FeatureSplit featureSplit, RepairedNetwork suffix, IReadOnlyList<double[]> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(suffix);
+        if (!ReferenceEquals(featureSplit, split.Split)) throw new ArgumentException("Another split than this evaluator's.", nameof(featureSplit));
+        try
+        {
+            using var session = new InferenceSession(FeatureOnnxExporter.ToBytes(split, suffix));
+            return OnnxRuntimeFloat32Evaluator.Run(session, split.Model, inputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw OnnxRuntimeFloat32Evaluator.RuntimeError(e, split.Model.Source);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+using Reassure.Formats.Mnist;
+using Reassure.Formats.Onnx;
+using Reassure.Networks;
+using Reassure.Repair;
+using Reassure.Specifications;
+using Reassure.Tests.Formats;
+
+namespace Reassure.Tests.Repair;
+
+/// <summary>
+/// Feature-space repair (method.md §12) on a hand-checkable 2-2-2-2 ONNX network cut at its hidden tensors, and on the
+/// REASSURE MNIST network (784-256-256-10) cut at its first hidden layer's Relu output.
+/// </summary>
+[TestClass]
+public sealed class FeatureRepairerTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    /// <summary>
+    /// x [N, 2] -> Gemm(I) -> h1 = relu(x) -> Gemm([[1, -1], [1, 1]]) -> z2 -> Relu -> h2 -> Gemm(I) -> y = h2.
+    /// So y = (relu(relu(x1) - relu(x2)), relu(x1) + relu(x2)) on [-1, 1]^2.
+    /// </summary>
+    internal static OnnxModel Tiny() => OnnxImporter.Load(TinyBytes(), "tiny.onnx");
+
+    internal static byte[] TinyBytes() =>
+        new ModelBuilder("x", [2], "y")
+            .Float("w1", [2, 2], 1, 0, 0, 1).Float("b1", [2], 0, 0)
+            .Float("w2", [2, 2], 1, -1, 1, 1).Float("b2", [2], 0, 0)
+            .Float("w3", [2, 2], 1, 0, 0, 1).Float("b3", [2], 0, 0)
+            .Node("Gemm", "g1", ["x", "w1", "b1"], "z1", ModelBuilder.Int("transB", 1))
+            .Node("Relu", "r1", ["z1"], "h1")
+            .Node("Gemm", "g2", ["h1", "w2", "b2"], "z2", ModelBuilder.Int("transB", 1))
+            .Node("Relu", "r2", ["z2"], "h2")
+            .Node("Gemm", "g3", ["h2", "w3", "b3"], "y", ModelBuilder.Int("transB", 1))
+            .Bytes();
+
+    [TestMethod]
+    public void Split_AtReluOutput_FeaturesAreTheReluAndTheBoxIsTheirRange()
+    {
+        var split = FeatureSplitter.Split(Tiny(), "h1").Split;
+        Assert.IsTrue(split.PrefixRelu);
+        Assert.AreEqual(1, split.Suffix.HiddenCount / 2);
+        CollectionAssert.AreEqual(new[] { 0.5, 0.0 }, split.Features([0.5, -0.3]));
+        var x = new[] { 0.2, 0.6 };
+        CollectionAssert.AreEqual(Tiny().Network.Evaluate(x), split.Evaluate(x), "s(phi(x)) = f(x)");
+        var box = split.Bounds(InputBox.Uniform(2, -1, 1));
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.AreEqual(0, box.Lower[k]);
+            Assert.AreEqual(1, box.Upper[k], 1e-8);
+            Assert.IsTrue(box.Upper[k] >= 1, "sound: relu(x_k) reaches 1");
+        }
+    }
+
+    [TestMethod]
+    public void Split_AtPreActivation_SuffixStartsWithTheRelu()
+    {
+        var split = FeatureSplitter.Split(Tiny(), "z2").Split;
+        Assert.IsFalse(split.PrefixRelu);
+        Assert.AreEqual(2, split.Suffix.HiddenCount, "the Relu of z2 is the suffix's hidden layer");
+        Assert.AreEqual("z2", split.Suffix.Layers[0].Names.PreActivation);
+        CollectionAssert.AreEqual(new[] { -0.4, 0.8 }, split.Features([0.2, 0.6]).Select(v => Math.Round(v, 12)).ToArray());
+        var box = split.Bounds(InputBox.Uniform(2, -1, 1));
+        Assert.AreEqual(-1, box.Lower[0], 1e-8);
+        Assert.AreEqual(1, box.Upper[0], 1e-8);
+        Assert.AreEqual(0, box.Lower[1], 1e-8);
+        Assert.AreEqual(2, box.Upper[1], 1e-8);
+    }
+
+    [TestMethod]
+    public void Split_Refusals_NameTheReason()
+    {
+        var model = Tiny();
+        var e = Assert.ThrowsExactly<ReassureException>(() => FeatureSplitter.Split(model, "nope"));
+        Assert.AreEqual(ErrorCodes.UnknownLayer, e.Code);
+        StringAssert.Contains(e.Message, "'h1'");
+        e = Assert.ThrowsExactly<ReassureException>(() => FeatureSplitter.Split(model, "z1"));
+        Assert.AreEqual(ErrorCodes.FeatureSplitUnsupported, e.Code);
+        StringAssert.Contains(e.Message, "before any Relu");
+        e = Assert.ThrowsExactly<ReassureException>(() => FeatureSplitter.Split(model, "y"));
+        Assert.AreEqual(ErrorCodes.FeatureSplitUnsupported, e.Code);
+        // h2 can be cut, but the network after it is one affine layer: the repairer refuses it (no region to patch).
+        var split = FeatureSplitter.Split(model, "h2");
+        Assert.AreEqual(0, split.Split.Suffix.HiddenCount);
+        e = Assert.ThrowsExactly<ReassureException>(() => FeatureRepairer.Repair(split.Split, [new BuggyInput([0.2, 0.6], new ClassificationSpecification(0, 0.1))], new RepairOptions { CheckFloat32 = false }));
+        Assert.AreEqual(ErrorCodes.FeatureSplitUnsupported, e.Code);
+    }
+
+    [TestMethod]
+    public void Split_SkipConnection_IsRefused()
+    {
+        // s = Gemm(h1) + h1, then Relu: cut at z2 = Gemm(h1), the Add after it reads h1 from before it.
+        var bytes = new ModelBuilder("x", [2], "y")
+            .Float("w1", [2, 2], 1, 0, 0, 1).Float("b1", [2], 0, 0)
+            .Float("w2", [2, 2], 1, -1, 1, 1).Float("b2", [2], 0, 0)
+            .Float("w3", [2, 2], 1, 0, 0, 1).Float("b3", [2], 0, 0)
+            .Node("Gemm", "g1", ["x", "w1", "b1"], "z1", ModelBuilder.Int("transB", 1))
+            .Node("Relu", "r1", ["z1"], "h1")
+            .Node("Gemm", "g2", ["h1", "w2", "b2"], "z2", ModelBuilder.Int("transB", 1))
+            .Node("Add", "skip", ["z2", "h1"], "s")
+            .Node("Relu", "r2", ["s"], "h2")
+            .Node("Gemm", "g3", ["h2", "w3", "b3"], "y", ModelBuilder.Int("transB", 1))
+            .Bytes();
+        var model = OnnxImporter.Load(bytes, "skip.onnx");
+        var e = Assert.ThrowsExactly<ReassureException>(() => FeatureSplitter.Split(model, "z2"));
+        Assert.AreEqual(ErrorCodes.FeatureSplitUnsupported, e.Code);
+        StringAssert.Contains(e.Message, "'h1'");
+        Assert.IsNotNull(FeatureSplitter.Split(model, "s"), "the sum itself cuts the graph");
+    }
+
+    [TestMethod]
+    public void Tensors_ListEveryHiddenTensorWithWhetherItCanBeCut()
+    {
+        var tensors = FeatureSplitter.Tensors(Tiny());
+        CollectionAssert.AreEqual(new[] { "z1", "h1", "z2", "h2" }, tensors.Select(t => t.Name).ToArray());
+        Assert.IsNotNull(tensors[0].Refusal);
+        Assert.IsNull(tensors[1].Refusal);
+        Assert.AreEqual(2, tensors[1].SuffixRelus);
+        Assert.AreEqual(2, tensors[2].SuffixRelus);
+        Assert.AreEqual(0, tensors[3].SuffixRelus);
+        Assert.AreEqual("2", tensors[1].Shape);
+    }
+
+    /// <summary>
+    /// x = (0.2, 0.6): h1 = (0.2, 0.6), z2 = (-0.4, 0.8), y = (0, 0.8), class 1; required: class 0. The feature region is
+    /// {u in U : u1 - u2 &lt;= 0}. x' = (-0.5, 0.6) lies in another input region (x1 &lt; 0) but in the same feature region: it
+    /// is repaired too. x'' = (1, -0.5) (features (1, 0), deficit gamma (u1 - u2) = 1 at gamma = 1: off the support) keeps its output bit for bit,
+    /// in double and in ONNX Runtime.
+    /// </summary>
+    [TestMethod]
+    public void Tiny_RepairAtH1_FixesTheInput_ProvedInFeatureSpace_LocalInFeatureSpace()
+    {
+        var model = Tiny();
+        var onnxSplit = FeatureSplitter.Split(model, "h1");
+        var split = onnxSplit.Split;
+        var buggy = new[] { new BuggyInput([0.2, 0.6], new ClassificationSpecification(0, 0.05), "x") };
+        var result = FeatureRepairer.Repair(split, buggy, new RepairOptions { Domain = InputBox.Uniform(2, -1, 1) }, float32: new OnnxFeatureFloat32Evaluator(onnxSplit));
+        Assert.IsTrue(result.AllFixed, result.Inputs[0].Message);
+        Assert.AreEqual(true, result.Inputs[0].FixedFloat32);
+        Assert.AreEqual(1, result.Suffix.Patches.Count);
+        Assert.IsTrue(result.Suffix.Patches[0].Verified);
+        CollectionAssert.AreEqual(new[] { 0 }, result.Suffix.Patches[0].Inputs.ToArray());
+        Assert.AreEqual(0, TinyNetworks.ArgMax(result.Evaluate([0.2, 0.6])));
+        Assert.AreEqual(0, TinyNetworks.ArgMax(result.Evaluate([-0.5, 0.6])), "same feature region (0, 0.6): repaired as well");
+        var far = new[] { 1, -0.5 };
+        Assert.IsFalse(result.InAnySupport(far));
+        var before = model.Network.Evaluate(far);
+        var after = result.Evaluate(far);
+        for (int o = 0; o < 2; o++) Assert.AreEqual(BitConverter.DoubleToInt64Bits(before[o]), BitConverter.DoubleToInt64Bits(after[o]));
+
+        var bytes = FeatureOnnxExporter.ToBytes(onnxSplit, result.Suffix.Network, result.Suffix.Specs);
+        var ort = OrtRunner.Run(bytes, [[0.2, 0.6], far]);
+        var orig = OrtRunner.Run(TinyBytes(), [far]);
+        Assert.IsTrue(ort[0][0] > ort[0][1], "ONNX Runtime: class 0");
+        Assert.AreEqual(BitConverter.SingleToInt32Bits(orig[0][0]), BitConverter.SingleToInt32Bits(ort[1][0]), "ONNX Runtime: bit-identical outside the support");
+        Assert.AreEqual(BitConverter.SingleToInt32Bits(orig[0][1]), BitConverter.SingleToInt32Bits(ort[1][1]));
+        var meta = Reassure.Formats.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).MetadataProps;
+        Assert.AreEqual("h1", meta.Single(p => p.Key == FeatureOnnxExporter.LayerKey).Value);
+        var read = Assert.ThrowsExactly<ReassureException>(() => RepairedOnnxImporter.TryLoad(bytes, "repaired.onnx"));
+        Assert.AreEqual(ErrorCodes.RepairedModelUnsupported, read.Code);
+    }
+
+    [TestMethod]
+    public void Tiny_InputOutsideTheGivenFeatureBox_IsReportedNotDropped()
+    {
+        var split = FeatureSplitter.Split(Tiny(), "h1").Split;
+        var buggy = new[] { new BuggyInput([0.2, 0.6], new ClassificationSpecification(0, 0.05), "x"), new BuggyInput([0.9, 0.95], new ClassificationSpecification(0, 0.05), "y") };
+        var result = FeatureRepairer.Repair(split, buggy, new RepairOptions { CheckFloat32 = false }, featureBox: InputBox.Uniform(2, 0, 0.8));
+        Assert.IsTrue(result.Inputs[0].IsFixed);
+        Assert.AreEqual(ErrorCodes.InputOutsideDomain, result.Inputs[1].ErrorCode);
+        StringAssert.Contains(result.Inputs[1].Message, "feature box");
+        Assert.AreEqual(1, result.Inputs[1].Index);
+    }
+
+    /// <summary>
+    /// The REASSURE MNIST network cut after its first hidden layer: the first ten misclassified test images, each required
+    /// to get its true label, are all fixed (double and ONNX Runtime on the whole exported graph), every patch proved over
+    /// its feature region; test images whose features fall outside every support keep their outputs bit for bit.
+    /// </summary>
+    [TestMethod]
+    [DoNotParallelize]
+    public void Mnist_FirstHiddenLayer_TenMisclassified_AllFixed_OthersUnchanged()
+    {
+        var model = OnnxImporter.Load(TestData.File("models", "reassure-mnist-256x256.onnx"));
+        var tensors = FeatureSplitter.Tensors(model);
+        TestContext.WriteLine(string.Join("; ", tensors.Select(t => $"{t.Name} ({t.Operator}, [{t.Shape}], relus after {t.SuffixRelus}, {t.Refusal ?? "ok"})")));
+        var layer = tensors.First(t => t.Operator == "Relu" && t.Refusal is null);
+        Assert.AreEqual(256, layer.SuffixRelus, "cut after the first hidden layer: one hidden layer of 256 after it");
+        var onnxSplit = FeatureSplitter.Split(model, layer.Name);
+        var xs = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"));
+        var ys = MnistIdx.ReadLabels(TestData.File("mnist", "t10k-labels-idx1-ubyte.gz"));
+        var before = model.Network.EvaluateBatch(xs);
+        var wrong = Enumerable.Range(0, xs.Length).Where(i => TinyNetworks.ArgMax(before[i]) != ys[i]).Take(10).ToList();
+        var buggy = wrong.Select(i => new BuggyInput(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]")).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = FeatureRepairer.Repair(onnxSplit.Split, buggy, new RepairOptions { Domain = InputBox.Uniform(784, 0, 1) }, float32: new OnnxFeatureFloat32Evaluator(onnxSplit));
+        double seconds = clock.Elapsed.TotalSeconds;
+        foreach (var s in result.Inputs)
+        {
+            Assert.IsTrue(s.IsFixed, $"{s.Id}: {s.Message}");
+            Assert.AreEqual(true, s.FixedFloat32);
+        }
+        Assert.IsTrue(result.Suffix.Patches.All(p => p.Verified));
+        int outside = 0, changed = 0, correct = 0;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            var y = result.Evaluate(xs[i]);
+            if (TinyNetworks.ArgMax(y) == ys[i]) correct++;
+            bool same = y.Zip(before[i]).All(t => BitConverter.DoubleToInt64Bits(t.First) == BitConverter.DoubleToInt64Bits(t.Second));
+            if (!same) changed++;
+            if (result.InAnySupport(xs[i])) continue;
+            outside++;
+            Assert.IsTrue(same, $"test image {i}: features outside every support but the output changed");
+        }
+        TestContext.WriteLine($"layer {layer.Name}: fixed 10/10, patches {result.Suffix.Patches.Count}, seconds {seconds:F2}, accuracy {correct / 100.0:F2} %, outside supports {outside}, changed {changed}");
+        Assert.IsTrue(outside > xs.Length / 2, $"{outside} images outside every support");
+        Assert.IsTrue(correct >= 9800, $"accuracy {correct / 100.0} %");
+    }
+}
