@@ -20,8 +20,12 @@ public static class FeatureOnnxExporter
     /// <summary>Metadata key naming the tensor the patches read.</summary>
     public const string LayerKey = "reassure.layer";
 
-    /// <summary>The repaired model as ONNX bytes.</summary>
-    public static byte[] ToBytes(OnnxFeatureSplit split, RepairedNetwork suffix, IReadOnlyList<LinearSpecification?>? specs = null)
+    /// <summary>
+    /// The repaired model as ONNX bytes; <paramref name="inputName"/> and <paramref name="outputName"/> rename the graph
+    /// input and output (ML.NET binds columns by name), RSR1060 when another tensor already has that name.
+    /// </summary>
+    public static byte[] ToBytes(OnnxFeatureSplit split, RepairedNetwork suffix, IReadOnlyList<LinearSpecification?>? specs = null,
+        string? inputName = null, string? outputName = null)
     {
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(suffix);
@@ -39,6 +43,14 @@ public static class FeatureOnnxExporter
         {
             for (int k = 0; k < node.Output.Count; k++) if (node.Output[k] == output) node.Output[k] = original;
             for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == output) node.Input[k] = original;
+        }
+        Rename(graph, source.InputName, inputName);
+        if (outputName is not null && outputName != output)
+        {
+            if (Names(graph).Contains(outputName))
+                throw new ReassureException(ErrorCodes.InvalidOption, $"a tensor of the graph is already named '{outputName}'; expected a new name for the output", "output name");
+            graph.Output[0].Name = outputName;
+            output = outputName;
         }
         if (suffix.Patches.Count == 0)
         {
@@ -58,6 +70,18 @@ public static class FeatureOnnxExporter
         model.MetadataProps.Add(new StringStringEntryProto { Key = RepairMetadata.Key, Value = RepairMetadata.Write(suffix, specs) });
         model.MetadataProps.Add(new StringStringEntryProto { Key = LayerKey, Value = split.Split.Tensor });
         return model.ToByteArray();
+    }
+
+    private static HashSet<string> Names(GraphProto graph) =>
+        new(graph.Node.SelectMany(n => n.Input.Concat(n.Output)).Concat(graph.Initializer.Select(t => t.Name)).Concat(graph.Input.Select(i => i.Name)), StringComparer.Ordinal);
+
+    private static void Rename(GraphProto graph, string from, string? to)
+    {
+        if (to is null || to == from) return;
+        if (Names(graph).Contains(to))
+            throw new ReassureException(ErrorCodes.InvalidOption, $"a tensor of the graph is already named '{to}'; expected a new name for the input", "input name");
+        foreach (var i in graph.Input) if (i.Name == from) i.Name = to;
+        foreach (var node in graph.Node) for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == from) node.Input[k] = to;
     }
 
     /// <summary>Writes the repaired model to <paramref name="path"/> atomically.</summary>

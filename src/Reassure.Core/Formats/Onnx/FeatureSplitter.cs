@@ -123,7 +123,7 @@ public static class FeatureSplitter
                 if (check)
                 {
                     try { relus = Split(model, o).Split.Suffix.HiddenCount; }
-                    catch (ReassureException e) { refusal = $"{e.Code}: {e.Detail}"; }
+                    catch (ReassureException e) { refusal = $"{e.Code}: {(e.Detail.StartsWith(RefusalLead, StringComparison.Ordinal) ? e.Detail[RefusalLead.Length..] : e.Detail)}"; }
                 }
                 list.Add(new SplitTensor(o, node.OpType, string.Join(",", a.Shape), a.Count, relus, refusal));
             }
@@ -150,6 +150,7 @@ public static class FeatureSplitter
         handler(ctx, node);
     }
 
-    private static ReassureException Refuse(string where, string why) =>
-        new(ErrorCodes.FeatureSplitUnsupported, $"the network cannot be cut for feature-space repair at this tensor: {why}", where);
+    private const string RefusalLead = "the network cannot be cut for feature-space repair at this tensor: ";
+
+    private static ReassureException Refuse(string where, string why) => new(ErrorCodes.FeatureSplitUnsupported, RefusalLead + why, where);
 }
