@@ -220,7 +220,7 @@ public static class CausalLocalizer
     }
 
     /// <summary>The name a layer is shown by: its ONNX activation tensor, else its pre-activation tensor, else "layer i".</summary>
-    public static string DisplayName(DenseLayer layer, int index)
+    public static string DisplayName(Layer layer, int index)
     {
         ArgumentNullException.ThrowIfNull(layer);
         return layer.Names.Activation ?? layer.Names.PreActivation ?? string.Create(CultureInfo.InvariantCulture, $"layer {index}");

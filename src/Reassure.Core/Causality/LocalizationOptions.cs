@@ -14,7 +14,7 @@ public sealed record LocalizationOptions
 
     /// <summary>
     /// Only the hidden layer with this ONNX tensor name (its pre-activation or its activation tensor,
-    /// <see cref="Networks.DenseLayer.Names"/>); null: every hidden layer. An unknown name is RSR1053.
+    /// <see cref="Networks.Layer.Names"/>); null: every hidden layer. An unknown name is RSR1053.
     /// </summary>
     public string? Layer { get; init; }
 

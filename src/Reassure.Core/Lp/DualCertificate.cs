@@ -81,6 +81,12 @@ public sealed class DualCertificate
             int width = layers[l].Outputs, off = net.HiddenOffsets[l];
             bool top = l == layers.Count - 2;
             longest = Math.Max(longest, next.Outputs + 2);
+            // (W_{l+1}^T u)_k and (|W_{l+1}|^T |u|)_k with u = w on top, y_{l+1} below, through the layer's map.
+            ReadOnlySpan<double> u = top ? w : Y.AsSpan(net.HiddenOffsets[l + 1], next.Outputs);
+            var back = new double[width];
+            var backAbs = new double[width];
+            next.Map.ApplyTranspose(u, back);
+            next.Map.ApplyAbsTranspose(u, backAbs);
             for (int k = 0; k < width; k++)
             {
                 int h = off + k;
@@ -89,25 +95,8 @@ public sealed class DualCertificate
                 if (active)
                 {
                     // Inactive neurons are multiplied by s = 0 in the next layer's rows and in the objective.
-                    if (top)
-                    {
-                        for (int o = 0; o < w.Length; o++)
-                        {
-                            double t = w[o] * next.Weights[o * next.Inputs + k];
-                            r += t;
-                            rAbs += Math.Abs(t);
-                        }
-                    }
-                    else
-                    {
-                        int nextOff = net.HiddenOffsets[l + 1];
-                        for (int j = 0; j < next.Outputs; j++)
-                        {
-                            double t = Y[nextOff + j] * next.Weights[j * next.Inputs + k];
-                            r += t;
-                            rAbs += Math.Abs(t);
-                        }
-                    }
+                    r = back[k];
+                    rAbs = backAbs[k];
                 }
                 r -= Y[h];
                 rAbs += Math.Abs(Y[h]);
@@ -146,17 +135,17 @@ public sealed class DualCertificate
             if (c.Length != n) throw new ArgumentException("Input coefficients differ from the input size.", nameof(c));
             for (int i = 0; i < n; i++) { rx[i] = c[i]; rxAbs[i] = Math.Abs(c[i]); }
         }
-        for (int j = 0; j < first.Outputs; j++)
         {
-            double yj = Y[j];
-            if (yj == 0) continue;
-            var row = first.Weights.AsSpan(j * n, n);
-            for (int i = 0; i < n; i++)
+            // r_x += W_1^T y_1 (row by row, in row order), its sizes |W_1|^T |y_1|.
+            var y1 = Y.AsSpan(0, first.Outputs);
+            for (int j = 0; j < first.Outputs; j++)
             {
-                double t = yj * row[i];
-                rx[i] += t;
-                rxAbs[i] += Math.Abs(t);
+                double yj = y1[j];
+                if (yj != 0) first.Map.AddRow(j, yj, rx);
             }
+            var abs = new double[n];
+            first.Map.ApplyAbsTranspose(y1, abs);
+            for (int i = 0; i < n; i++) rxAbs[i] += abs[i];
         }
         for (int e = 0; e < extras; e++)
         {
@@ -232,23 +221,19 @@ public sealed class DualCertificate
         int top = layers.Count - 2;
         var last = layers[^1];
         int offTop = net.HiddenOffsets[top];
+        var back = new double[layers[top].Outputs];
+        last.Map.ApplyTranspose(w, back); // W_L^T w
         for (int k = 0; k < layers[top].Outputs; k++)
         {
-            double ctop = 0;
-            if (region.Pattern[offTop + k])
-                for (int o = 0; o < w.Length; o++) ctop += w[o] * last.Weights[o * last.Inputs + k];
+            double ctop = region.Pattern[offTop + k] ? back[k] : 0;
             y[offTop + k] = tau.IsEmpty ? ctop : ctop - tau[offTop + k];
         }
         for (int l = top - 1; l >= 0; l--)
         {
             var next = layers[l + 1];
             int off = net.HiddenOffsets[l], offNext = net.HiddenOffsets[l + 1];
-            var back = new double[next.Inputs];
-            for (int j = 0; j < next.Outputs; j++)
-            {
-                double yj = y[offNext + j];
-                if (yj != 0) Blas.Axpy(yj, next.Weights.AsSpan(j * next.Inputs, next.Inputs), back);
-            }
+            back = new double[next.Inputs];
+            next.Map.ApplyTranspose(y.AsSpan(offNext, next.Outputs), back);
             for (int k = 0; k < back.Length; k++)
             {
                 double v = region.Pattern[off + k] ? back[k] : 0;

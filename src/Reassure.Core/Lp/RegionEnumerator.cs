@@ -129,13 +129,17 @@ public static class RegionEnumerator
             int nw = next.Outputs;
             var ng = new double[nw * _n];
             var nh = (double[])next.Bias.Clone();
+            var cols = new int[next.Map.MaxRowEntries];
+            var vals = new double[next.Map.MaxRowEntries];
             for (int o = 0; o < nw; o++)
             {
                 var dst = ng.AsSpan(o * _n, _n);
-                for (int k = 0; k < w; k++)
+                int count = next.Map.RowEntries(o, cols, vals);
+                for (int e = 0; e < count; e++)
                 {
+                    int k = cols[e];
                     if (!bits[off + k]) continue;
-                    double wt = next.Weights[o * next.Inputs + k];
+                    double wt = vals[e];
                     if (wt == 0) continue;
                     Blas.Axpy(wt, g.AsSpan(k * _n, _n), dst);
                     nh[o] += wt * h[k];

@@ -45,25 +45,24 @@ public static class LinearBounds
         {
             var layer = layers[l];
             int w = layer.Outputs, inW = layer.Inputs, off = network.HiddenOffsets[l];
-            // Interval bounds from the previous layer's intervals.
+            // Interval bounds from the previous layer's intervals, through the layer's map.
+            double[] al = new double[inW], au = new double[inW];
+            for (int k = 0; k < inW; k++)
+            {
+                if (l == 0) { al[k] = box.Lower[k]; au[k] = box.Upper[k]; }
+                else
+                {
+                    int pk = network.HiddenOffsets[l - 1] + k;
+                    al[k] = Math.Max(0, lower[pk]); au[k] = Math.Max(0, upper[pk]);
+                }
+            }
+            var zl = new double[w];
+            var zu = new double[w];
+            layer.Map.ApplyInterval(al, au, zl, zu);
             for (int j = 0; j < w; j++)
             {
-                double lo = layer.Bias[j], hi = layer.Bias[j];
-                for (int k = 0; k < inW; k++)
-                {
-                    double wt = layer.Weights[j * inW + k];
-                    if (wt == 0) continue;
-                    double al, au;
-                    if (l == 0) { al = box.Lower[k]; au = box.Upper[k]; }
-                    else
-                    {
-                        int pk = network.HiddenOffsets[l - 1] + k;
-                        al = Math.Max(0, lower[pk]); au = Math.Max(0, upper[pk]);
-                    }
-                    if (wt > 0) { lo += wt * al; hi += wt * au; } else { lo += wt * au; hi += wt * al; }
-                }
-                lower[off + j] = lo;
-                upper[off + j] = hi;
+                lower[off + j] = layer.Bias[j] + zl[j];
+                upper[off + j] = layer.Bias[j] + zu[j];
             }
             if (l == 0) continue; // the first layer's interval bound is exact
             // Symbolic bounds: rows 0..w-1 give lower bounds of z_j, rows w..2w-1 lower bounds of -z_j.
@@ -71,11 +70,8 @@ public static class LinearBounds
             var c = new double[2 * w];
             for (int j = 0; j < w; j++)
             {
-                for (int k = 0; k < inW; k++)
-                {
-                    lam[j * inW + k] = layer.Weights[j * inW + k];
-                    lam[(w + j) * inW + k] = -layer.Weights[j * inW + k];
-                }
+                layer.Map.AddRow(j, 1, lam.AsSpan(j * inW, inW));
+                layer.Map.AddRow(j, -1, lam.AsSpan((w + j) * inW, inW));
                 c[j] = layer.Bias[j];
                 c[w + j] = -layer.Bias[j];
             }
@@ -104,7 +100,7 @@ public static class LinearBounds
         {
             if (c[o] == 0) continue;
             c0 += c[o] * last.Bias[o];
-            for (int k = 0; k < inW; k++) lam[k] += c[o] * last.Weights[o * inW + k];
+            last.Map.AddRow(o, c[o], lam);
         }
         var (lx, cx) = BackSubstitute(network, bounds.Lower, bounds.Upper, network.Layers.Count - 2, lam, [c0], 1);
         var min = Concretize(lx, cx, 1, box)[0];
@@ -148,14 +144,8 @@ public static class LinearBounds
             for (int r = 0; r < rows; r++)
             {
                 var row = lam.AsSpan(r * w, w);
-                var dst = next.AsSpan(r * inW, inW);
-                for (int j = 0; j < w; j++)
-                {
-                    double v = row[j];
-                    if (v == 0) continue;
-                    c[r] += v * layer.Bias[j];
-                    Blas.Axpy(v, layer.Weights.AsSpan(j * inW, inW), dst);
-                }
+                for (int j = 0; j < w; j++) if (row[j] != 0) c[r] += row[j] * layer.Bias[j];
+                layer.Map.ApplyTranspose(row, next.AsSpan(r * inW, inW));
             }
             lam = next;
         }

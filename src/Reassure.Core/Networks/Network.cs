@@ -7,7 +7,7 @@ namespace Reassure.Networks;
 public sealed class Network
 {
     /// <summary>Builds a network from its layers; every layer but the last must have a ReLU.</summary>
-    public Network(IReadOnlyList<DenseLayer> layers, string inputName = "input", string outputName = "output", InputBox? domain = null)
+    public Network(IReadOnlyList<Layer> layers, string inputName = "input", string outputName = "output", InputBox? domain = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
@@ -35,10 +35,14 @@ public sealed class Network
             HiddenCount += layers[l].Outputs;
         }
         HiddenOffsets[^1] = HiddenCount;
+        AllDense = layers.All(l => l.IsDense);
     }
 
+    /// <summary>Whether every layer's linear part is a dense matrix (the paths written for dense layers apply).</summary>
+    public bool AllDense { get; }
+
     /// <summary>The affine layers in evaluation order.</summary>
-    public IReadOnlyList<DenseLayer> Layers { get; }
+    public IReadOnlyList<Layer> Layers { get; }
 
     /// <summary>Name of the input tensor.</summary>
     public string InputName { get; }
@@ -88,22 +92,34 @@ public sealed class Network
         if (keep && preActivations.Length != HiddenCount) throw new ArgumentException($"Expected a buffer of {HiddenCount} pre-activations.", nameof(preActivations));
         int width = 0;
         foreach (var l in Layers) width = Math.Max(width, l.Outputs);
-        var a0 = new double[width];
-        var a1 = new double[width];
-        var z = new double[width].AsSpan();
-        bool flip = false;
-        ReadOnlySpan<double> current = x;
-        for (int l = 0; l < Layers.Count; l++)
+        // Pooled scratch: a convolution layer is tens of thousands wide (large-object-heap arrays per call otherwise).
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var a0 = pool.Rent(width);
+        var a1 = pool.Rent(width);
+        var zBuffer = pool.Rent(width);
+        try
         {
-            var layer = Layers[l];
-            var zl = l == Layers.Count - 1 ? y : z[..layer.Outputs];
-            layer.Affine(current, zl);
-            if (l == Layers.Count - 1) break;
-            if (keep) zl.CopyTo(preActivations.Slice(HiddenOffsets[l], layer.Outputs));
-            var al = (flip ? a1 : a0).AsSpan(0, layer.Outputs);
-            flip = !flip;
-            for (int j = 0; j < al.Length; j++) al[j] = zl[j] > 0 ? zl[j] : 0.0;
-            current = al;
+            var z = zBuffer.AsSpan(0, width);
+            bool flip = false;
+            ReadOnlySpan<double> current = x;
+            for (int l = 0; l < Layers.Count; l++)
+            {
+                var layer = Layers[l];
+                var zl = l == Layers.Count - 1 ? y : z[..layer.Outputs];
+                layer.Affine(current, zl);
+                if (l == Layers.Count - 1) break;
+                if (keep) zl.CopyTo(preActivations.Slice(HiddenOffsets[l], layer.Outputs));
+                var al = (flip ? a1 : a0).AsSpan(0, layer.Outputs);
+                flip = !flip;
+                for (int j = 0; j < al.Length; j++) al[j] = zl[j] > 0 ? zl[j] : 0.0;
+                current = al;
+            }
+        }
+        finally
+        {
+            pool.Return(a0);
+            pool.Return(a1);
+            pool.Return(zBuffer);
         }
     }
 

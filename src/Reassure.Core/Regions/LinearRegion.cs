@@ -74,7 +74,8 @@ public sealed class LinearRegion
                 if (_g is null)
                 {
                     var g = new double[Network.HiddenCount * Network.InputSize];
-                    Compute(g);
+                    if (Network.AllDense) Compute(g);
+                    else { ComputeStructuredGradients(g); Ensure(); }
                     _g = g;
                 }
                 return _g;
@@ -94,6 +95,12 @@ public sealed class LinearRegion
         if (g is not null)
         {
             Array.Copy(g, buffer, size);
+            return;
+        }
+        if (!Network.AllDense)
+        {
+            ComputeStructuredGradients(buffer);
+            Ensure();
             return;
         }
         lock (_gate) Compute(buffer);
@@ -145,6 +152,11 @@ public sealed class LinearRegion
         lock (_gate)
         {
             if (_e is not null) return;
+            if (!Network.AllDense)
+            {
+                ComputeStructured();
+                return;
+            }
             // _e is set together with _g (NeuronGradients), so G is not kept here: it is computed in scratch.
             var g = System.Buffers.ArrayPool<double>.Shared.Rent(Network.HiddenCount * Network.InputSize);
             Compute(g);
@@ -152,7 +164,87 @@ public sealed class LinearRegion
         }
     }
 
-    /// <summary>Computes G into <paramref name="g"/> (<c>[H, n]</c>) and F, e and h into their fields (e last: the flag).</summary>
+    /// <summary>
+    /// F, e and h through the layers' maps, without G (a network with a structured layer, method.md §12):
+    /// h_1 = b_1, h_l = M_l (s_{l-1} o h_{l-1}) + b_l (the fixed-mask pass at x = 0), e likewise at the output, and
+    /// row o of F as M_1^T s_1 o M_2^T ... s_{L-1} o M_L^T e_o (one backward pass per output).
+    /// </summary>
+    private void ComputeStructured()
+    {
+        var layers = Network.Layers;
+        int n = Network.InputSize, m = Network.OutputSize;
+        var h = new double[Network.HiddenCount];
+        var prev = new double[n]; // the input x = 0
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var layer = layers[l];
+            var z = new double[layer.Outputs];
+            layer.Affine(prev, z);
+            if (l == layers.Count - 1)
+            {
+                var f = new double[m * n];
+                Parallel.For(0, m, o =>
+                {
+                    var u = new double[m];
+                    u[o] = 1;
+                    ReadOnlySpan<double> cur = u;
+                    for (int k = layers.Count - 1; k >= 0; k--)
+                    {
+                        var v = new double[layers[k].Inputs];
+                        layers[k].Map.ApplyTranspose(cur, v);
+                        if (k > 0)
+                        {
+                            int off = Network.HiddenOffsets[k - 1];
+                            for (int j = 0; j < v.Length; j++) if (!Pattern[off + j]) v[j] = 0;
+                        }
+                        cur = v;
+                    }
+                    cur.CopyTo(f.AsSpan(o * n, n));
+                });
+                _f = f;
+                _h = h;
+                _e = z;
+                return;
+            }
+            int hOff = Network.HiddenOffsets[l];
+            z.CopyTo(h, hOff);
+            prev = new double[layer.Outputs];
+            for (int j = 0; j < z.Length; j++) prev[j] = Pattern[hOff + j] ? z[j] : 0;
+        }
+    }
+
+    /// <summary>
+    /// G <c>[H, n]</c> through the layers' maps (a network with a structured layer): column i is the fixed-mask pass of
+    /// the unit input e_i without biases, g_{1,i} = M_1 e_i, g_{l,i} = M_l (s_{l-1} o g_{l-1,i}).
+    /// </summary>
+    private void ComputeStructuredGradients(double[] g)
+    {
+        var layers = Network.Layers;
+        int n = Network.InputSize;
+        Parallel.For(0, n, () => (new double[n], new double[layers.Max(l => l.Outputs)], new double[layers.Max(l => l.Outputs)]), (i, _, buf) =>
+        {
+            var (unit, a, b) = buf;
+            unit[i] = 1;
+            ReadOnlySpan<double> cur = unit;
+            for (int l = 0; l < layers.Count - 1; l++)
+            {
+                var layer = layers[l];
+                var z = (l % 2 == 0 ? a : b).AsSpan(0, layer.Outputs);
+                layer.Map.Apply(cur, z);
+                int off = Network.HiddenOffsets[l];
+                for (int j = 0; j < z.Length; j++)
+                {
+                    g[(long)(off + j) * n + i] = z[j];
+                    if (!Pattern[off + j]) z[j] = 0;
+                }
+                cur = z;
+            }
+            unit[i] = 0;
+            return buf;
+        }, _ => { });
+    }
+
+    /// <summary>Computes G into <paramref name="g"/> (<c>[H, n]</c>) and F, e and h into their fields (e last: the flag); dense layers only.</summary>
     private void Compute(double[] g)
     {
         int n = Network.InputSize;

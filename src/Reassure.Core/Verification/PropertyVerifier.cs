@@ -462,8 +462,7 @@ public static class PropertyVerifier
                     for (int j = 0; j < v.Length; j++) if (z[off + j] < 0) v[j] = 0;
                 }
                 var next = new double[layer.Inputs];
-                for (int j = 0; j < layer.Outputs; j++)
-                    if (v[j] != 0) Blas.Axpy(v[j], layer.Weights.AsSpan(j * layer.Inputs, layer.Inputs), next);
+                layer.Map.ApplyTranspose(v, next);
                 v = next;
             }
             return v;

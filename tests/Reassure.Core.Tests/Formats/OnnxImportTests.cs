@@ -14,7 +14,7 @@ public sealed class OnnxImportTests
 
     [TestMethod]
     public void AllStagedOnnxFilesAreFound() =>
-        Assert.AreEqual(13, OnnxFiles.Count(), "5 ACAS Xu + 1 mnistfc + 6 converted REASSURE/HCAS models + the German Credit MLP are staged");
+        Assert.AreEqual(15, OnnxFiles.Count(), "5 ACAS Xu + 1 mnistfc + 6 converted REASSURE/HCAS models + the German Credit MLP + verivital avgpool + cifar10_small are staged");
 
     /// <summary>The inputs a model is compared on, and the tolerance (absolute, or relative to max(1, max_j |y_j|) of the row).</summary>
     private static (double[][] Inputs, double Tolerance, bool Relative) Workload(string file, int inputSize)
@@ -29,6 +29,12 @@ public sealed class OnnxImportTests
             // Raw HCAS inputs are thousands of feet: hidden activations are large and float32 runtimes differ by ~1e-3
             // absolute (PROVENANCE.md). Compare relative to the row's output scale max(1, max_j |y_j|) instead.
             return (Inputs.RandomBox(1000, [10, 10, -Math.PI], [5000, 5000, -Math.PI / 2], 13), 1e-5, true);
+        if (name.StartsWith("cifar10", StringComparison.Ordinal))
+        {
+            // The staged property's box (an L-inf ball around CIFAR-10 test image 1189): its centre and 199 points inside.
+            var box = Reassure.Formats.VnnLib.VnnLibReader.Read(TestData.File("vnncomp", "marabou-cifar10", "networkcifar10_small_index1189_eps0.012_target1_orig0.vnnlib")).Hull();
+            return ([box.Center(), .. Inputs.RandomBox(199, box.Lower, box.Upper, 15)], 1e-4, false);
+        }
         if (name.StartsWith("german-credit", StringComparison.Ordinal))
             return (Inputs.RandomBox(1000, new double[inputSize], Enumerable.Repeat(1.0, inputSize).ToArray(), 14), 1e-4, false);
         throw new AssertFailedException($"No workload defined for {file}");

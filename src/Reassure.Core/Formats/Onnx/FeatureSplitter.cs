@@ -55,16 +55,16 @@ public static class FeatureSplitter
             throw Refuse(where, "it is computed before any Relu, so the features are an affine map of the input; repair in input space (no --layer) or choose a tensor after a Relu");
         if (u.Base != ctx.CurrentBase)
             throw Refuse(where, $"it depends on ReLU layer {u.Base} but a later ReLU layer has been closed; expected a plain chain of layers");
-        bool reluOutput = u.Matrix is null && u.WeightName is null && u.Offset.All(v => v == 0);
+        bool reluOutput = u.Map is null && u.WeightName is null && u.Offset.All(v => v == 0);
         var prefixLayers = ctx.Layers.ToList();
         if (reluOutput)
         {
             var last = prefixLayers[^1];
-            prefixLayers[^1] = new DenseLayer(last.Inputs, last.Outputs, last.Weights, last.Bias, relu: false, last.Names);
+            prefixLayers[^1] = new Layer(last.Map, last.Bias, relu: false, last.Names);
         }
         else
         {
-            prefixLayers.Add(new DenseLayer(u.Width, u.Count, u.DenseMatrix(), (double[])u.Offset.Clone(), relu: false,
+            prefixLayers.Add(new Layer(u.MapOrDenseIdentity(), (double[])u.Offset.Clone(), relu: false,
                 new LayerNames(u.WeightName, u.BiasName, tensor, null)));
         }
         var prefix = new Network(prefixLayers, model.InputName, tensor);
@@ -94,7 +94,7 @@ public static class FeatureSplitter
         foreach (var node in nodes) Run(sctx, node);
         var result = OnnxImporter.OutputValue(sctx, model.OutputName, $"{model.Source}, graph output '{model.OutputName}'");
         var suffixLayers = sctx.Layers.ToList();
-        suffixLayers.Add(new DenseLayer(result.Width, result.Count, result.DenseMatrix(), (double[])result.Offset.Clone(), relu: false,
+        suffixLayers.Add(new Layer(result.MapOrDenseIdentity(), (double[])result.Offset.Clone(), relu: false,
             new LayerNames(result.WeightName, result.BiasName, model.OutputName, null)));
         var suffix = new Network(suffixLayers, tensor, model.OutputName);
         return new OnnxFeatureSplit(model, new FeatureSplit(tensor, prefix, reluOutput, suffix), u.Shape);

@@ -29,7 +29,7 @@ internal sealed class ImportContext
     public bool BatchIsOne { get; }
 
     /// <summary>Layers closed so far (each ends in a ReLU).</summary>
-    public List<DenseLayer> Layers { get; } = [];
+    public List<Layer> Layers { get; } = [];
 
     /// <summary>Id of the current layer input: 0 = network input, l = output of the l-th ReLU.</summary>
     public int CurrentBase { get; set; }

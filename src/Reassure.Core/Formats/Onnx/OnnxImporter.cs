@@ -87,7 +87,24 @@ public static class OnnxImporter
             ctx.Set(t.Name, TensorReader.Read(t, $"{sourceName}, initializer '{t.Name}'"));
         ctx.Set(input.Name, AffineValue.Identity(sampleShape, 0));
 
-        foreach (var node in NodesFeeding(graph, output.Name, ctx, sourceName))
+        // A trailing Softmax/LogSoftmax over the class axis is left out (it keeps the order of the scores, so argmax and
+        // argmin decisions are unchanged); the network's output is the tensor it reads.
+        string logits = output.Name;
+        string? stripped = null;
+        var last = graph.Node.FirstOrDefault(n => n.Output.Contains(output.Name));
+        if (last is not null && last.Domain is "" or "ai.onnx" && last.OpType is "Softmax" or "LogSoftmax" && last.Input.Count == 1)
+        {
+            long axis = ImportContext.Int(last, "axis", opset >= 13 ? -1 : 1);
+            var outDims = output.Type?.TensorType?.Shape?.Dim;
+            int outRank = outDims?.Count ?? 2;
+            if (outRank != 2 || axis is not (1 or -1))
+                throw ctx.Error(ErrorCodes.OnnxUnsupportedOperator, last,
+                    $"{last.OpType} over axis {axis} of a rank-{outRank} output is not supported; expected a trailing {last.OpType} over the classes of [batch, classes] (stripped: argmax decisions do not depend on it)");
+            stripped = last.OpType;
+            logits = last.Input[0];
+        }
+
+        foreach (var node in NodesFeeding(graph, logits, ctx, sourceName))
         {
             var handler = OperatorTable.Find(node)
                 ?? throw ctx.Error(ErrorCodes.OnnxUnsupportedOperator, node,
@@ -96,12 +113,12 @@ public static class OnnxImporter
         }
 
         string outputWhere = $"{sourceName}, graph output '{output.Name}'";
-        var result = OutputValue(ctx, output.Name, outputWhere);
-        ctx.Layers.Add(new DenseLayer(result.Width, result.Count, result.DenseMatrix(), (double[])result.Offset.Clone(), relu: false,
-            new LayerNames(result.WeightName, result.BiasName, output.Name, null)));
+        var result = OutputValue(ctx, logits, outputWhere);
+        ctx.Layers.Add(new Layer(result.MapOrDenseIdentity(), (double[])result.Offset.Clone(), relu: false,
+            new LayerNames(result.WeightName, result.BiasName, logits, null)));
         var network = new Network(ctx.Layers.ToArray(), input.Name, output.Name);
         return new OnnxModel(network, sourceName, opset, model.IrVersion,
-            input.Name, FormatShape(inputDims), output.Name, FormatShape(output.Type?.TensorType?.Shape?.Dim.ToList() ?? []), model);
+            input.Name, FormatShape(inputDims), output.Name, FormatShape(output.Type?.TensorType?.Shape?.Dim.ToList() ?? []), model, stripped, logits);
     }
 
     /// <summary>Dims joined by commas: value, symbolic name, or "?" when unknown.</summary>
@@ -169,7 +186,7 @@ public static class OnnxImporter
         if (a.Base != ctx.CurrentBase)
             throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph,
                 $"the output depends on ReLU layer {a.Base} but ReLU layer {ctx.CurrentBase} has been closed after it; expected a plain chain of layers", where);
-        if (ctx.Layers.Count > 0 && a.Matrix is null && a.WeightName is null && a.Offset.All(v => v == 0))
+        if (ctx.Layers.Count > 0 && a.Map is null && a.WeightName is null && a.Offset.All(v => v == 0))
             throw new ReassureException(ErrorCodes.OnnxUnsupportedGraph,
                 "the output is the output of a Relu; expected the network to end in an affine layer (Gemm or MatMul + Add) without ReLU", where);
         return a;

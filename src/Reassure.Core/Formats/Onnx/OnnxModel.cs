@@ -10,8 +10,10 @@ namespace Reassure.Formats.Onnx;
 public sealed class OnnxModel
 {
     internal OnnxModel(Network network, string source, long opsetVersion, long irVersion,
-        string inputName, string inputShape, string outputName, string outputShape, ModelProto proto)
+        string inputName, string inputShape, string outputName, string outputShape, ModelProto proto, string? strippedOutputOperator = null, string? logitsName = null)
     {
+        StrippedOutputOperator = strippedOutputOperator;
+        LogitsName = logitsName ?? outputName;
         Network = network;
         Source = source;
         OpsetVersion = opsetVersion;
@@ -46,6 +48,17 @@ public sealed class OnnxModel
 
     /// <summary>Declared shape of the output, as <see cref="InputShape"/>.</summary>
     public string OutputShape { get; }
+
+    /// <summary>
+    /// The operator the importer left out at the end of the graph ("Softmax" or "LogSoftmax"), or null: the network's
+    /// outputs are then the scores that operator reads. Both are strictly increasing in each score for fixed others,
+    /// and preserve the order of the scores, so argmax/argmin decisions (labels, VNN-LIB comparisons between outputs)
+    /// are the same with or without them; any other use of the outputs (a threshold on a probability) is not.
+    /// </summary>
+    public string? StrippedOutputOperator { get; }
+
+    /// <summary>The tensor the network's output is: the graph output, or the input of a stripped trailing Softmax.</summary>
+    public string LogitsName { get; }
 
     /// <summary>The parsed protobuf of the file.</summary>
     internal ModelProto Proto { get; }

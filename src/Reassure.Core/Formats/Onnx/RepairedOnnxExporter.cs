@@ -70,11 +70,15 @@ public static class RepairedOnnxExporter
         var model = source.Proto.Clone();
         var graph = model.Graph;
         var b = new OnnxBuilder(graph, Prefix);
-        string output = source.OutputName;
         string original = Prefix + "original_output";
+        // The patch is added to the network's output: the graph output, or the scores a stripped trailing Softmax reads
+        // (then the Softmax reads the repaired scores, so the file still ends in it).
+        string output = source.LogitsName;
+        bool stripped = source.StrippedOutputOperator is not null;
         foreach (var node in graph.Node)
         {
             for (int k = 0; k < node.Output.Count; k++) if (node.Output[k] == output) node.Output[k] = original;
+            if (stripped) continue;
             for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == output) node.Input[k] = original;
         }
         if (network.Patches.Count == 0)
@@ -84,7 +88,10 @@ public static class RepairedOnnxExporter
         else
         {
             string x = b.Node("Flatten", [source.InputName], null, OnnxBuilder.Int("axis", 1));
-            PatchGraph.Add(b, network, x, pre!, original, output);
+            // A structured layer's pre-activation is an image [N, C, H, W]: flattened row-major it is the layer's
+            // neuron order (the order of its map's rows).
+            var flat = pre.Select((p, l) => layers[l].IsDense ? p! : b.Node("Flatten", [p!], null, OnnxBuilder.Int("axis", 1))).ToList();
+            PatchGraph.Add(b, network, x, flat, original, output);
         }
         model.IrVersion = Math.Max(model.IrVersion, 7);
         var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");

@@ -1,3 +1,5 @@
+using Reassure.Networks;
+
 namespace Reassure.Formats.Onnx;
 
 /// <summary>
@@ -53,18 +55,24 @@ internal sealed class ConstantValue : SymbolicValue
 /// <summary>
 /// A tensor t of full shape [batch] + <see cref="Shape"/> whose per-sample elements (row-major) are
 /// t_k = sum_j M[k, j] u_j + c_k, with u the layer input of width <see cref="Width"/> (<see cref="Base"/> identifies it:
-/// 0 = network input, l = output of the l-th ReLU).
+/// 0 = network input, l = output of the l-th ReLU). M is a <see cref="LinearMap"/> (dense, or the compressed rows of
+/// convolutions, pools and index maps), or null for the identity.
 /// </summary>
 internal sealed class AffineValue : SymbolicValue
 {
     public AffineValue(int[] shape, double[]? matrix, double[] offset, int baseId, int width, string? weightName = null, string? biasName = null)
+        : this(shape, matrix is null ? null : new DenseMap(width, offset.Length, matrix), offset, baseId, width, weightName, biasName)
+    {
+    }
+
+    public AffineValue(int[] shape, LinearMap? map, double[] offset, int baseId, int width, string? weightName = null, string? biasName = null)
     {
         int count = Product(shape);
         if (offset.Length != count) throw new ArgumentException("Offset length does not match the shape.");
-        if (matrix is null && count != width) throw new ArgumentException("An identity map needs as many elements as inputs.");
-        if (matrix is not null && matrix.Length != (long)count * width) throw new ArgumentException("Matrix size does not match.");
+        if (map is null && count != width) throw new ArgumentException("An identity map needs as many elements as inputs.");
+        if (map is not null && (map.Outputs != count || map.Inputs != width)) throw new ArgumentException("Map size does not match.");
         Shape = shape;
-        Matrix = matrix;
+        Map = map;
         Offset = offset;
         Base = baseId;
         Width = width;
@@ -75,8 +83,8 @@ internal sealed class AffineValue : SymbolicValue
     /// <summary>Per-sample dims (the batch dim is not included).</summary>
     public int[] Shape { get; }
 
-    /// <summary>M, <c>[Count, Width]</c> row-major; null means the identity (and then Count == Width).</summary>
-    public double[]? Matrix { get; }
+    /// <summary>M, <c>[Count, Width]</c>; null means the identity (and then Count == Width).</summary>
+    public LinearMap? Map { get; }
 
     /// <summary>c, <c>[Count]</c>.</summary>
     public double[] Offset { get; }
@@ -98,28 +106,31 @@ internal sealed class AffineValue : SymbolicValue
 
     /// <summary>The identity map on a layer input of the given per-sample shape.</summary>
     public static AffineValue Identity(int[] shape, int baseId) =>
-        new(shape, null, new double[Product(shape)], baseId, Product(shape));
+        new(shape, (LinearMap?)null, new double[Product(shape)], baseId, Product(shape));
 
-    /// <summary>M as a dense <c>[Count, Width]</c> array (a fresh copy only for the identity).</summary>
-    public double[] DenseMatrix()
+    /// <summary>M as a map; the identity as a dense identity matrix (a layer straight on its input, kept as before).</summary>
+    public LinearMap MapOrDenseIdentity()
     {
-        if (Matrix is not null) return Matrix;
+        if (Map is not null) return Map;
         var m = new double[(long)Count * Width];
         for (int k = 0; k < Count; k++) m[(long)k * Width + k] = 1.0;
-        return m;
+        return new DenseMap(Width, Count, m);
     }
+
+    /// <summary>outer ∘ M (outer applied after this value's map), with a new offset and shape.</summary>
+    public AffineValue Then(LinearMap outer, double[] offset, int[] shape, string? weightName, string? biasName) =>
+        new(shape, Map is null ? outer : LinearMap.Compose(outer, Map), offset, Base, Width, weightName, biasName);
 
     /// <summary>Adds <paramref name="scale"/> times row k of M to <paramref name="row"/> (<c>[Width]</c>).</summary>
     public void AddRow(int k, double scale, Span<double> row)
     {
-        if (Matrix is null) { row[k] += scale; return; }
-        var src = Matrix.AsSpan((int)((long)k * Width), Width);
-        for (int j = 0; j < Width; j++) row[j] += scale * src[j];
+        if (Map is null) { row[k] += scale; return; }
+        Map.AddRow(k, scale, row);
     }
 
     /// <summary>The same function with another per-sample shape (same element order).</summary>
-    public AffineValue WithShape(int[] shape) => new(shape, Matrix, Offset, Base, Width, WeightName, BiasName);
+    public AffineValue WithShape(int[] shape) => new(shape, Map, Offset, Base, Width, WeightName, BiasName);
 
     /// <summary>The same function with other provenance names.</summary>
-    public AffineValue WithNames(string? weightName, string? biasName) => new(Shape, Matrix, Offset, Base, Width, weightName, biasName);
+    public AffineValue WithNames(string? weightName, string? biasName) => new(Shape, Map, Offset, Base, Width, weightName, biasName);
 }

@@ -1,5 +1,7 @@
 using Reassure.Formats.Onnx.Proto;
 
+using Reassure.Networks;
+
 namespace Reassure.Formats.Onnx.Operators;
 
 /// <summary>
@@ -94,8 +96,29 @@ internal static class ElementwiseOperators
             };
         }
         bool keepsMatrix = Broadcasting.IsIdentity(ia, a.Count) && (op == Op.Add || (op == Op.Sub && !constantOnLeft));
-        double[]? matrix = a.Matrix;
-        if (!keepsMatrix)
+        // A constant added after the weights is the layer's bias (MatMul + Add); before any weights it is normalisation.
+        string? biasName = a.BiasName;
+        if (op is Op.Add or Op.Sub && a.WeightName is not null && a.BiasName is null) biasName = k.Name;
+        if (keepsMatrix) return new AffineValue(shape, a.Map, offset, a.Base, a.Width, a.WeightName, biasName);
+        if (a.Map is not DenseMap)
+        {
+            // The identity or a structured map: an index map with a per-element scale, composed without a dense matrix
+            // (normalisation before a convolution, a per-channel scale after one).
+            var scaleOf = new double[count];
+            for (int e = 0; e < count; e++)
+            {
+                scaleOf[e] = op switch
+                {
+                    Op.Add => 1.0,
+                    Op.Sub => constantOnLeft ? -1.0 : 1.0,
+                    Op.Mul => k.Data[ik[e]],
+                    _ => 1.0 / k.Data[ik[e]],
+                };
+            }
+            var gather = SparseMap.Gather(a.Count, ia, scaleOf);
+            return a.Then(gather, offset, shape, a.WeightName, biasName);
+        }
+        double[]? matrix;
         {
             matrix = new double[(long)count * a.Width];
             for (int e = 0; e < count; e++)
@@ -120,9 +143,6 @@ internal static class ElementwiseOperators
                 }
             }
         }
-        // A constant added after the weights is the layer's bias (MatMul + Add); before any weights it is normalisation.
-        string? biasName = a.BiasName;
-        if (op is Op.Add or Op.Sub && a.WeightName is not null && a.BiasName is null) biasName = k.Name;
         return new AffineValue(shape, matrix, offset, a.Base, a.Width, a.WeightName, biasName);
     }
 

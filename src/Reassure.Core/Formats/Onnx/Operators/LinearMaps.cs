@@ -1,3 +1,5 @@
+using Reassure.Networks;
+
 namespace Reassure.Formats.Onnx.Operators;
 
 /// <summary>
@@ -15,9 +17,22 @@ internal static class LinearMaps
         int width = a.Width;
         var offset = new double[groups * n];
         double[] matrix;
-        if (a.Matrix is null && groups == 1)
+        if (a.Map is null && groups == 1)
         {
             matrix = (double[])w.Clone();
+        }
+        else if (groups == 1)
+        {
+            // W ∘ M: each row of the result is M^T w_n (M a convolution, pool or index map keeps this cheap).
+            var composed = LinearMap.Compose(new DenseMap(k, n, w), a.Map!);
+            var off = new double[n];
+            for (int o = 0; o < n; o++)
+            {
+                double s = 0;
+                for (int i = 0; i < k; i++) s += w[o * k + i] * a.Offset[i];
+                off[o] = s;
+            }
+            return new AffineValue(resultShape, composed, off, a.Base, width, weightName, null);
         }
         else
         {

@@ -20,6 +20,13 @@ internal static class OperatorTable
         ["Squeeze"] = ShapeOperators.Squeeze,
         ["Unsqueeze"] = ShapeOperators.Unsqueeze,
         ["Constant"] = ConstantOperator.Constant,
+        ["Conv"] = ConvOperator.Conv,
+        ["AveragePool"] = AveragePoolOperator.AveragePool,
+        ["GlobalAveragePool"] = AveragePoolOperator.GlobalAveragePool,
+        ["Pad"] = PadOperator.Pad,
+        ["Transpose"] = TransposeOperator.Transpose,
+        ["BatchNormalization"] = BatchNormalizationOperator.BatchNormalization,
+        ["Dropout"] = DropoutOperator.Dropout,
     };
 
     /// <summary>The supported op types, sorted.</summary>

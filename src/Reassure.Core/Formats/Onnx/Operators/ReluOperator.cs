@@ -4,7 +4,7 @@ using Reassure.Networks;
 namespace Reassure.Formats.Onnx.Operators;
 
 /// <summary>
-/// Relu closes a layer: the affine value feeding it, z = M u + c, becomes a <see cref="DenseLayer"/> (W = M, b = c) with a
+/// Relu closes a layer: the affine value feeding it, z = M u + c, becomes a <see cref="Layer"/> (W = M, b = c) with a
 /// ReLU, and its output becomes the next layer input (the identity on a new base). The layer records the initializers of
 /// its weights and bias, the tensor feeding the Relu (pre-activation) and the Relu output. Relu of a constant is folded.
 /// </summary>
@@ -20,7 +20,7 @@ internal static class ReluOperator
         }
         var a = ctx.OnCurrentBase(node, (AffineValue)x);
         var names = new LayerNames(a.WeightName, a.BiasName, node.Input[0], node.Output[0]);
-        ctx.Layers.Add(new DenseLayer(a.Width, a.Count, a.DenseMatrix(), (double[])a.Offset.Clone(), relu: true, names));
+        ctx.Layers.Add(new Layer(a.MapOrDenseIdentity(), (double[])a.Offset.Clone(), relu: true, names));
         ctx.CurrentBase++;
         ctx.Output(node, AffineValue.Identity(a.Shape, ctx.CurrentBase));
     }

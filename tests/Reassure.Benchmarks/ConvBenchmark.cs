@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using Reassure.Formats.Onnx;
+using Reassure.Repair;
+using Reassure.Specifications;
+
+namespace Reassure.Benchmarks;
+
+/// <summary>
+/// <c>conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n]</c> (issue 18): point repair of the first N
+/// misclassified MNIST test images on the VNN-COMP verivital convolutional networks, end to end (regions, LPs, patches,
+/// soundness in double and float32, the independent check, export on the original graph). Prints seconds and LP counts,
+/// fixed/proved counts, the test accuracy before and after, and whether every test image outside all supports keeps its
+/// outputs bit for bit (in double through the engine, and in float32 through ONNX Runtime on the exported file).
+/// </summary>
+internal static class ConvBenchmark
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        var points = BenchmarkArgs.Option(args, "--points", "10,100").Split(',').Select(s => int.Parse(s, Inv)).ToArray();
+        int threads = int.Parse(BenchmarkArgs.Option(args, "--threads", Environment.ProcessorCount.ToString(Inv)), Inv);
+        string which = BenchmarkArgs.Option(args, "--net", "both");
+        var nets = which == "both" ? new[] { "avgpool", "maxpool" } : [which];
+        Console.WriteLine($"Reassure conv benchmark  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  {Environment.ProcessorCount} cores, threads {threads}, .NET {Environment.Version}; load {MnistMacro.LoadAverage()}");
+        var (xs, ys) = SharedData.LoadMnistTest();
+        bool ok = true;
+        foreach (var name in nets)
+        {
+            string path = SharedData.File("vnncomp", "verivital", $"Convnet_{name}.onnx");
+            var model = OnnxImporter.Load(path);
+            var net = model.Network;
+            var before = net.EvaluateBatch(xs);
+            var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(before[i]) != ys[i]).ToList();
+            int correctBefore = xs.Length - wrong.Count;
+            Console.WriteLine($"{name}: {net.InputSize}-{string.Join("-", net.Layers.Select(l => l.Outputs))} ({string.Join("; ", net.Layers.Select(l => l.Map.Kind))}), " +
+                $"test accuracy {100.0 * correctBefore / xs.Length:F2} % ({wrong.Count} misclassified)");
+            BuggyInput Buggy(int i) => new(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]");
+            var warm = Stopwatch.StartNew();
+            Repairer.Repair(net, [Buggy(wrong[^1])], new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model), MaxDegreeOfParallelism = threads });
+            Console.WriteLine($"  warm-up (not counted): one repair of test[{wrong[^1]}] in {warm.Elapsed.TotalSeconds:F2} s");
+            foreach (int count in points)
+            {
+                var buggy = wrong.Take(count).Select(Buggy).ToList();
+                var options = new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model), MaxDegreeOfParallelism = threads };
+                var clock = Stopwatch.StartNew();
+                var result = Repairer.Repair(net, buggy, options);
+                var exportClock = Stopwatch.StartNew();
+                var bytes = RepairedOnnxExporter.ToBytes(result.Network, model);
+                double export = exportClock.Elapsed.TotalSeconds;
+                double seconds = clock.Elapsed.TotalSeconds;
+                var t = result.Timings;
+                int proved = result.Patches.Count(p => p.Verified);
+                var after = result.Network.EvaluateBatch(xs);
+                int correctAfter = Enumerable.Range(0, xs.Length).Count(i => SharedData.ArgMax(after[i]) == ys[i]);
+                // Outside every support: outputs bit-identical in double (engine) and in float32 (ONNX Runtime on the exported file).
+                var outside = Enumerable.Range(0, xs.Length).Where(i => !result.Network.InAnySupport(xs[i])).ToList();
+                int doubleSame = outside.Count(i => before[i].AsSpan().SequenceEqual(after[i]));
+                var ortBefore = Ort(File.ReadAllBytes(path), model.InputName, xs, outside);
+                var ortAfter = Ort(bytes, model.InputName, xs, outside);
+                int floatSame = Enumerable.Range(0, outside.Count).Count(k => ortBefore[k].AsSpan().SequenceEqual(ortAfter[k]));
+                // The repaired file in ONNX Runtime agrees with the engine on the buggy points (argmax).
+                var ortBuggy = Ort(bytes, model.InputName, xs, wrong.Take(count).ToList());
+                int ortFixed = Enumerable.Range(0, count).Count(k => SharedData.ArgMax(ortBuggy[k].Select(v => (double)v).ToArray()) == ys[wrong[k]]);
+                bool good = result.FixedCount == count && proved == result.Patches.Count && correctAfter >= correctBefore
+                    && doubleSame == outside.Count && floatSame == outside.Count && ortFixed == count;
+                ok &= good;
+                Console.WriteLine($"  points {count}: {seconds:F2} s (regions {t.Regions.TotalSeconds:F2}, patches+LPs {t.Patches.TotalSeconds:F2}, soundness {t.Soundness.TotalSeconds:F2}, " +
+                    $"check {t.Verify.TotalSeconds:F2}, export {export:F2}), {t.LinearPrograms} LPs; fixed {result.FixedCount}/{count}, patches {result.Patches.Count}, proved {proved}/{result.Patches.Count}; " +
+                    $"accuracy {100.0 * correctBefore / xs.Length:F2} % -> {100.0 * correctAfter / xs.Length:F2} %; outside every support {outside.Count} images: " +
+                    $"bit-identical {doubleSame} (double), {floatSame} (ONNX Runtime float32); repaired file fixes {ortFixed}/{count} in ONNX Runtime; load {MnistMacro.LoadAverage()} {(good ? "OK" : "FAILED")}");
+            }
+        }
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>float32 outputs of ONNX Runtime for the listed images, one image per call (the verivital files have batch 1).</summary>
+    private static float[][] Ort(byte[] model, string inputName, double[][] xs, List<int> rows)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(model, options);
+        var dims = session.InputMetadata[inputName].Dimensions.Select(d => d < 0 ? 1L : d).ToArray();
+        var outName = session.OutputMetadata.Keys.Single();
+        using var run = new RunOptions();
+        var result = new float[rows.Count][];
+        for (int k = 0; k < rows.Count; k++)
+        {
+            var data = xs[rows[k]].Select(v => (float)v).ToArray();
+            using var x = OrtValue.CreateTensorValueFromMemory(data, dims);
+            using var outputs = session.Run(run, [inputName], [x], [outName]);
+            result[k] = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        return result;
+    }
+}
