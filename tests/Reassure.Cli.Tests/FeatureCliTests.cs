@@ -5,6 +5,7 @@ using Reassure.Formats.Mnist;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Onnx.Proto;
 using Reassure.Formats.Rows;
+using Reassure.Specifications;
 
 namespace Reassure.Cli.Tests;
 
