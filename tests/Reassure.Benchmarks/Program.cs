@@ -70,6 +70,8 @@ static int Run(string[] args)
             return ConvBenchmark.Run(args[1..]);
         case "feature":
             return FeatureBenchmark.Run(args[1..]);
+        case "conv-lp":
+            return ConvLpProbe.Run(args[1..]);
         case "micro":
             // The micro benchmarks run in process; check their data first so that a missing file is one line, not a failed run.
             _ = SharedData.LoadMnistTest(1);

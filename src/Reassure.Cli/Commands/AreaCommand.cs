@@ -60,6 +60,7 @@ internal static class AreaCommand
         OutputPaths.Check([("--model", modelPath), ("--vnnlib", vnnlibPath)], [("--json", CliOutput.JsonFile(jsonPath))]);
         var prop = VnnLibReader.Read(vnnlibPath);
         var file = ModelFile.Load(modelPath); // the manifest pair checked; a repaired file read as its graph (RSR1006 otherwise)
+        prop.RequireComparisonsOnly(file.Onnx?.StrippedOutputOperator);
         var r = CliOutput.Stage(error, "verify", "proof", () => file.Repaired is { } repaired
             ? VerifyRepaired(repaired, prop, seconds)
             : PropertyVerifier.Verify(file.Network, prop, Options(null, seconds)));
@@ -107,6 +108,7 @@ internal static class AreaCommand
         var verification = Options(maxRegions, seconds);
         var file = ModelFile.Load(modelPath);
         var prop = VnnLibReader.Read(vnnlibPath);
+        prop.RequireComparisonsOnly(file.Onnx?.StrippedOutputOperator);
         if (file.Repaired is { } prior)
         {
             // A repaired model: when its graph already meets the property there is nothing to patch and the file is

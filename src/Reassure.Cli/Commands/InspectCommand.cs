@@ -22,13 +22,16 @@ internal static class InspectCommand
         output.WriteLine($"Model: {Path.GetFileName(modelPath)} ({m.Format}, {m.Details})");
         output.WriteLine($"Input: {net.InputName} [{m.InputShape}]");
         output.WriteLine($"Output: {net.OutputName} [{m.OutputShape}]");
+        if (m.Onnx?.StrippedOutputOperator is { } stripped)
+            output.WriteLine($"Note: the trailing {stripped} was left out; the network's outputs are the scores it reads ('{m.Onnx.LogitsName}'). " +
+                "Argmax/argmin decisions (labels, comparisons between outputs) are the same; a repaired file still ends in it.");
         output.WriteLine($"Architecture: {string.Join("/", net.Layers.Select(l => l.Outputs).Prepend(net.InputSize))}");
         var table = new Table().AddColumns("#", "kind", "in", "out", "relu", "weight", "bias", "pre-activation", "activation");
         for (int l = 0; l < net.Layers.Count; l++)
         {
             var layer = net.Layers[l];
             table.AddRow(
-                l.ToString(CultureInfo.InvariantCulture), "Dense",
+                l.ToString(CultureInfo.InvariantCulture), Markup.Escape(layer.IsDense ? "Dense" : layer.Map.Kind),
                 layer.Inputs.ToString(CultureInfo.InvariantCulture), layer.Outputs.ToString(CultureInfo.InvariantCulture),
                 layer.Relu ? "yes" : "no",
                 Markup.Escape(layer.Names.Weight ?? "-"), Markup.Escape(layer.Names.Bias ?? "-"),

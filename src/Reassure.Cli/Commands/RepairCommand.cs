@@ -197,7 +197,7 @@ internal static class RepairCommand
         }
         var bytes = split is not null ? FeatureOnnxExporter.ToBytes(split, result.Network, result.Specs)
             : file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
-        var manifest = RepairManifest.ToJson(result, Path.GetFileName(modelPath), RepairManifest.Sha256(bytes)) + "\n";
+        var manifest = RepairManifest.ToJson(result, Path.GetFileName(modelPath), RepairManifest.Sha256(bytes), file.Onnx?.StrippedOutputOperator) + "\n";
         var files = new List<(string, byte[])> { (outPath, bytes) };
         if (CliOutput.JsonFile(jsonPath) is { } jsonFile) files.Add((jsonFile, AtomicFile.Utf8(text + "\n")));
         if (reportPath is not null)

@@ -42,9 +42,11 @@ public sealed class RegionLp : IDisposable
     private Constraint[] _rows = [];            // hidden neurons (flat [H]) then the extra rows
     private readonly int _n;                    // x = variables 0..n-1
     private int _lastStart;                     // first variable of the last hidden layer (or 0 = x)
+    private readonly bool _inputForm;           // GLOP over x only, one sparse row per neuron (one structured hidden layer)
+    private double[] _lastW = [];               // the output weights of the last objective (input form: its certificate)
     private double[] _lastMask = [];            // 1 for active (or input), 0 for inactive
     private readonly LinearRegion _region;
-    private readonly string _parameters;
+    private string _parameters;
     private readonly InputSimplex? _simplex;
     private DualCertificate? _simplexCertificate; // multipliers of the last solve when the input-space simplex made it
 
@@ -65,7 +67,15 @@ public sealed class RegionLp : IDisposable
         _parameters = glopParameters ?? DefaultParameters;
         _n = region.Network.InputSize;
         if (engine == RegionLpEngine.Auto && InputSimplexApplies(region)) _simplex = BuildInputSimplex(region);
+        _inputForm = !region.Network.AllDense && region.Network.Layers.Count == 2;
+        if (_inputForm && glopParameters is null) _parameters = InputFormParameters;
     }
+
+    /// <summary>
+    /// GLOP settings of the input form: presolve on (it drops the rows the box already implies) and the dual simplex.
+    /// Measured on verivital avgpool regions (one thread): about 3x faster than the layered form's settings.
+    /// </summary>
+    public const string InputFormParameters = "use_scaling:false use_dual_simplex:true";
 
     /// <summary>Number of LPs the input-space dual simplex settled (exact or by a certified early stop).</summary>
     public int SimplexSolves { get; private set; }
@@ -132,6 +142,11 @@ public sealed class RegionLp : IDisposable
 
     private void BuildGlop()
     {
+        if (_inputForm)
+        {
+            BuildGlopInputForm();
+            return;
+        }
         var region = _region;
         var net = region.Network;
         var box = region.Domain;
@@ -187,6 +202,46 @@ public sealed class RegionLp : IDisposable
         }
     }
 
+    /// <summary>
+    /// The input form for one structured hidden layer (a convolution: a few stored weights per row): variables x in the
+    /// box and one row per neuron on z_j = W_j x + b_j, active W_j x >= -b_j, inactive W_j x &lt;= -b_j, then the extra
+    /// rows; the objective is (F^T w + c) . x. Against the layered form (x and one variable per neuron tied by equality
+    /// rows) GLOP works on 784 structural columns instead of 24 112 for the verivital networks. Its row duals lambda are
+    /// the reduced costs tau of the neurons' variables in the layered form (c = sum_j lambda_j W_j + d on x), so
+    /// <see cref="Certificate"/> turns them into layered multipliers as for the input-space simplex.
+    /// </summary>
+    private void BuildGlopInputForm()
+    {
+        var region = _region;
+        var net = region.Network;
+        var box = region.Domain;
+        var solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
+        _glop = solver;
+        _glop.SetSolverSpecificParametersAsString(_parameters);
+        double inf = double.PositiveInfinity;
+        _vars = new Variable[_n];
+        _rows = new Constraint[net.HiddenCount + region.ExtraRows.Count];
+        for (int i = 0; i < _n; i++) AddVar(i, box.Lower[i], box.Upper[i]);
+        var layer = net.Layers[0];
+        var cols = new int[layer.Map.MaxRowEntries];
+        var vals = new double[layer.Map.MaxRowEntries];
+        for (int j = 0; j < layer.Outputs; j++)
+        {
+            double rhs = -layer.Bias[j];
+            var row = region.Pattern[j] ? solver.MakeConstraint(rhs, inf, "") : solver.MakeConstraint(-inf, rhs, "");
+            _rows[j] = row;
+            int count = layer.Map.RowEntries(j, cols, vals);
+            for (int e = 0; e < count; e++) if (vals[e] != 0) row.SetCoefficient(_vars[cols[e]], vals[e]);
+        }
+        for (int e = 0; e < region.ExtraRows.Count; e++)
+        {
+            var extra = region.ExtraRows[e];
+            var row = solver.MakeConstraint(-inf, extra.B, "");
+            _rows[net.HiddenCount + e] = row;
+            for (int i = 0; i < _n; i++) if (extra.A[i] != 0) row.SetCoefficient(_vars[i], extra.A[i]);
+        }
+    }
+
     private void AddVar(int k, double lo, double hi) => _vars[k] = _glop!.MakeNumVar(lo, hi, "");
 
     /// <summary>GLOP settings measured in method.md §8 to be exact and fastest on these LPs.</summary>
@@ -217,6 +272,12 @@ public sealed class RegionLp : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (TrySimplex(w, c, c0, limit, cancellationToken, out var fast)) return fast;
         double constant = SetObjective(w, c, c0);
+        if (_inputForm)
+        {
+            // With presolve GLOP does not stop at an objective limit: the input form solves every row exactly.
+            var exact = Solve(constant, "an output row");
+            return new LpBound(exact.Value, true, exact.X, Certificate());
+        }
         string withLimit = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{_parameters} use_dual_simplex:true objective_lower_limit:{limit - constant:R}");
         Glop.SetSolverSpecificParametersAsString(withLimit);
@@ -261,6 +322,13 @@ public sealed class RegionLp : IDisposable
         if (_simplexCertificate is not null) return _simplexCertificate;
         var y = new double[_rows.Length];
         for (int i = 0; i < y.Length; i++) y[i] = _rows[i].DualValue();
+        if (_inputForm)
+        {
+            // Row duals of the input form are the neurons' reduced costs tau in the layered form.
+            int h = _region.Network.HiddenCount;
+            var layered = DualCertificate.HiddenMultipliers(_region, _lastW, y.AsSpan(0, h));
+            layered.CopyTo(y, 0);
+        }
         return new DualCertificate(y);
     }
 
@@ -373,6 +441,19 @@ public sealed class RegionLp : IDisposable
         if (w.Length != last.Outputs) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
         var objective = Glop.Objective();
         objective.Clear();
+        _lastW = w.ToArray();
+        if (_inputForm)
+        {
+            // (F^T w + c) . x + w . e + c0 over x.
+            var cx = _region.InputRow(w);
+            for (int i = 0; i < c.Length; i++) cx[i] += c[i];
+            for (int i = 0; i < _n; i++) if (cx[i] != 0) objective.SetCoefficient(_vars[i], cx[i]);
+            objective.SetMaximization();
+            var e = _region.OutputOffset;
+            double constant = c0;
+            for (int o = 0; o < w.Length; o++) if (w[o] != 0) constant += w[o] * e[o];
+            return constant;
+        }
         var coefficients = new double[_vars.Length];
         var back = new double[last.Inputs];
         last.Map.ApplyTranspose(w, back); // W_L^T w

@@ -11,14 +11,21 @@ namespace Reassure.Repair;
 /// </summary>
 public static class RepairManifest
 {
-    /// <summary>The manifest of a result as indented JSON; <paramref name="onnxSha256"/> is the hash of the ONNX it describes.</summary>
-    public static string ToJson(RepairResult result, string? model = null, string? onnxSha256 = null)
+    /// <summary>
+    /// The manifest of a result as indented JSON; <paramref name="onnxSha256"/> is the hash of the ONNX it describes;
+    /// <paramref name="strippedOutputOperator"/> names a trailing Softmax/LogSoftmax the import left out (the repair
+    /// worked on the scores it reads; the file still ends in it).
+    /// </summary>
+    public static string ToJson(RepairResult result, string? model = null, string? onnxSha256 = null, string? strippedOutputOperator = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var root = new JsonObject
         {
             ["model"] = model,
             ["onnxSha256"] = onnxSha256,
+            ["strippedOutputOperator"] = strippedOutputOperator,
+            ["strippedOutputNote"] = strippedOutputOperator is null ? null
+                : $"the trailing {strippedOutputOperator} was left out: specifications were checked on the scores it reads (argmax/argmin decisions are the same with it); the repaired file still ends in it",
             ["total"] = result.Inputs.Count,
             ["fixed"] = result.FixedCount,
             ["patches"] = result.Patches.Count,

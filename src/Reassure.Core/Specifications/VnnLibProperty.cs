@@ -7,6 +7,27 @@ namespace Reassure.Specifications;
 /// <param name="B">Bound b.</param>
 public sealed record OutputConstraint(double[] A, double B)
 {
+    /// <summary>
+    /// Whether the constraint only compares two outputs, c (y_i - y_j) &lt;= 0 with c > 0: a decision a trailing Softmax or
+    /// LogSoftmax leaves unchanged (both keep the order of the scores).
+    /// </summary>
+    public bool ComparesTwoOutputs
+    {
+        get
+        {
+            if (B != 0) return false;
+            int pos = -1, neg = -1;
+            for (int i = 0; i < A.Length; i++)
+            {
+                if (A[i] == 0) continue;
+                if (A[i] > 0 && pos < 0) pos = i;
+                else if (A[i] < 0 && neg < 0) neg = i;
+                else return false;
+            }
+            return pos >= 0 && neg >= 0 && A[pos] == -A[neg];
+        }
+    }
+
     /// <summary>b - a . y: >= 0 when the constraint is met (ties count as met, VNN-LIB comparisons are non-strict).</summary>
     public double Slack(ReadOnlySpan<double> y)
     {
@@ -55,6 +76,22 @@ public sealed record VnnLibCase(InputBox Box, IReadOnlyList<OutputConjunction> U
 /// <param name="Source">The file the property came from.</param>
 public sealed record VnnLibProperty(int Inputs, int Outputs, IReadOnlyList<VnnLibCase> Cases, string Source)
 {
+    /// <summary>Whether every output constraint only compares two outputs (<see cref="OutputConstraint.ComparesTwoOutputs"/>).</summary>
+    public bool OnlyComparesOutputs => Cases.All(c => c.Unsafe.All(u => u.Constraints.All(k => k.ComparesTwoOutputs)));
+
+    /// <summary>
+    /// Refuses (RSR1003) a property that uses the outputs otherwise than by comparing two of them when the model's trailing
+    /// <paramref name="strippedOutputOperator"/> (Softmax/LogSoftmax) was left out at import: such a property is about
+    /// the probabilities, which the stripped network does not compute.
+    /// </summary>
+    public void RequireComparisonsOnly(string? strippedOutputOperator)
+    {
+        if (strippedOutputOperator is null || OnlyComparesOutputs) return;
+        throw new ReassureException(ErrorCodes.OnnxUnsupportedOperator,
+            $"the model ends in a {strippedOutputOperator}, which the import leaves out, and the property constrains its outputs otherwise than by comparing two of them (a threshold or a sum); " +
+            $"expected only comparisons Y_i <= Y_j (decisions the {strippedOutputOperator} does not change), or a model without the trailing {strippedOutputOperator}", Source);
+    }
+
     /// <summary>The smallest box holding every case's box.</summary>
     public InputBox Hull()
     {

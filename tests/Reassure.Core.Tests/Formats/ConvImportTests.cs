@@ -150,6 +150,31 @@ public sealed class ConvImportTests
     }
 
     [TestMethod]
+    public void APropertyOnAStrippedSoftmaxMayOnlyCompareOutputs()
+    {
+        const string header = "(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n(assert (>= X_0 0))\n(assert (<= X_0 1))\n";
+        var comparison = VnnLibReader.Parse(header + "(assert (>= Y_1 Y_0))\n");
+        Assert.IsTrue(comparison.OnlyComparesOutputs);
+        comparison.RequireComparisonsOnly("Softmax");
+        var threshold = VnnLibReader.Parse(header + "(assert (>= Y_0 0.5))\n");
+        Assert.IsFalse(threshold.OnlyComparesOutputs);
+        threshold.RequireComparisonsOnly(null); // no stripped operator: any property
+        var e = Assert.ThrowsExactly<ReassureException>(() => threshold.RequireComparisonsOnly("Softmax"));
+        Assert.AreEqual(ErrorCodes.OnnxUnsupportedOperator, e.Code);
+    }
+
+    [TestMethod]
+    public void MaxPoolIsRefusedWithItsReason()
+    {
+        var bytes = new ModelBuilder("x", [1, 4, 4], "y")
+            .Node("MaxPool", "pool", ["x"], "p", ModelBuilder.Ints("kernel_shape", 2, 2), ModelBuilder.Ints("strides", 2, 2))
+            .Node("Flatten", "flat", ["p"], "y", ModelBuilder.Int("axis", 1)).Bytes();
+        var e = Assert.ThrowsExactly<ReassureException>(() => OnnxImporter.Load(bytes, "test.onnx"));
+        Assert.AreEqual(ErrorCodes.OnnxUnsupportedOperator, e.Code);
+        StringAssert.Contains(e.Message, "winner");
+    }
+
+    [TestMethod]
     public void VerivitalAvgpoolHasOneConvolutionLayerAndThePublishedAccuracy()
     {
         var net = OnnxImporter.Load(TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx")).Network;

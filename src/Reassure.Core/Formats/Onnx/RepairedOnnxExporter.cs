@@ -69,6 +69,7 @@ public static class RepairedOnnxExporter
         if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs);
         var model = source.Proto.Clone();
         var graph = model.Graph;
+        OpsetUpgrade.To13(graph, source.OpsetVersion); // the patch operators need opset 13; older nodes are rewritten to mean the same under it
         var b = new OnnxBuilder(graph, Prefix);
         string original = Prefix + "original_output";
         // The patch is added to the network's output: the graph output, or the scores a stripped trailing Softmax reads

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Reassure.Formats.Onnx;
+using Reassure.Lp;
+using Reassure.Networks;
+using Reassure.Regions;
+
+namespace Reassure.Benchmarks;
+
+/// <summary><c>conv-lp [--net avgpool]</c>: one thread, the region LPs of the first misclassified MNIST images of a conv net, timed.</summary>
+internal static class ConvLpProbe
+{
+    public static int Run(string[] args)
+    {
+        string name = BenchmarkArgs.Option(args, "--net", "avgpool");
+        int count = int.Parse(BenchmarkArgs.Option(args, "--points", "3"), System.Globalization.CultureInfo.InvariantCulture);
+        var engine = BenchmarkArgs.Option(args, "--lp", "auto") == "glop" ? RegionLpEngine.Glop : RegionLpEngine.Auto;
+        var model = OnnxImporter.Load(SharedData.File("vnncomp", "verivital", $"Convnet_{name}.onnx"));
+        var net = model.Network;
+        var (xs, ys) = SharedData.LoadMnistTest();
+        var box = InputBox.Uniform(net.InputSize, 0, 1);
+        var bounds = LinearBounds.Compute(net, box);
+        Console.WriteLine($"{name}: hidden {net.HiddenCount}, unstable over [0,1]^n: {bounds.Unstable}; load {MnistMacro.LoadAverage()}");
+        var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(net.Evaluate(xs[i])) != ys[i]).Take(count).ToList();
+        foreach (var i in wrong)
+        {
+            var clock = Stopwatch.StartNew();
+            var region = new LinearRegion(net, net.Pattern(xs[i]), box);
+            _ = region.OutputMatrix;
+            double tRegion = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            using var lp = new RegionLp(region, BenchmarkArgs.Option(args, "--params", RegionLp.DefaultParameters), engine);
+            var w = new double[net.OutputSize];
+            var times = new List<string>();
+            if (BenchmarkArgs.Option(args, "--zero-first", "off") == "on")
+            {
+                var z0 = Stopwatch.StartNew();
+                lp.MaximizeOutput(w);
+                times.Add($"zero-objective {z0.Elapsed.TotalSeconds:F3}");
+            }
+            for (int o = 0; o < net.OutputSize; o++)
+            {
+                if (o == ys[i]) continue;
+                Array.Clear(w);
+                w[o] = 1;
+                w[ys[i]] = -1;
+                var c0 = Stopwatch.StartNew();
+                var r = lp.MaximizeBelow(w, default, 0, -1e-3);
+                var cert = lp.Certificate();
+                double tSolve = c0.Elapsed.TotalSeconds;
+                c0.Restart();
+                double ub = cert.UpperBound(region, w, default, 0, out double rounding);
+                times.Add($"{tSolve:F3}+{c0.Elapsed.TotalSeconds:F3}({(r.Exact ? r.Value.ToString("G4") : "stop")}/{ub:G4})");
+            }
+            Console.WriteLine($"test[{i}]: region {tRegion:F3} s, LPs: {string.Join(" ", times)}; total {clock.Elapsed.TotalSeconds:F2} s, solves {lp.Solves}");
+        }
+        return 0;
+    }
+}

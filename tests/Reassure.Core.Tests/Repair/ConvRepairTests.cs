@@ -1,0 +1,56 @@
+using Reassure.Formats.Onnx;
+using Reassure.Repair;
+using Reassure.Specifications;
+using Reassure.Tests.Formats;
+
+namespace Reassure.Tests.Repair;
+
+/// <summary>
+/// Point repair on a convolutional network (issue 18): the VNN-COMP verivital avgpool net (Conv + Relu + Pad +
+/// AveragePool + Gemm, 23 328 ReLUs), first misclassified MNIST test images. Every image fixed in double and in float32,
+/// every patch proved, test accuracy not lower, outputs outside every support bit-identical in the engine and, for the
+/// exported file on the original graph, in ONNX Runtime.
+/// </summary>
+[TestClass]
+public sealed class ConvRepairTests
+{
+    [TestMethod]
+    [DoNotParallelize]
+    public void VerivitalAvgpool_FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime()
+    {
+        var path = TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx");
+        var model = OnnxImporter.Load(path);
+        var net = model.Network;
+        var xs = Inputs.MnistImages;
+        var ys = Inputs.MnistLabels;
+        var before = net.EvaluateBatch(xs);
+        var wrong = Enumerable.Range(0, xs.Length).Where(i => Inputs.ArgMax(before[i]) != ys[i]).Take(3).ToList();
+        var buggy = wrong.Select(i => new BuggyInput(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]")).ToList();
+        var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model) });
+        foreach (var s in result.Inputs)
+        {
+            Assert.IsTrue(s.Fixed, $"{s.Id}: {s.Message}");
+            Assert.AreEqual(true, s.FixedFloat32, $"{s.Id} in float32: {s.Message}");
+        }
+        Assert.IsTrue(result.Patches.All(p => p.Verified), "every patch passes the independent check");
+
+        var after = result.Network.EvaluateBatch(xs);
+        int correctBefore = Enumerable.Range(0, xs.Length).Count(i => Inputs.ArgMax(before[i]) == ys[i]);
+        int correctAfter = Enumerable.Range(0, xs.Length).Count(i => Inputs.ArgMax(after[i]) == ys[i]);
+        Assert.IsGreaterThanOrEqualTo(correctBefore + 3, correctAfter);
+        var outside = Enumerable.Range(0, xs.Length).Where(i => !result.Network.InAnySupport(xs[i])).ToList();
+        Assert.AreEqual(xs.Length - 3, outside.Count, "the supports hold only the repaired images among the test set");
+        foreach (var i in outside) CollectionAssert.AreEqual(before[i], after[i], $"test[{i}] outside every support");
+
+        // The repaired file keeps the original graph (opset 9 nodes rewritten to opset 13) and runs in ONNX Runtime:
+        // the buggy images are fixed there and 300 images outside the supports give the original float32 outputs bit for bit.
+        var bytes = RepairedOnnxExporter.ToBytes(result.Network, model);
+        var ortBuggy = OrtRunner.Run(bytes, wrong.Select(i => xs[i]).ToList());
+        for (int k = 0; k < wrong.Count; k++)
+            Assert.AreEqual(ys[wrong[k]], Inputs.ArgMax(ortBuggy[k].Select(v => (double)v).ToArray()), $"test[{wrong[k]}] in ONNX Runtime");
+        var sample = outside.Take(300).Select(i => xs[i]).ToList();
+        var ortBefore = OrtRunner.Run(File.ReadAllBytes(path), sample);
+        var ortAfter = OrtRunner.Run(bytes, sample);
+        for (int k = 0; k < sample.Count; k++) CollectionAssert.AreEqual(ortBefore[k], ortAfter[k], $"image {outside[k]} in ONNX Runtime");
+    }
+}
