@@ -34,6 +34,21 @@ public sealed record VerificationOptions
     /// <summary>Bisection depth after which a sub-box goes to exact enumeration whatever its unstable count.</summary>
     public int MaxDepth { get; init; } = 60;
 
+    /// <summary>
+    /// Projected-gradient steps of alpha-CROWN (lower ReLU slopes and the weights of a conjunction's rows) on a sub-box
+    /// the plain linear bounds did not close (0: none).
+    /// </summary>
+    public int AlphaIterations { get; init; } = 20;
+
+    /// <summary>
+    /// Inputs up to which the search bisects the input box; with more inputs the unsafe conjunctions left after the
+    /// root bounds are decided by a mixed-integer program on the whole box (<see cref="MilpCheck"/>).
+    /// </summary>
+    public int MaxInputsForSplitting { get; init; } = 16;
+
+    /// <summary>Threads for the per-conjunction MILPs (null: the processor count).</summary>
+    public int? MaxDegreeOfParallelism { get; init; }
+
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
 
@@ -103,6 +118,7 @@ public static class PropertyVerifier
         private string? _budget;
         private bool _undecided;
         private string _detail = "";
+        private string _openDetail = "";
         private double[]? _cex, _cexY;
         private readonly List<ViolatingRegion> _violating = [];
         private readonly HashSet<(int, ActivationPattern)> _seen = [];
@@ -120,7 +136,7 @@ public static class PropertyVerifier
             else if (_budget is not null || _undecided) status = VerificationStatus.Unknown;
             else status = VerificationStatus.Holds;
             if (options.CollectAll && _violating.Count > 0 && _budget is null && !_undecided) status = VerificationStatus.Violated;
-            if (status == VerificationStatus.Unknown && _budget is not null) _detail = $"{_budget} budget hit";
+            if (status == VerificationStatus.Unknown && _budget is not null) _detail = $"{_budget} budget hit{_openDetail}";
             return new VerificationResult(status, _cex, _cexY, _regions, _boxes, _lps, _clock.Elapsed, _budget, _detail, _violating);
         }
 
@@ -145,14 +161,29 @@ public static class PropertyVerifier
         {
             var cs = property.Cases[caseIndex];
             if (!options.CollectAll && Attack(caseIndex)) return;
-            var stack = new Stack<(InputBox Box, int[] Conj, int Depth)>();
-            stack.Push((cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0));
+            var stack = new Stack<(InputBox Box, int[] Conj, int Depth, NeuronBounds? Parent)>();
+            stack.Push((cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0, null));
             while (stack.Count > 0)
             {
-                if (Stop() || OutOfTime()) return;
-                var (box, conj, depth) = stack.Pop();
+                if (Stop() || OutOfTime())
+                {
+                    if (_budget is not null && stack.Count > 0)
+                    {
+                        // how far the search got: the share of the case's box volume still open
+                        double open = 0;
+                        foreach (var (b, _, _, _) in stack)
+                        {
+                            double v = 1;
+                            for (int i = 0; i < b.Dimension; i++) if (cs.Box.Upper[i] > cs.Box.Lower[i]) v *= (b.Upper[i] - b.Lower[i]) / (cs.Box.Upper[i] - cs.Box.Lower[i]);
+                            open += v;
+                        }
+                        _openDetail = $"; {stack.Count} sub-boxes open, {100 * open:G3} % of the box volume";
+                    }
+                    return;
+                }
+                var (box, conj, depth, parent) = stack.Pop();
                 _boxes++;
-                var bounds = LinearBounds.Compute(net, box);
+                var bounds = LinearBounds.Compute(net, box, parent);
                 bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
                 var remaining = new List<int>();
                 var score = new double[net.InputSize];
@@ -167,11 +198,24 @@ public static class PropertyVerifier
                         for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
                         if (!options.CollectAll && Found(caseIndex, vertex)) return;
                     }
+                    if (!excluded && patchesOff && options.AlphaIterations > 0)
+                    {
+                        // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
+                        double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
+                        var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
+                        if (opt.Bound > Tolerance * scale) excluded = true;
+                        else if (!options.CollectAll && Found(caseIndex, opt.Minimizer)) return;
+                    }
                     if (!excluded) remaining.Add(k);
                 }
                 if (remaining.Count == 0) continue;
                 var center = box.Center();
                 if (!options.CollectAll && Found(caseIndex, center)) return;
+                if (depth == 0 && patchesOff && repaired is null && !options.CollectAll && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available)
+                {
+                    Milp(caseIndex, box, bounds, remaining);
+                    continue;
+                }
                 if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
                 {
                     Exact(caseIndex, box, bounds, remaining);
@@ -184,8 +228,46 @@ public static class PropertyVerifier
                 var hiLo = (double[])box.Lower.Clone(); hiLo[dim] = mid;
                 var loHi = (double[])box.Upper.Clone(); loHi[dim] = mid;
                 var conjArr = remaining.ToArray();
-                stack.Push((new InputBox(hiLo, box.Upper), conjArr, depth + 1));
-                stack.Push((new InputBox(box.Lower, loHi), conjArr, depth + 1));
+                stack.Push((new InputBox(hiLo, box.Upper), conjArr, depth + 1, bounds));
+                stack.Push((new InputBox(box.Lower, loHi), conjArr, depth + 1, bounds));
+            }
+        }
+
+        /// <summary>
+        /// Many inputs (bisection would not end): each remaining conjunction is decided on the whole box by
+        /// <see cref="MilpCheck"/>, the conjunctions in parallel; a candidate point counts only once the plain
+        /// evaluator confirms it.
+        /// </summary>
+        private void Milp(int caseIndex, InputBox box, NeuronBounds bounds, List<int> conj)
+        {
+            var cs = property.Cases[caseIndex];
+            var gate = new object();
+            int open = 0;
+            Parallel.ForEach(conj, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount), CancellationToken = ct }, (k, state) =>
+            {
+                TimeSpan left;
+                lock (gate)
+                {
+                    if (Stop()) { state.Stop(); return; }
+                    left = options.MaxTime is TimeSpan t ? t - _clock.Elapsed : TimeSpan.FromDays(1);
+                    if (left <= TimeSpan.Zero) { _budget ??= "seconds"; state.Stop(); return; }
+                }
+                double margin = Tolerance * (1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B)));
+                var r = MilpCheck.Check(net, box, bounds, cs.Unsafe[k], margin, left);
+                lock (gate)
+                {
+                    _lps++;
+                    if (r.Infeasible) return;
+                    if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); return; }
+                    open++;
+                    if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t) _budget ??= "seconds";
+                    else if (r.Candidate is null) { _undecided = true; _detail = $"the MILP of an unsafe conjunction ended {r.Status}"; }
+                }
+            });
+            if (_cex is null && open > 0 && _budget is null && !_undecided)
+            {
+                _undecided = true;
+                _detail = "a MILP point in the unsafe set was not confirmed by the evaluator";
             }
         }
 
