@@ -65,7 +65,12 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
     public static double[][] Run(InferenceSession session, OnnxModel model, IReadOnlyList<double[]> inputs)
     {
         var dims = model.InputShape.Split(',');
-        if (dims.Length > 0 && !long.TryParse(dims[0], out _)) return Run(session, model.InputName, model.Network.InputSize, inputs);
+        if (dims.Length > 0 && !long.TryParse(dims[0], out _))
+        {
+            // Symbolic batch: [N, n], or an image batch [N, d1, d2, ...] (e.g. NHWC [N, 32, 32, 3]).
+            var sample = dims.Skip(1).Select(d => int.TryParse(d, out var v) ? v : 1).ToArray();
+            return Run(session, model.InputName, model.Network.InputSize, inputs, sample.Length > 1 ? sample : null);
+        }
         var shape = dims.Select(d => int.TryParse(d, out var v) ? v : 1).ToArray();
         var outputs = new double[inputs.Count][];
         for (int r = 0; r < inputs.Count; r++)
@@ -78,8 +83,11 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
         return outputs;
     }
 
-    /// <summary>Runs a session with one [N, n] float input and returns its first output as doubles.</summary>
-    public static double[][] Run(InferenceSession session, string inputName, int width, IReadOnlyList<double[]> inputs)
+    /// <summary>
+    /// Runs a session with one [N, n] float input (or [N] + <paramref name="sampleShape"/>, whose product is n) and returns
+    /// its first output as doubles.
+    /// </summary>
+    public static double[][] Run(InferenceSession session, string inputName, int width, IReadOnlyList<double[]> inputs, int[]? sampleShape = null)
     {
         var outputs = new double[inputs.Count][];
         const int batch = 1024;
@@ -89,7 +97,7 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
             var data = new float[count * width];
             for (int r = 0; r < count; r++)
                 for (int i = 0; i < width; i++) data[r * width + i] = (float)inputs[start + r][i];
-            var tensor = new DenseTensor<float>(data, [count, width]);
+            var tensor = new DenseTensor<float>(data, sampleShape is null ? [count, width] : [count, .. sampleShape]);
             using var results = session.Run([NamedOnnxValue.CreateFromTensor(inputName, tensor)]);
             var y = results.First().AsTensor<float>();
             int m = (int)(y.Length / count);
