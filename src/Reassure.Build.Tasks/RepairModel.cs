@@ -58,6 +58,15 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
     /// <summary>Starting support sharpness gamma (method.md §4); default the engine's. Larger keeps patches closer to their regions.</summary>
     public string? Gamma { get; set; }
 
+    /// <summary>
+    /// Feature-space repair (method.md §12) at this ONNX tensor (item metadata <c>Layer</c>): the layers before it are a
+    /// fixed feature map; regions, patches and proofs are those of the layers after it. Empty: input space.
+    /// </summary>
+    public string? Layer { get; set; }
+
+    /// <summary>With <see cref="Layer"/>: the feature box lo:hi (item metadata <c>FeatureBox</c>); empty: sound bounds over the input domain.</summary>
+    public string? FeatureBox { get; set; }
+
     /// <summary>The repaired model, set when the gate passed and the model was written.</summary>
     [Output]
     public string? RepairedModel { get; set; }
@@ -84,7 +93,13 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         Formats.OutputPaths.Check(
             [("Model", Model), ("BuggyRows", BuggyRows), ("RegressionRows", RegressionRows)],
             [("Output", Output), ("Manifest", ManifestPath), ("Report", ReportPath), ("the HTML report", HtmlReportPath)]);
-        var network = OnnxImporter.Load(Model).Network;
+        var onnx = OnnxImporter.Load(Model);
+        var network = onnx.Network;
+        var layer = string.IsNullOrWhiteSpace(Layer) ? null : Layer.Trim();
+        if (!string.IsNullOrWhiteSpace(FeatureBox) && layer is null)
+            throw new ReassureException(ErrorCodes.InvalidOption, "FeatureBox only applies with Layer (it bounds that tensor's features); set Layer or leave FeatureBox out", "FeatureBox");
+        var box = string.IsNullOrWhiteSpace(FeatureBox) ? ((double Lo, double Hi)?)null : ParseBox(FeatureBox.Trim());
+        var split = layer is null ? null : FeatureSplitter.Split(onnx, layer);
         var buggy = ReadBuggyRows(network);
         var regression = ReadRegressionRows(network);
         if (Log.HasLoggedErrors) return;
@@ -100,7 +115,16 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
         RepairResult result;
         try
         {
-            result = Repairer.Repair(network, inputs, Options(settings), new ProgressLog(Log), _cancel.Token);
+            if (split is not null)
+            {
+                _features = FeatureRepairer.Repair(split.Split, inputs, Options(settings) with { Float32Evaluator = null },
+                    box is { } b ? InputBox.Uniform(split.Split.FeatureSize, b.Lo, b.Hi) : null, new OnnxFeatureFloat32Evaluator(split), new ProgressLog(Log), _cancel.Token);
+                result = _features.Suffix;
+            }
+            else
+            {
+                result = Repairer.Repair(network, inputs, Options(settings), new ProgressLog(Log), _cancel.Token);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -113,8 +137,23 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
             return;
         }
 
-        var gate = RepairGate.Check(Log, network, buggy is null ? null : RepairedView.Of(result), buggy, regression, settings, ReportPath);
-        WriteOutputs(result, buggy is null, gate, settings, buggy, regression);
+        var view = _features is { } fr ? new RepairedView(x => fr.Evaluate(x), x => fr.InAnySupport(x), fr.Inputs) : RepairedView.Of(result);
+        var gate = RepairGate.Check(Log, network, buggy is null ? null : view, buggy, regression, settings, ReportPath);
+        WriteOutputs(result, buggy is null, gate, settings, buggy, regression, split);
+    }
+
+    private FeatureRepairResult? _features;
+
+    /// <summary>"lo:hi" (invariant-culture, finite, lo &lt;= hi); RSR1060 otherwise.</summary>
+    private static (double Lo, double Hi) ParseBox(string text)
+    {
+        var p = text.Split(':');
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (p.Length == 2 && double.TryParse(p[0], System.Globalization.NumberStyles.Float, inv, out double lo)
+            && double.TryParse(p[1], System.Globalization.NumberStyles.Float, inv, out double hi)
+            && double.IsFinite(lo) && double.IsFinite(hi) && lo <= hi)
+            return (lo, hi);
+        throw new ReassureException(ErrorCodes.InvalidOption, $"value '{text}' is not lo:hi with finite invariant-culture numbers lo <= hi (e.g. 0:100)", "FeatureBox");
     }
 
     private static RepairOptions Options(GateSettings settings)
@@ -174,7 +213,10 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
     {
         try
         {
-            return Formats.AtomicFile.Utf8(RepairOutputs.HtmlReport(Model, result, buggy, regression));
+            // Under feature-space repair the report measures the suffix on the rows' features: the figures of the whole model.
+            var rows = (regression ?? buggy)?.Rows;
+            if (rows is not null && _features is not null) rows = _features.FeatureRows(rows);
+            return Formats.AtomicFile.Utf8(RepairOutputs.HtmlReport(Model, result, rows));
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException)
         {
@@ -188,13 +230,15 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
     /// One commit (<see cref="Formats.AtomicFile.WriteAll"/>): the model first (when the gate passed), the reports, the
     /// manifest last carrying the model's SHA-256 (null when no model is written).
     /// </summary>
-    private void WriteOutputs(RepairResult result, bool copyThrough, GateFigures gate, GateSettings settings, RowsFile? buggy, RowsFile? regression)
+    private void WriteOutputs(RepairResult result, bool copyThrough, GateFigures gate, GateSettings settings, RowsFile? buggy, RowsFile? regression, OnnxFeatureSplit? split)
     {
         var files = new List<(string, byte[])>();
         string? sha = null;
         if (gate.Passed)
         {
-            var model = copyThrough ? File.ReadAllBytes(Model) : RepairedOnnxExporter.ToBytes(result.Network, result.Specs);
+            var model = copyThrough ? File.ReadAllBytes(Model)
+                : split is not null ? FeatureOnnxExporter.ToBytes(split, result.Network, result.Specs)
+                : RepairedOnnxExporter.ToBytes(result.Network, result.Specs);
             sha = RepairManifest.Sha256(model);
             files.Add((Output, model));
         }

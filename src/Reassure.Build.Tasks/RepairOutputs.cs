@@ -14,8 +14,8 @@ internal static class RepairOutputs
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Bytes)> files) => AtomicFile.WriteAll(files);
 
     /// <summary>The HTML report beside report.md: accuracy and output change on the regression rows, else on the buggy rows.</summary>
-    public static string HtmlReport(string model, RepairResult result, RowsFile? buggy, RowsFile? regression) =>
-        RepairReport.FromRepair(result, new RepairReportOptions { Model = model, Evaluation = (regression ?? buggy)?.Rows }).ToHtml();
+    public static string HtmlReport(string model, RepairResult result, Specifications.RowSet? evaluation) =>
+        RepairReport.FromRepair(result, new RepairReportOptions { Model = model, Evaluation = evaluation }).ToHtml();
 
     /// <summary>Removes a model left by an earlier build, so that a failed gate leaves no model that looks current.</summary>
     public static void DeleteStale(string path)

@@ -34,6 +34,14 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             throw new ArgumentException("Score and predicted-label columns need different names.", nameof(options));
         if (!(options.Margin > 0))
             throw new ArgumentOutOfRangeException(nameof(options), options.Margin, "Margin must be > 0.");
+        if (options.FeatureBoxLower is null != options.FeatureBoxUpper is null
+            || options.FeatureBoxLower is { } lo && options.FeatureBoxUpper is { } hi && !(double.IsFinite(lo) && double.IsFinite(hi) && lo <= hi))
+            throw new ReassureException(ErrorCodes.InvalidOption,
+                $"value '{options.FeatureBoxLower}:{options.FeatureBoxUpper}' is out of range; expected both ends, finite, lower <= upper", "RepairEstimatorOptions.FeatureBoxLower/FeatureBoxUpper");
+        if (options.FeatureBoxLower is not null && options.Layer is null)
+            throw new ReassureException(ErrorCodes.InvalidOption, "the feature box only applies with Layer (it bounds that tensor's features); set Layer or leave the box out", "RepairEstimatorOptions.FeatureBoxLower");
+        if (options.Layer is not null && options.SensitiveFeatures is { Count: > 0 })
+            throw new ReassureException(ErrorCodes.InvalidOption, "Layer (feature-space repair) and SensitiveFeatures (fairness repair) cannot be combined; leave one out", "RepairEstimatorOptions.Layer");
         _ml = mlContext;
         _options = options.Clone();
     }
@@ -143,7 +151,20 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance,
         };
         RepairResult result;
-        if (o.SensitiveFeatures is { Count: > 0 } sensitive)
+        OnnxFeatureSplit? split = null;
+        FeatureRepairResult? inFeatures = null;
+        if (o.Layer is not null)
+        {
+            if (prior is not null)
+                throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
+                    "feature-space repair (Layer) of an already repaired model is not supported; fit on the original model", o.ModelPath ?? "model bytes");
+            split = FeatureSplitter.Split(model, o.Layer);
+            var box = o.FeatureBoxLower is { } lo ? InputBox.Uniform(split.Split.FeatureSize, lo, o.FeatureBoxUpper!.Value) : null;
+            inFeatures = FeatureRepairer.Repair(split.Split, inputs, engineOptions with { Float32Evaluator = null }, box,
+                new OnnxFeatureFloat32Evaluator(split), o.Progress, o.CancellationToken);
+            result = inFeatures.Suffix;
+        }
+        else if (o.SensitiveFeatures is { Count: > 0 } sensitive)
         {
             (result, buggyRows) = Fairness(network, prior is not null, rows, classes, sensitive);
         }
@@ -156,7 +177,10 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
         if (o.RequireAllFixed) EnsureAllFixed(result, o.LabelColumnName);
 
         // The repaired graph with a predicted-label output, run by ML.NET's OnnxTransformer.
-        var onnx = ArgMaxAppender.Append(RepairedOnnxExporter.ToBytes(result.Network, result.Specs), o.ScoreColumnName, o.PredictedLabelColumnName, labels.OnnxElementType);
+        var repairedBytes = split is not null
+            ? FeatureOnnxExporter.ToBytes(split, result.Network, result.Specs, o.FeatureColumnName, o.ScoreColumnName)
+            : RepairedOnnxExporter.ToBytes(result.Network, result.Specs);
+        var onnx = ArgMaxAppender.Append(repairedBytes, o.ScoreColumnName, o.PredictedLabelColumnName, labels.OnnxElementType);
         if (gpu is { } g1 && onGpu)
         {
             // The repaired graph on the device (an invalid device id, a CUDA library missing): ML.NET would fall back quietly.
@@ -206,12 +230,16 @@ public sealed class RepairEstimator : IEstimator<RepairTransformer>
             HtmlSource = () => Reports.RepairReport.FromRepair(result, new Reports.RepairReportOptions
             {
                 Model = o.ModelPath ?? "model bytes",
-                Evaluation = new Specifications.RowSet([.. rows], [.. classes.Select(c => c >= 0 && c < m ? (int)c : -1)], "fit rows"),
+                Evaluation = FitRows(inFeatures, new Specifications.RowSet([.. rows], [.. classes.Select(c => c >= 0 && c < m ? (int)c : -1)], "fit rows")),
                 Notes = ["ML.NET RepairEstimator.Fit; accuracy here is in double on the fit rows (the fit report's figures are float32)"],
             }),
         };
         return new RepairTransformer(inner, o.FeatureColumnName, n, onnx, result, report);
     }
+
+    /// <summary>The fit rows the HTML report measures: their features under feature-space repair (figures of the whole model).</summary>
+    private static Specifications.RowSet FitRows(FeatureRepairResult? inFeatures, Specifications.RowSet rows) =>
+        inFeatures is null ? rows : inFeatures.FeatureRows(rows);
 
     /// <summary>
     /// Counterfactual-fairness repair of the fit rows (<see cref="FairnessRepairer"/>): the unfair rows are the buggy rows;

@@ -82,6 +82,23 @@ public sealed class RepairEstimatorOptions
     /// <summary>Under <see cref="SensitiveFeatures"/>: repair an unfair row to its label instead of to the model's decision at the row.</summary>
     public bool FairnessToLabel { get; set; }
 
+    /// <summary>
+    /// Feature-space repair (method.md §12) at this ONNX tensor (the names <c>reassure inspect</c> lists): the layers before
+    /// it are a fixed feature map, the rows are mapped through them, and regions, patches and proofs are those of the
+    /// layers after it over a box of features; the patch network is attached after the tensor. Null (default): repair in
+    /// input space.
+    /// </summary>
+    public string? Layer { get; set; }
+
+    /// <summary>
+    /// Under <see cref="Layer"/>: the lower end of the feature box (every feature), with <see cref="FeatureBoxUpper"/>.
+    /// Null (default, both): sound bounds of the layers before the tensor over the input domain.
+    /// </summary>
+    public double? FeatureBoxLower { get; set; }
+
+    /// <summary>Under <see cref="Layer"/>: the upper end of the feature box (every feature), with <see cref="FeatureBoxLower"/>.</summary>
+    public double? FeatureBoxUpper { get; set; }
+
     /// <summary>Throw (RSR2001) from <c>Fit</c> when a buggy row is left unfixed. Off by default: read <see cref="RepairTransformer.Report"/>.</summary>
     public bool RequireAllFixed { get; set; }
 

@@ -25,10 +25,10 @@ internal static class OrtFloor
 {
     public static int Run(string[] args)
     {
-        var (points, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
+        var (points, noise, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
         var model = SharedData.LoadMnistModel();
         var (xs, _) = SharedData.LoadMnistTest();
-        var repaired = OrtRatio.LoadOrRepair(model, points, file).Repaired;
+        var repaired = OrtRatio.LoadOrRepair(model, points, file, noise).Repaired;
         var exported = RepairedOnnxExporter.ToBytes(repaired);
         var graphs = new List<(string Label, byte[] Onnx)>
         {

@@ -25,10 +25,10 @@ internal static class OrtFused
             Console.Error.WriteLine("ort-fused needs --library: build docs/experiments/fused-gate/gate.cc first (see the README there)");
             return 2;
         }
-        var (points, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
+        var (points, noise, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
         var model = SharedData.LoadMnistModel();
         var (xs, _) = SharedData.LoadMnistTest();
-        var repaired = OrtRatio.LoadOrRepair(model, points, file).Repaired;
+        var repaired = OrtRatio.LoadOrRepair(model, points, file, noise).Repaired;
         var exported = RepairedOnnxExporter.ToBytes(repaired);
         var fused = Fused(exported, repaired);
         void Register(SessionOptions so) => so.RegisterCustomOpLibrary(library);

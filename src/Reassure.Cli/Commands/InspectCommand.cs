@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Reassure.Cli.Commands;
 
-/// <summary>`reassure inspect --model M`: layers (index, kind, in, out, relu, source tensors), input/output, parameter count, opset.</summary>
+/// <summary>`reassure inspect --model M`: layers (index, kind, in, out, relu, source tensors), input/output, parameter count, opset, and for a plain ONNX model the tensors `repair --layer` can cut at.</summary>
 internal static class InspectCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -40,6 +40,17 @@ internal static class InspectCommand
         Consoles.For(output).Write(table);
         output.WriteLine($"Parameters: {net.ParameterCount.ToString(CultureInfo.InvariantCulture)}");
         output.WriteLine($"Hidden ReLU neurons: {net.HiddenCount.ToString(CultureInfo.InvariantCulture)}");
+        if (m.Onnx is { } onnx && m.Repaired is null)
+        {
+            // The tensors `repair --layer` can cut the graph at (feature-space repair, method.md §12).
+            output.WriteLine("Tensors (repair --layer NAME):");
+            var tt = new Table().AddColumns("tensor", "op", "shape", "relus after", "layer");
+            foreach (var t in Formats.Onnx.FeatureSplitter.Tensors(onnx))
+                tt.AddRow(Markup.Escape(t.Name), Markup.Escape(t.Operator), Markup.Escape("[" + t.Shape + "]"),
+                    t.Refusal is null ? t.SuffixRelus.ToString(CultureInfo.InvariantCulture) : "-",
+                    Markup.Escape(t.Refusal is null ? "yes" : "no: " + t.Refusal));
+            Consoles.For(output).Write(tt);
+        }
         if (m.Repaired is { } r)
         {
             var patches = r.Repaired.Patches;

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Reassure.Formats;
 using Reassure.Formats.Onnx;
 using Reassure.Formats.Rows;
+using Reassure.Networks;
 using Reassure.Repair;
 using Reassure.Reports;
 using Reassure.Specifications;
@@ -13,14 +14,16 @@ namespace Reassure.Cli.Commands;
 /// <summary>
 /// `reassure repair --model M.onnx --rows BUGGY.csv --out R.onnx [--mode fast|minimal] [--margin m] [--json summary.json]
 /// [--check certificate|strict|layered|polytope] [--lp auto|glop] [--report report.html [--eval-rows EVAL.csv]]
-/// [--avoid [--avoid-target previous|best-other]]`:
+/// [--avoid [--avoid-target previous|best-other]] [--layer TENSOR [--feature-box lo:hi]]`:
 /// repairs every row of BUGGY.csv to its label (with --avoid: away from its label, to the target the rule picks,
 /// method.md §10), writes the repaired ONNX, the optional summary JSON, the optional HTML report and its manifest
 /// (R.manifest.json, carrying the ONNX's SHA-256) as one commit (all temporary files first, then renamed ONNX first,
 /// manifest last), and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// Before any work: every option value is checked (RSR1060), the outputs must differ from each other and from the
 /// inputs (RSR1070) and not be directories (RSR1071), the rows' labels must be outputs of the model (RSR1022) and ONNX
-/// Runtime must load the model (RSR1008). Nothing is written when the repair throws or fixes no row (exit 2 when every
+/// Runtime must load the model (RSR1008). With --layer the repair is built in feature space (method.md §12): the graph is
+/// cut at the named ONNX tensor (RSR1053 unknown, RSR1058 not a cut), the rows are mapped through the layers before it,
+/// and the patch network of the layers after it is attached after that tensor in the written graph. Nothing is written when the repair throws or fixes no row (exit 2 when every
 /// row failed for a bad-input reason such as RSR1050, else 1); a partial repair is written and exits 1.
 /// </summary>
 internal static class RepairCommand
@@ -67,12 +70,21 @@ internal static class RepairCommand
                 + "REASSURE's watermark experiment; the default) or best-other (the best other label at the row by the original model, ties: the lowest index).",
         };
         avoidTarget.AcceptOnlyFromAmong("previous", "best-other");
+        var layer = new Option<string?>("--layer")
+        {
+            Description = "Repair in feature space at this ONNX tensor (see `reassure inspect`): the layers before it are a fixed feature map, "
+                + "regions and patches are those of the layers after it, and the patch network is attached after the tensor.",
+        };
+        var featureBox = new Option<string?>("--feature-box")
+        {
+            Description = "With --layer, the box lo:hi (every feature) the patches are bounded on; default: sound bounds of the layers before the tensor over the input domain.",
+        };
         var command = new Command("repair", "Repair a model so that every given row gets its label; writes the repaired ONNX, its manifest (beside it, *.manifest.json), the --json summary and the --report together, or nothing when no row is fixed or an error stops the run."
-            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header, report, evalRows, avoid, avoidTarget };
+            + CliFiles.ExitCodes) { model, rows, outPath, mode, margin, gamma, json, argmin, threads, check, lp, header, report, evalRows, avoid, avoidTarget, layer, featureBox };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(rows)!, parse.GetValue(outPath)!, parse.GetValue(mode)!,
             parse.GetValue(margin), parse.GetValue(gamma), parse.GetValue(json), parse.GetValue(argmin), parse.GetValue(threads), output, error,
             parse.GetValue(check)!, parse.GetValue(lp)!, parse.GetValue(header), parse.GetValue(report), parse.GetValue(evalRows),
-            parse.GetValue(avoid), parse.GetValue(avoidTarget)));
+            parse.GetValue(avoid), parse.GetValue(avoidTarget), parse.GetValue(layer), parse.GetValue(featureBox)));
         return command;
     }
 
@@ -87,8 +99,11 @@ internal static class RepairCommand
     public static int Run(string modelPath, string rowsPath, string outPath, string mode, double margin, double gamma, string? jsonPath,
         bool argmin, int threads, TextWriter output, TextWriter error, string check = "certificate", string lp = "auto",
         RowsHeader header = RowsHeader.Auto, string? reportPath = null, string? evalRowsPath = null, bool avoid = false,
-        string? avoidTarget = null) => ReassureCli.Guard(error, () =>
+        string? avoidTarget = null, string? layer = null, string? featureBox = null) => ReassureCli.Guard(error, () =>
     {
+        if (featureBox is not null && layer is null)
+            throw new ReassureException(ErrorCodes.InvalidOption, "--feature-box only applies with --layer (it bounds the features of that tensor); add --layer or leave --feature-box out", "--feature-box");
+        (double Lo, double Hi)? box = featureBox is null ? null : ParseBox(featureBox);
         if (avoidTarget is not null && !avoid)
             throw new ReassureException(ErrorCodes.InvalidOption, "--avoid-target only applies with --avoid (the label column is then the label to avoid); add --avoid or leave --avoid-target out", "--avoid-target");
         var rule = AvoidSpecification.Parse(avoidTarget ?? "previous")
@@ -121,8 +136,21 @@ internal static class RepairCommand
             CheckFormulation = Formulation(check),
             LpEngine = lp == "glop" ? Lp.RegionLpEngine.Glop : Lp.RegionLpEngine.Auto,
         };
+        OnnxFeatureSplit? split = null;
+        if (layer is not null)
+        {
+            if (file.Repaired is not null)
+                throw new ReassureException(ErrorCodes.RepairedModelUnsupported, "feature-space repair (--layer) of an already repaired model is not supported; repair the original model with all rows", modelPath);
+            if (file.Onnx is null)
+                throw new ReassureException(ErrorCodes.FeatureSplitUnsupported, "--layer names an ONNX tensor; expected an .onnx model", modelPath);
+            split = FeatureSplitter.Split(file.Onnx, layer);
+        }
         // A repaired file: incremental repair, the new patches added to the ones its graph carries.
-        var result = CliOutput.WithProgress(error, "repair", progress => file.Repaired is { } prior
+        FeatureRepairResult? inFeatures = null;
+        var result = CliOutput.WithProgress(error, "repair", progress => split is not null
+            ? (inFeatures = FeatureRepairer.Repair(split.Split, buggy, options with { Float32Evaluator = null },
+                box is { } b ? InputBox.Uniform(split.Split.FeatureSize, b.Lo, b.Hi) : null, new OnnxFeatureFloat32Evaluator(split), progress)).Suffix
+            : file.Repaired is { } prior
             ? Repairer.Repair(prior.Repaired, prior.Specs, buggy, options, progress)
             : Repairer.Repair(net, buggy, options, progress));
         foreach (var s in result.Inputs.Where(s => s.ErrorCode is not null))
@@ -151,6 +179,12 @@ internal static class RepairCommand
                 ["target"] = AvoidSpecification.Name(rule),
                 ["alreadyAvoided"] = Enumerable.Range(0, set.Count).Count(r => Prediction.Of(net.Evaluate(set.Inputs[r]), argmin) != set.Labels[r]),
             } : null,
+            ["layer"] = layer,
+            ["featureBox"] = split is null ? null : new JsonObject
+            {
+                ["lower"] = result.Network.Domain.Lower.Min(),
+                ["upper"] = result.Network.Domain.Upper.Max(),
+            },
             ["out"] = write ? outPath : null,
         };
         var text = summary.ToJsonString();
@@ -161,7 +195,8 @@ internal static class RepairCommand
             bool badInput = result.Inputs.Count > 0 && result.Inputs.All(s => s.ErrorCode?.StartsWith("RSR1", StringComparison.Ordinal) == true);
             return badInput ? ReassureCli.BadInput : ReassureCli.Failure;
         }
-        var bytes = file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
+        var bytes = split is not null ? FeatureOnnxExporter.ToBytes(split, result.Network, result.Specs)
+            : file.Onnx is null ? RepairedOnnxExporter.ToBytes(result.Network, result.Specs) : RepairedOnnxExporter.ToBytes(result.Network, file.Onnx, result.Specs);
         var manifest = RepairManifest.ToJson(result, Path.GetFileName(modelPath), RepairManifest.Sha256(bytes), file.Onnx?.StrippedOutputOperator) + "\n";
         var files = new List<(string, byte[])> { (outPath, bytes) };
         if (CliOutput.JsonFile(jsonPath) is { } jsonFile) files.Add((jsonFile, AtomicFile.Utf8(text + "\n")));
@@ -170,9 +205,9 @@ internal static class RepairCommand
             var html = RepairReport.FromRepair(result, new RepairReportOptions
             {
                 Model = modelPath,
-                Evaluation = evalSet,
+                Evaluation = evalSet is not null && inFeatures is not null ? inFeatures.FeatureRows(evalSet) : evalSet, // figures of the whole model
                 ArgMin = argmin,
-                Notes = [string.Create(CultureInfo.InvariantCulture, $"reassure repair: rows {Path.GetFileName(rowsPath)}{(avoid ? $" (labels to avoid, target {AvoidSpecification.Name(rule)})" : "")}, mode {mode}, margin {margin}, gamma {gamma}, check {check}, lp {lp}")],
+                Notes = [string.Create(CultureInfo.InvariantCulture, $"reassure repair: rows {Path.GetFileName(rowsPath)}{(avoid ? $" (labels to avoid, target {AvoidSpecification.Name(rule)})" : "")}, mode {mode}, margin {margin}, gamma {gamma}, check {check}, lp {lp}{(layer is null ? "" : $", layer {layer} (feature space)")}")],
             }).ToHtml();
             files.Add((reportPath, AtomicFile.Utf8(html)));
         }
@@ -182,6 +217,17 @@ internal static class RepairCommand
             $"fixed {result.FixedCount}/{result.Inputs.Count} rows with {result.Patches.Count} patches in {result.Timings.Total.TotalSeconds:F2} s; wrote {outPath}"));
         return result.AllFixed ? ReassureCli.Ok : ReassureCli.Failure;
     });
+
+    /// <summary>"lo:hi" (invariant-culture, finite, lo &lt;= hi); RSR1060 otherwise.</summary>
+    internal static (double Lo, double Hi) ParseBox(string text)
+    {
+        var p = text.Split(':');
+        if (p.Length == 2 && double.TryParse(p[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double lo)
+            && double.TryParse(p[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double hi)
+            && double.IsFinite(lo) && double.IsFinite(hi) && lo <= hi)
+            return (lo, hi);
+        throw new ReassureException(ErrorCodes.InvalidOption, $"value '{text}' is not lo:hi with finite invariant-culture numbers lo <= hi (e.g. 0:100)", "--feature-box");
+    }
 
     /// <summary>R.onnx -> R.manifest.json beside it.</summary>
     public static string ManifestPath(string outPath) => RepairManifest.PathFor(outPath);

@@ -58,51 +58,64 @@ public sealed class FeatureSplit
     public double[] Evaluate(ReadOnlySpan<double> x) => Suffix.Evaluate(Features(x));
 
     /// <summary>
-    /// A sound box of phi over <paramref name="domain"/>: the hidden pre-activations of P bounded by
-    /// <see cref="LinearBounds"/> (interval and back-substitution), its last affine layer by interval arithmetic on
-    /// those bounds, widened by a relative 1e-9 for rounding, and a final Relu applied to both ends. Every feature vector of an input in the domain lies in it.
+    /// A sound box of phi over <paramref name="domain"/>: the hidden pre-activations of P bounded by interval arithmetic
+    /// through each layer's map (<see cref="LinearMap.ApplyInterval"/>, no dense matrix for convolutions), tightened by
+    /// <see cref="LinearBounds"/> (back-substitution) when every layer of P is dense and small enough
+    /// (<see cref="SymbolicBudget"/>); the last affine layer by interval arithmetic on those bounds, widened by a relative
+    /// 1e-9 for rounding, and a final Relu applied to both ends. Every feature vector of an input in the domain lies in it.
     /// </summary>
     public InputBox Bounds(InputBox domain)
     {
         ArgumentNullException.ThrowIfNull(domain);
         if (domain.Dimension != InputSize) throw new ArgumentException($"Domain has {domain.Dimension} dimensions, the network {InputSize} inputs.", nameof(domain));
-        var last = Prefix.Layers[^1];
-        double[] inLo, inHi; // [last.Inputs]
-        if (Prefix.Layers.Count == 1)
+        var layers = Prefix.Layers;
+        NeuronBounds? symbolic = null;
+        long cost = 0;
+        for (int l = 1; l < layers.Count - 1; l++) cost += 2L * layers[l].Outputs * layers[l].Inputs;
+        if (layers.All(l => l.IsDense) && cost <= SymbolicBudget) symbolic = LinearBounds.Compute(Prefix, domain);
+        double[] inLo = domain.Lower, inHi = domain.Upper; // [layer l's inputs]
+        for (int l = 0; l < layers.Count; l++)
         {
-            inLo = domain.Lower;
-            inHi = domain.Upper;
-        }
-        else
-        {
-            var hidden = LinearBounds.Compute(Prefix, domain);
-            int off = Prefix.HiddenOffsets[^2];
-            inLo = new double[last.Inputs];
-            inHi = new double[last.Inputs];
-            for (int k = 0; k < last.Inputs; k++)
+            var layer = layers[l];
+            var lo = new double[layer.Outputs];
+            var hi = new double[layer.Outputs];
+            layer.Map.ApplyInterval(inLo, inHi, lo, hi);
+            for (int j = 0; j < lo.Length; j++)
             {
-                inLo[k] = Math.Max(0, hidden.Lower[off + k]);
-                inHi[k] = Math.Max(0, hidden.Upper[off + k]);
+                lo[j] += layer.Bias[j];
+                hi[j] += layer.Bias[j];
             }
-        }
-        var lo = new double[last.Outputs];
-        var hi = new double[last.Outputs];
-        for (int j = 0; j < last.Outputs; j++)
-        {
-            double l = last.Bias[j], h = last.Bias[j];
-            var row = last.Weights.AsSpan(j * last.Inputs, last.Inputs);
-            for (int k = 0; k < row.Length; k++)
+            if (l == layers.Count - 1)
             {
-                double w = row[k];
-                if (w > 0) { l += w * inLo[k]; h += w * inHi[k]; }
-                else if (w < 0) { l += w * inHi[k]; h += w * inLo[k]; }
+                for (int j = 0; j < lo.Length; j++)
+                {
+                    // Widened by a relative 1e-9: the features are computed in another summation order than these bounds.
+                    double a = lo[j] - Slack * (1 + Math.Abs(lo[j])), b = hi[j] + Slack * (1 + Math.Abs(hi[j]));
+                    lo[j] = PrefixRelu ? Math.Max(0, a) : a;
+                    hi[j] = PrefixRelu ? Math.Max(0, b) : b;
+                }
+                return new InputBox(lo, hi);
             }
-            // Widened by a relative 1e-9: the features are computed in another summation order than these bounds.
-            l -= Slack * (1 + Math.Abs(l));
-            h += Slack * (1 + Math.Abs(h));
-            lo[j] = PrefixRelu ? Math.Max(0, l) : l;
-            hi[j] = PrefixRelu ? Math.Max(0, h) : h;
+            if (symbolic is not null)
+            {
+                int off = Prefix.HiddenOffsets[l];
+                for (int j = 0; j < lo.Length; j++)
+                {
+                    lo[j] = Math.Max(lo[j], symbolic.Lower[off + j]);
+                    hi[j] = Math.Min(hi[j], symbolic.Upper[off + j]);
+                }
+            }
+            for (int j = 0; j < lo.Length; j++)
+            {
+                lo[j] = Math.Max(0, lo[j]);
+                hi[j] = Math.Max(0, hi[j]);
+            }
+            inLo = lo;
+            inHi = hi;
         }
-        return new InputBox(lo, hi);
+        throw new InvalidOperationException("unreachable: the prefix has at least one layer");
     }
+
+    /// <summary>Largest number of coefficients (sum over hidden layers after the first of 2 w_l w_(l-1)) for which <see cref="Bounds"/> back-substitutes.</summary>
+    public const long SymbolicBudget = 20_000_000;
 }

@@ -35,7 +35,13 @@ public sealed record NeuronBounds(double[] Lower, double[] Upper)
 public static class LinearBounds
 {
     /// <summary>Bounds of every hidden pre-activation of <paramref name="network"/> over <paramref name="box"/>.</summary>
-    public static NeuronBounds Compute(Network network, InputBox box)
+    public static NeuronBounds Compute(Network network, InputBox box) => Compute(network, box, null);
+
+    /// <summary>
+    /// As <see cref="Compute(Network, InputBox)"/>, intersected layer by layer with <paramref name="known"/>: sound bounds
+    /// over a box holding this one (a branch-and-bound parent's), so each layer's relaxation starts from the tighter of both.
+    /// </summary>
+    public static NeuronBounds Compute(Network network, InputBox box, NeuronBounds? known)
     {
         int hCount = network.HiddenCount;
         var lower = new double[hCount];
@@ -73,6 +79,7 @@ public static class LinearBounds
                 lower[off + j] = layer.Bias[j] + zl[j];
                 upper[off + j] = layer.Bias[j] + zu[j];
             }
+            if (known is not null) Intersect(known, lower, upper, off, w);
             if (l == 0) continue; // the first layer's interval bound is exact
             bool pooledBefore = false;
             for (int k = 0; k < l; k++) pooledBefore |= layers[k].MaxPool is not null;
@@ -94,8 +101,18 @@ public static class LinearBounds
                 lower[off + j] = Math.Max(lower[off + j], mins[j]);
                 upper[off + j] = Math.Min(upper[off + j], -mins[w + j]);
             }
+            if (known is not null) Intersect(known, lower, upper, off, w);
         }
         return new NeuronBounds(lower, upper);
+    }
+
+    private static void Intersect(NeuronBounds known, double[] lower, double[] upper, int off, int w)
+    {
+        for (int j = off; j < off + w; j++)
+        {
+            lower[j] = Math.Max(lower[j], known.Lower[j]);
+            upper[j] = Math.Min(upper[j], known.Upper[j]);
+        }
     }
 
     /// <summary>

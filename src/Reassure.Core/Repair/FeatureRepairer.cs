@@ -142,6 +142,18 @@ public sealed class FeatureRepairResult
     /// <summary>The repaired model's output s'(phi(x)) in double, <c>[m]</c>.</summary>
     public double[] Evaluate(ReadOnlySpan<double> x) => Suffix.Network.Evaluate(Split.Features(x));
 
+    /// <summary>
+    /// The rows with every input replaced by its features phi(x) (labels and lines kept): what the suffix repair reads, so
+    /// that figures computed on <see cref="Suffix"/>'s network (accuracy, output change) are those of the whole model.
+    /// </summary>
+    public Specifications.RowSet FeatureRows(Specifications.RowSet rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var features = new double[rows.Count][];
+        Parallel.For(0, rows.Count, r => features[r] = Split.Features(rows.Inputs[r]));
+        return rows with { Inputs = features };
+    }
+
     /// <summary>Whether the features of x fall in some support (only then can the output differ from the original).</summary>
     public bool InAnySupport(ReadOnlySpan<double> x) => Suffix.Network.InAnySupport(Split.Features(x));
 }

@@ -34,6 +34,21 @@ public sealed record VerificationOptions
     /// <summary>Bisection depth after which a sub-box goes to exact enumeration whatever its unstable count.</summary>
     public int MaxDepth { get; init; } = 60;
 
+    /// <summary>
+    /// Projected-gradient steps of alpha-CROWN (lower ReLU slopes and the weights of a conjunction's rows) on a sub-box
+    /// the plain linear bounds did not close (0: none).
+    /// </summary>
+    public int AlphaIterations { get; init; } = 20;
+
+    /// <summary>
+    /// Inputs up to which the search bisects the input box; with more inputs the unsafe conjunctions left after the
+    /// root bounds are decided by a mixed-integer program on the whole box (<see cref="MilpCheck"/>).
+    /// </summary>
+    public int MaxInputsForSplitting { get; init; } = 16;
+
+    /// <summary>Threads for the per-conjunction MILPs (null: the processor count).</summary>
+    public int? MaxDegreeOfParallelism { get; init; }
+
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
 
@@ -104,9 +119,11 @@ public static class PropertyVerifier
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private int _regions, _boxes, _lps;
+        private readonly object _found = new();
         private string? _budget;
         private bool _undecided;
         private string _detail = "";
+        private string _openDetail = "";
         private double[]? _cex, _cexY;
         private readonly List<ViolatingRegion> _violating = [];
         private readonly HashSet<(int, ActivationPattern)> _seen = [];
@@ -124,7 +141,7 @@ public static class PropertyVerifier
             else if (_budget is not null || _undecided) status = VerificationStatus.Unknown;
             else status = VerificationStatus.Holds;
             if (options.CollectAll && _violating.Count > 0 && _budget is null && !_undecided) status = VerificationStatus.Violated;
-            if (status == VerificationStatus.Unknown && _budget is not null) _detail = $"{_budget} budget hit";
+            if (status == VerificationStatus.Unknown && _budget is not null) _detail = $"{_budget} budget hit{_openDetail}";
             return new VerificationResult(status, _cex, _cexY, _regions, _boxes, _lps, _clock.Elapsed, _budget, _detail, _violating);
         }
 
@@ -141,7 +158,7 @@ public static class PropertyVerifier
         {
             var y = Eval(x);
             if (!property.Cases[caseIndex].IsUnsafe(y) || !property.Cases[caseIndex].Box.Contains(x)) return false;
-            if (_cex is null) { _cex = x; _cexY = y; }
+            lock (_found) { if (_cex is null) { _cex = x; _cexY = y; } }
             return true;
         }
 
@@ -149,69 +166,175 @@ public static class PropertyVerifier
         {
             var cs = property.Cases[caseIndex];
             if (!options.CollectAll && Attack(caseIndex)) return;
-            var stack = new Stack<(InputBox Box, int[] Conj, int Depth)>();
-            stack.Push((cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0));
-            while (stack.Count > 0)
+            var stack = new Stack<Node>();
+            stack.Push(new Node(cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0, null));
+            // Branch and bound on all cores when nothing depends on the order (not in collect mode, not on a repaired network).
+            int threads = options.CollectAll || repaired is not null ? 1 : Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
+            var gate = new object();
+            int busy = 0;
+            void Worker()
             {
-                if (Stop() || OutOfTime()) return;
-                var (box, conj, depth) = stack.Pop();
-                _boxes++;
-                var bounds = LinearBounds.Compute(net, box);
-                bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
-                var remaining = new List<int>();
-                var score = new double[net.InputSize];
-                foreach (int k in conj)
+                var children = new List<Node>(2);
+                while (true)
                 {
-                    bool excluded = false;
-                    foreach (var row in cs.Unsafe[k].Constraints)
+                    Node node;
+                    lock (gate)
                     {
-                        var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
-                        if (patchesOff && lb > row.B + Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
-                        var vertex = box.Minimizer(lam);
-                        for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
-                        if (!options.CollectAll && Found(caseIndex, vertex)) return;
+                        while (stack.Count == 0 && busy > 0) Monitor.Wait(gate);
+                        if (stack.Count == 0 || Stop() || OutOfTime()) { Monitor.PulseAll(gate); return; }
+                        node = stack.Pop();
+                        busy++;
                     }
-                    if (!excluded) remaining.Add(k);
+                    children.Clear();
+                    try { Branch(caseIndex, node, children); }
+                    finally
+                    {
+                        lock (gate)
+                        {
+                            foreach (var c in children) stack.Push(c);
+                            busy--;
+                            Monitor.PulseAll(gate);
+                        }
+                    }
                 }
-                if (remaining.Count == 0) continue;
-                var center = box.Center();
-                if (!options.CollectAll && Found(caseIndex, center)) return;
-                if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
+            }
+            if (threads == 1) Worker();
+            else
+            {
+                var tasks = new Task[threads];
+                for (int t = 0; t < threads; t++) tasks[t] = Task.Factory.StartNew(Worker, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                try { Task.WaitAll(tasks, ct); }
+                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
+            }
+            if (_budget is not null && stack.Count > 0)
+            {
+                // how far the search got: the share of the case's box volume still open
+                double open = 0;
+                foreach (var nd in stack)
                 {
-                    Exact(caseIndex, box, bounds, remaining);
-                    continue;
+                    double v = 1;
+                    for (int i = 0; i < nd.Box.Dimension; i++) if (cs.Box.Upper[i] > cs.Box.Lower[i]) v *= (nd.Box.Upper[i] - nd.Box.Lower[i]) / (cs.Box.Upper[i] - cs.Box.Lower[i]);
+                    open += v;
                 }
-                int dim = 0;
-                for (int i = 1; i < score.Length; i++) if (score[i] > score[dim]) dim = i;
-                if (score[dim] == 0) for (int i = 0; i < score.Length; i++) if (box.Upper[i] - box.Lower[i] > box.Upper[dim] - box.Lower[dim]) dim = i;
-                double mid = 0.5 * (box.Lower[dim] + box.Upper[dim]);
-                var hiLo = (double[])box.Lower.Clone(); hiLo[dim] = mid;
-                var loHi = (double[])box.Upper.Clone(); loHi[dim] = mid;
-                var conjArr = remaining.ToArray();
-                stack.Push((new InputBox(hiLo, box.Upper), conjArr, depth + 1));
-                stack.Push((new InputBox(box.Lower, loHi), conjArr, depth + 1));
+                _openDetail = $"; {stack.Count} sub-boxes open, {100 * open:G3} % of the box volume";
+            }
+        }
+
+        /// <summary>A sub-box of the branch and bound with the conjunctions still open on it and its parent's bounds.</summary>
+        private sealed record Node(InputBox Box, int[] Conj, int Depth, NeuronBounds? Parent);
+
+        /// <summary>Bounds one sub-box: closes it, decides it exactly, or adds its two halves to <paramref name="children"/>.</summary>
+        private void Branch(int caseIndex, Node node, List<Node> children)
+        {
+            var cs = property.Cases[caseIndex];
+            var (box, conj, depth, parent) = node;
+            Interlocked.Increment(ref _boxes);
+            var bounds = LinearBounds.Compute(net, box, parent);
+            bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
+            var remaining = new List<int>();
+            var score = new double[net.InputSize];
+            foreach (int k in conj)
+            {
+                bool excluded = false;
+                foreach (var row in cs.Unsafe[k].Constraints)
+                {
+                    var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
+                    if (patchesOff && lb > row.B + Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
+                    var vertex = box.Minimizer(lam);
+                    for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
+                    if (!options.CollectAll && Found(caseIndex, vertex)) return;
+                }
+                if (!excluded && patchesOff && options.AlphaIterations > 0)
+                {
+                    // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
+                    double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
+                    var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
+                    if (opt.Bound > Tolerance * scale) excluded = true;
+                    else if (!options.CollectAll && Found(caseIndex, opt.Minimizer)) return;
+                }
+                if (!excluded) remaining.Add(k);
+            }
+            if (remaining.Count == 0) return;
+            var center = box.Center();
+            if (!options.CollectAll && Found(caseIndex, center)) return;
+            if (depth == 0 && patchesOff && repaired is null && !options.CollectAll && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available)
+            {
+                Milp(caseIndex, box, bounds, remaining);
+                return;
+            }
+            if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
+            {
+                Exact(caseIndex, box, bounds, remaining);
+                return;
+            }
+            int dim = 0;
+            for (int i = 1; i < score.Length; i++) if (score[i] > score[dim]) dim = i;
+            if (score[dim] == 0) for (int i = 0; i < score.Length; i++) if (box.Upper[i] - box.Lower[i] > box.Upper[dim] - box.Lower[dim]) dim = i;
+            double mid = 0.5 * (box.Lower[dim] + box.Upper[dim]);
+            var hiLo = (double[])box.Lower.Clone(); hiLo[dim] = mid;
+            var loHi = (double[])box.Upper.Clone(); loHi[dim] = mid;
+            var conjArr = remaining.ToArray();
+            children.Add(new Node(new InputBox(hiLo, box.Upper), conjArr, depth + 1, bounds));
+            children.Add(new Node(new InputBox(box.Lower, loHi), conjArr, depth + 1, bounds));
+        }
+
+        /// <summary>
+        /// Many inputs (bisection would not end): each remaining conjunction is decided on the whole box by
+        /// <see cref="MilpCheck"/>, the conjunctions in parallel; a candidate point counts only once the plain
+        /// evaluator confirms it.
+        /// </summary>
+        private void Milp(int caseIndex, InputBox box, NeuronBounds bounds, List<int> conj)
+        {
+            var cs = property.Cases[caseIndex];
+            var gate = new object();
+            int open = 0;
+            Parallel.ForEach(conj, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount), CancellationToken = ct }, (k, state) =>
+            {
+                TimeSpan left;
+                lock (gate)
+                {
+                    if (Stop()) { state.Stop(); return; }
+                    left = options.MaxTime is TimeSpan t ? t - _clock.Elapsed : TimeSpan.FromDays(1);
+                    if (left <= TimeSpan.Zero) { _budget ??= "seconds"; state.Stop(); return; }
+                }
+                double margin = Tolerance * (1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B)));
+                var r = MilpCheck.Check(net, box, bounds, cs.Unsafe[k], margin, left);
+                lock (gate)
+                {
+                    _lps++;
+                    if (r.Infeasible) return;
+                    if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); return; }
+                    open++;
+                    if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t) _budget ??= "seconds";
+                    else if (r.Candidate is null) { _undecided = true; _detail = $"the MILP of an unsafe conjunction ended {r.Status}"; }
+                }
+            });
+            if (_cex is null && open > 0 && _budget is null && !_undecided)
+            {
+                _undecided = true;
+                _detail = "a MILP point in the unsafe set was not confirmed by the evaluator";
             }
         }
 
         private void Exact(int caseIndex, InputBox box, NeuronBounds bounds, List<int> conj)
         {
             var cs = property.Cases[caseIndex];
-            _lps += RegionEnumerator.Enumerate(net, box, bounds, piece =>
+            int enumeratorLps = RegionEnumerator.Enumerate(net, box, bounds, piece =>
             {
                 if (OutOfTime()) return false;
-                if (++_regions > options.MaxRegions) { _budget ??= "regions"; return false; }
+                if (Interlocked.Increment(ref _regions) > options.MaxRegions) { _budget ??= "regions"; return false; }
                 var terms = PatchTerms(piece, bounds, box);
                 foreach (int k in conj)
                 {
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
                     // outside every band the output is f + p_own exactly; inside band l the leaking differences apply
                     var (t, x) = PieceLp(piece, box, cs.Unsafe[k], terms with { Chain = null, ChainLo = null, ChainHi = null }, band: null);
-                    _lps++;
+                    Interlocked.Increment(ref _lps);
                     foreach (var leak in terms.Leaks)
                     {
                         if (t >= -Tolerance * scale) break;
                         var (t1, x1) = PieceLp(piece, box, cs.Unsafe[k], terms with { Chain = leak.Chain }, band: (leak.C, leak.C0, leak.Limit));
-                        _lps++;
+                        Interlocked.Increment(ref _lps);
                         if (t1 > t) (t, x) = (t1, x1);
                     }
                     if (t < -Tolerance * scale) continue;
@@ -228,6 +351,7 @@ public static class PropertyVerifier
                 }
                 return true;
             }, ct);
+            Interlocked.Add(ref _lps, enumeratorLps);
         }
 
         /// <summary>Is the support provably 0 on the whole box (some row violated by at least 1/gamma)?</summary>

@@ -216,4 +216,31 @@ public sealed class FeatureRepairerTests
         Assert.IsTrue(outside > xs.Length / 2, $"{outside} images outside every support");
         Assert.IsTrue(correct >= 9800, $"accuracy {correct / 100.0} %");
     }
+
+    /// <summary>
+    /// cifar10_small (NHWC input, Transpose, two Conv + Relu, three dense layers) cut at sequential/dense/Relu:0 (the first
+    /// dense layer's output; 64 ReLUs after it): the centre of the marabou-cifar10 property index1189 (a CIFAR-10 test
+    /// image, label 0) relabelled to the property's target 1 is repaired to it, in double and in ONNX Runtime on the whole
+    /// exported graph (NHWC batch), and its patch is proved over its feature region.
+    /// </summary>
+    [TestMethod]
+    public void Cifar10Small_DenseRelu_PropertyCentreRelabelledToItsTarget_FixedAndProved()
+    {
+        var model = OnnxImporter.Load(TestData.File("vnncomp", "marabou-cifar10", "cifar10_small.onnx"));
+        var centre = Reassure.Formats.VnnLib.VnnLibReader.Read(TestData.File("vnncomp", "marabou-cifar10", "networkcifar10_small_index1189_eps0.012_target1_orig0.vnnlib")).Hull().Center();
+        Assert.AreEqual(0, TinyNetworks.ArgMax(model.Network.Evaluate(centre)), "the file name's original label");
+        var split = FeatureSplitter.Split(model, "sequential/dense/Relu:0");
+        Assert.AreEqual(128, split.Split.FeatureSize);
+        Assert.AreEqual(64, split.Split.Suffix.HiddenCount);
+        CollectionAssert.AreEqual(model.Network.Evaluate(centre), split.Split.Evaluate(centre), "s(phi(x)) = f(x) through the convolutions");
+        var result = FeatureRepairer.Repair(split.Split, [new BuggyInput(centre, new ClassificationSpecification(1, 1e-3), "index1189")], float32: new OnnxFeatureFloat32Evaluator(split));
+        Assert.IsTrue(result.AllFixed, result.Inputs[0].Message);
+        Assert.AreEqual(true, result.Inputs[0].FixedFloat32);
+        Assert.IsTrue(result.Suffix.Patches.All(p => p.Verified));
+        Assert.AreEqual(1, TinyNetworks.ArgMax(result.Evaluate(centre)));
+        var bytes = FeatureOnnxExporter.ToBytes(split, result.Suffix.Network, result.Suffix.Specs);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(bytes);
+        var y = OnnxRuntimeFloat32Evaluator.Run(session, model, [centre])[0];
+        Assert.AreEqual(1, TinyNetworks.ArgMax(y), "ONNX Runtime on the whole exported graph");
+    }
 }

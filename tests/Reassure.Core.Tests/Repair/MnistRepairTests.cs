@@ -80,7 +80,10 @@ public sealed class MnistRepairTests
         using var original = new InferenceSession(File.ReadAllBytes(TestData.File("models", "reassure-mnist-256x256.onnx")));
         var repairedBytes = RepairedOnnxExporter.ToBytes(result.Network, model);
         // The gate is the signed product over the 512 neurons (dead zone), not the 2H = 1024 form.
-        var signs = Reassure.Formats.Onnx.Proto.ModelProto.Parser.ParseFrom(repairedBytes).Graph.Initializer.Single(t => t.Name.Contains("signs", StringComparison.Ordinal));
+        // (Behind the screen, the patch network's constants are the initializers of the If's open branch.)
+        var graph = Reassure.Formats.Onnx.Proto.ModelProto.Parser.ParseFrom(repairedBytes).Graph;
+        var signs = graph.Initializer.Concat(graph.Node.SelectMany(n => n.Attribute).Where(a => a.G is not null).SelectMany(a => a.G.Initializer))
+            .Single(t => t.Name.Contains("signs", StringComparison.Ordinal));
         CollectionAssert.AreEqual(new long[] { 512, result.Network.Patches.Count }, signs.Dims.ToArray());
         using var repaired = new InferenceSession(repairedBytes);
         var probe = outsideIdx.Take(2000).Select(i => xs[i]).ToList();

@@ -20,8 +20,12 @@ public static class FeatureOnnxExporter
     /// <summary>Metadata key naming the tensor the patches read.</summary>
     public const string LayerKey = "reassure.layer";
 
-    /// <summary>The repaired model as ONNX bytes.</summary>
-    public static byte[] ToBytes(OnnxFeatureSplit split, RepairedNetwork suffix, IReadOnlyList<LinearSpecification?>? specs = null)
+    /// <summary>
+    /// The repaired model as ONNX bytes; <paramref name="inputName"/> and <paramref name="outputName"/> rename the graph
+    /// input and output (ML.NET binds columns by name), RSR1060 when another tensor already has that name.
+    /// </summary>
+    public static byte[] ToBytes(OnnxFeatureSplit split, RepairedNetwork suffix, IReadOnlyList<LinearSpecification?>? specs = null,
+        string? inputName = null, string? outputName = null)
     {
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(suffix);
@@ -33,13 +37,18 @@ public static class FeatureOnnxExporter
         var model = source.Proto.Clone();
         var graph = model.Graph;
         var b = new OnnxBuilder(graph, RepairedOnnxExporter.Prefix);
-        string output = source.OutputName;
+        // The patch is added to the network's output: the graph output, or the scores a stripped trailing Softmax reads
+        // (then the Softmax reads the repaired scores, so the file still ends in it).
+        string output = source.LogitsName;
+        bool stripped = source.StrippedOutputOperator is not null;
         string original = RepairedOnnxExporter.Prefix + "original_output";
         foreach (var node in graph.Node)
         {
             for (int k = 0; k < node.Output.Count; k++) if (node.Output[k] == output) node.Output[k] = original;
+            if (stripped) continue;
             for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == output) node.Input[k] = original;
         }
+        Rename(graph, source.InputName, inputName, "input");
         if (suffix.Patches.Count == 0)
         {
             b.Node("Identity", [original], output);
@@ -47,8 +56,11 @@ public static class FeatureOnnxExporter
         else
         {
             string u = b.Node("Flatten", [split.Split.Tensor], null, OnnxBuilder.Int("axis", 1)); // [N, d]
-            PatchGraph.Add(b, suffix, u, pre!, original, output);
+            // A structured layer's pre-activation is an image [N, C, H, W]: flattened row-major it is the layer's neuron order.
+            var flat = pre.Select((p, l) => layers[l].IsDense ? p! : b.Node("Flatten", [p!], null, OnnxBuilder.Int("axis", 1))).ToList();
+            PatchGraph.Add(b, suffix, u, flat, original, output);
         }
+        Rename(graph, graph.Output[0].Name, outputName, "output");
         model.IrVersion = Math.Max(model.IrVersion, 7);
         var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
         if (opset is null) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
@@ -58,6 +70,24 @@ public static class FeatureOnnxExporter
         model.MetadataProps.Add(new StringStringEntryProto { Key = RepairMetadata.Key, Value = RepairMetadata.Write(suffix, specs) });
         model.MetadataProps.Add(new StringStringEntryProto { Key = LayerKey, Value = split.Split.Tensor });
         return model.ToByteArray();
+    }
+
+    private static HashSet<string> Names(GraphProto graph) =>
+        new(graph.Node.SelectMany(n => n.Input.Concat(n.Output)).Concat(graph.Initializer.Select(t => t.Name)).Concat(graph.Input.Select(i => i.Name)), StringComparer.Ordinal);
+
+    /// <summary>Renames tensor <paramref name="from"/> (a graph input or output) everywhere; RSR1060 when <paramref name="to"/> is taken.</summary>
+    private static void Rename(GraphProto graph, string from, string? to, string what)
+    {
+        if (to is null || to == from) return;
+        if (Names(graph).Contains(to))
+            throw new ReassureException(ErrorCodes.InvalidOption, $"a tensor of the graph is already named '{to}'; expected a new name for the {what}", $"{what} name");
+        foreach (var i in graph.Input) if (i.Name == from) i.Name = to;
+        foreach (var o in graph.Output) if (o.Name == from) o.Name = to;
+        foreach (var node in graph.Node)
+        {
+            for (int k = 0; k < node.Input.Count; k++) if (node.Input[k] == from) node.Input[k] = to;
+            for (int k = 0; k < node.Output.Count; k++) if (node.Output[k] == from) node.Output[k] = to;
+        }
     }
 
     /// <summary>Writes the repaired model to <paramref name="path"/> atomically.</summary>

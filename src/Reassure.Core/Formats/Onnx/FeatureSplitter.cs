@@ -42,7 +42,7 @@ public static class FeatureSplitter
                 $"no node writes a tensor '{tensor}'; expected the name of a hidden tensor: {string.Join(", ", names)}", model.Source);
         }
         string where = $"{model.Source}, tensor '{tensor}'";
-        if (tensor == model.OutputName)
+        if (tensor == model.OutputName || tensor == model.LogitsName)
             throw Refuse(where, "it is the graph output; expected a hidden tensor, before the last affine layer");
 
         // Prefix: input -> u.
@@ -74,7 +74,7 @@ public static class FeatureSplitter
 
         // Suffix: u -> output.
         var sctx = NewContext(model, (tensor, u.Shape));
-        var nodes = OnnxImporter.NodesFeeding(graph, model.OutputName, sctx, model.Source, stopAt: tensor);
+        var nodes = OnnxImporter.NodesFeeding(graph, model.LogitsName, sctx, model.Source, stopAt: tensor); // a stripped trailing Softmax left out
         var before = new HashSet<string>(prefixNodes.SelectMany(n => n.Output), StringComparer.Ordinal) { model.InputName };
         before.Remove(tensor);
         var prefixSet = new HashSet<NodeProto>(prefixNodes, ReferenceEqualityComparer.Instance);
@@ -95,11 +95,11 @@ public static class FeatureSplitter
         if (!nodes.Any(n => n.Input.Contains(tensor)))
             throw Refuse(where, "the graph output does not depend on it; expected a tensor on the path from the input to the output");
         foreach (var node in nodes) Run(sctx, node);
-        var result = OnnxImporter.OutputValue(sctx, model.OutputName, $"{model.Source}, graph output '{model.OutputName}'");
+        var result = OnnxImporter.OutputValue(sctx, model.LogitsName, $"{model.Source}, graph output '{model.LogitsName}'");
         var suffixLayers = sctx.Layers.ToList();
         suffixLayers.Add(new Layer(result.MapOrDenseIdentity(), (double[])result.Offset.Clone(), relu: false,
-            new LayerNames(result.WeightName, result.BiasName, model.OutputName, null)));
-        var suffix = new Network(suffixLayers, tensor, model.OutputName);
+            new LayerNames(result.WeightName, result.BiasName, model.LogitsName, null)));
+        var suffix = new Network(suffixLayers, tensor, model.LogitsName);
         return new OnnxFeatureSplit(model, new FeatureSplit(tensor, prefix, reluOutput, suffix), u.Shape);
     }
 
@@ -115,18 +115,18 @@ public static class FeatureSplitter
         var graph = model.Proto.Graph;
         var ctx = NewContext(model);
         var list = new List<SplitTensor>();
-        foreach (var node in OnnxImporter.NodesFeeding(graph, model.OutputName, ctx, model.Source))
+        foreach (var node in OnnxImporter.NodesFeeding(graph, model.LogitsName, ctx, model.Source))
         {
             Run(ctx, node);
             foreach (var o in node.Output)
             {
-                if (o.Length == 0 || o == model.OutputName || ctx.Get(o) is not AffineValue a) continue;
+                if (o.Length == 0 || o == model.LogitsName || ctx.Get(o) is not AffineValue a) continue;
                 string? refusal = null;
                 int relus = 0;
                 if (check)
                 {
                     try { relus = Split(model, o).Split.Suffix.HiddenCount; }
-                    catch (ReassureException e) { refusal = $"{e.Code}: {e.Detail}"; }
+                    catch (ReassureException e) { refusal = $"{e.Code}: {(e.Detail.StartsWith(RefusalLead, StringComparison.Ordinal) ? e.Detail[RefusalLead.Length..] : e.Detail)}"; }
                 }
                 list.Add(new SplitTensor(o, node.OpType, string.Join(",", a.Shape), a.Count, relus, refusal));
             }
@@ -153,6 +153,7 @@ public static class FeatureSplitter
         handler(ctx, node);
     }
 
-    private static ReassureException Refuse(string where, string why) =>
-        new(ErrorCodes.FeatureSplitUnsupported, $"the network cannot be cut for feature-space repair at this tensor: {why}", where);
+    private const string RefusalLead = "the network cannot be cut for feature-space repair at this tensor: ";
+
+    private static ReassureException Refuse(string where, string why) => new(ErrorCodes.FeatureSplitUnsupported, RefusalLead + why, where);
 }

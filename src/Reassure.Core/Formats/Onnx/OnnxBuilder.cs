@@ -17,6 +17,17 @@ internal sealed class OnnxBuilder(GraphProto graph, string prefix, GraphProto? i
     /// <summary>A builder for a subgraph (an If branch): its nodes go to a new graph, its constants to this builder's.</summary>
     public OnnxBuilder Subgraph(string name) => new(new GraphProto { Name = Name(name) }, $"{prefix}{name}/", Initializers);
 
+    /// <summary>
+    /// A builder for a subgraph that holds its own constants (and those of subgraphs built from it). ONNX Runtime
+    /// computes some nodes differently when their constant operand comes from an outer scope (it pre-packs only a
+    /// graph's own initializers): a node in such a subgraph then computes what the same node in the main graph does.
+    /// </summary>
+    public OnnxBuilder SubgraphWithConstants(string name)
+    {
+        var g = new GraphProto { Name = Name(name) };
+        return new OnnxBuilder(g, $"{prefix}{name}/", g);
+    }
+
     /// <summary>A fresh tensor name.</summary>
     public string Name(string hint) => $"{prefix}{hint}_{_counter++}";
 

@@ -67,9 +67,10 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
         var dims = model.InputShape.Split(',');
         if (dims.Length > 0 && !long.TryParse(dims[0], out _))
         {
-            // Symbolic batch: [N, n], or an image batch [N, d1, d2, ...] (e.g. NHWC [N, 32, 32, 3]).
-            var sample = dims.Skip(1).Select(d => int.TryParse(d, out var v) ? v : 1).ToArray();
-            return Run(session, model.InputName, model.Network.InputSize, inputs, sample.Length > 1 ? sample : null);
+            if (dims.Length <= 2) return Run(session, model.InputName, model.Network.InputSize, inputs);
+            // A symbolic batch before image dims (e.g. NHWC [N, 32, 32, 3]): one call per 1024 rows in that shape.
+            var sample = dims[1..].Select(d => int.TryParse(d, out var v) ? v : 1).ToArray();
+            return RunBatched(session, model.InputName, sample, inputs);
         }
         var shape = dims.Select(d => int.TryParse(d, out var v) ? v : 1).ToArray();
         var outputs = new double[inputs.Count][];
@@ -83,12 +84,14 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
         return outputs;
     }
 
-    /// <summary>
-    /// Runs a session with one [N, n] float input (or [N] + <paramref name="sampleShape"/>, whose product is n) and returns
-    /// its first output as doubles.
-    /// </summary>
-    public static double[][] Run(InferenceSession session, string inputName, int width, IReadOnlyList<double[]> inputs, int[]? sampleShape = null)
+    /// <summary>Runs a session with one [N, n] float input and returns its first output as doubles.</summary>
+    public static double[][] Run(InferenceSession session, string inputName, int width, IReadOnlyList<double[]> inputs) =>
+        RunBatched(session, inputName, [width], inputs);
+
+    /// <summary>Runs a session with one [N, sample...] float input (rows flattened row-major) and returns its first output as doubles.</summary>
+    private static double[][] RunBatched(InferenceSession session, string inputName, int[] sample, IReadOnlyList<double[]> inputs)
     {
+        int width = sample.Aggregate(1, (a, d) => a * d);
         var outputs = new double[inputs.Count][];
         const int batch = 1024;
         for (int start = 0; start < inputs.Count; start += batch)
@@ -97,7 +100,7 @@ public sealed class OnnxRuntimeFloat32Evaluator : IFloat32Evaluator
             var data = new float[count * width];
             for (int r = 0; r < count; r++)
                 for (int i = 0; i < width; i++) data[r * width + i] = (float)inputs[start + r][i];
-            var tensor = new DenseTensor<float>(data, sampleShape is null ? [count, width] : [count, .. sampleShape]);
+            var tensor = new DenseTensor<float>(data, [count, .. sample]);
             using var results = session.Run([NamedOnnxValue.CreateFromTensor(inputName, tensor)]);
             var y = results.First().AsTensor<float>();
             int m = (int)(y.Length / count);

@@ -18,7 +18,15 @@ public static class RepairedOnnxExporter
     /// The repaired network as ONNX bytes, the original network written as Gemm/Relu with a symbolic batch.
     /// <paramref name="specs"/> (per patch, optional) are stored with the patches in the file's metadata.
     /// </summary>
-    public static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs = null)
+    public static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs = null) =>
+        ToBytes(network, specs, screened: true);
+
+    /// <summary>
+    /// As <see cref="ToBytes(RepairedNetwork, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>; with
+    /// <paramref name="screened"/> false, the form written before the screen (<see cref="ScreenedGate"/>), which
+    /// <see cref="RepairedOnnxImporter"/> still reads.
+    /// </summary>
+    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened)
     {
         var net = network.Original;
         var graph = new GraphProto { Name = "reassure_repaired" };
@@ -26,6 +34,7 @@ public static class RepairedOnnxExporter
         var net_ = new OnnxBuilder(graph, "net/");
         string current = net.InputName;
         var pre = new List<string>();
+        string? firstActivation = null;
         string original = Prefix + "original_output";
         for (int l = 0; l < net.Layers.Count; l++)
         {
@@ -37,12 +46,18 @@ public static class RepairedOnnxExporter
             if (last) break;
             pre.Add(z);
             current = net_.Node("Relu", [z]);
+            firstActivation ??= current;
         }
         graph.Input.Add(OnnxBuilder.FloatInfo(net.InputName, "N", net.InputSize));
         graph.Output.Add(OnnxBuilder.FloatInfo(net.OutputName, "N", net.OutputSize));
         if (network.Patches.Count == 0)
         {
             b.Node("Identity", [original], net.OutputName);
+        }
+        else if (screened && ScreenedGate.Applies(network, firstActivation))
+        {
+            var copied = graph.Node.Take(graph.Node.Count - 1).ToList(); // every node but the output layer's Gemm
+            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName);
         }
         else
         {
@@ -61,12 +76,16 @@ public static class RepairedOnnxExporter
     /// (IR 7) for the patch operators; the original operators used here mean the same under it.
     /// Falls back to <see cref="ToBytes(RepairedNetwork, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/> when the file's tensors do not carry the layer names.
     /// </summary>
-    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs = null)
+    public static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs = null) =>
+        ToBytes(network, source, specs, screened: true);
+
+    /// <summary>As <see cref="ToBytes(RepairedNetwork, OnnxModel, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>; with <paramref name="screened"/> false, the form written before the screen.</summary>
+    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;
         var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
-        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs);
+        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened);
         var model = source.Proto.Clone();
         var graph = model.Graph;
         OpsetUpgrade.To13(graph, source.OpsetVersion); // the patch operators need opset 13; older nodes are rewritten to mean the same under it
@@ -86,6 +105,11 @@ public static class RepairedOnnxExporter
         {
             b.Node("Identity", [original], output);
         }
+        else if (screened && ScreenedGate.Applies(network, layers[0].Names.Activation) && LastProducer(graph, pre[^1]!) is int last and >= 0)
+        {
+            // The original nodes up to the last pre-activation, copied into the screen's then branch.
+            ScreenedGate.Add(b, network, source.InputName, graph.Node.Take(last + 1).ToList(), pre!, layers[0].Names.Activation!, flatten: true, original, output);
+        }
         else
         {
             string x = b.Node("Flatten", [source.InputName], null, OnnxBuilder.Int("axis", 1));
@@ -103,5 +127,12 @@ public static class RepairedOnnxExporter
         foreach (var p in stale) model.MetadataProps.Remove(p);
         model.MetadataProps.Add(new StringStringEntryProto { Key = RepairMetadata.Key, Value = RepairMetadata.Write(network, specs) });
         return model.ToByteArray();
+    }
+
+    /// <summary>Index of the node that writes <paramref name="tensor"/>, or -1.</summary>
+    private static int LastProducer(GraphProto graph, string tensor)
+    {
+        for (int n = graph.Node.Count - 1; n >= 0; n--) if (graph.Node[n].Output.Contains(tensor)) return n;
+        return -1;
     }
 }

@@ -120,11 +120,16 @@ public static class RepairedOnnxImporter
             "the file was changed after `reassure repair` wrote it. Repair the original model again, or verify the graph with `verify --rows`.");
     }
 
-    /// <summary>The two ways the exporter writes a repaired file: on the original file's graph, or rebuilt from the network (NNet sources).</summary>
+    /// <summary>
+    /// The ways the exporter writes a repaired file: on the original file's graph, or rebuilt from the network (NNet
+    /// sources); each with the screened gate (<see cref="ScreenedGate"/>) or in the form written before it.
+    /// </summary>
     private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx)
     {
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx);
         yield return RepairedOnnxExporter.ToBytes(repaired);
+        yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: false);
+        yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
     }
 
     private static bool HasPatchNodes(GraphProto graph) =>

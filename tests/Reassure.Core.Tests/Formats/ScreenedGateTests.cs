@@ -1,0 +1,230 @@
+using Microsoft.ML.OnnxRuntime;
+using Reassure.Formats.Mnist;
+using Reassure.Formats.Onnx;
+using Reassure.Formats.Onnx.Proto;
+using Reassure.Patching;
+using Reassure.Repair;
+using Reassure.Specifications;
+
+namespace Reassure.Tests.Formats;
+
+/// <summary>
+/// The screened gate (ScreenedGate): the export runs the patch network only on rows where the screen cannot prove every
+/// gate 0, and its outputs are bit-identical to the unscreened export's, on every row, in ONNX Runtime (batch and single
+/// image). The screen is sound as ONNX Runtime computes it: wherever it closes a patch, the unscreened graph's float32
+/// gate is exactly 0.
+/// </summary>
+[TestClass]
+public sealed class ScreenedGateTests
+{
+    private static readonly Lazy<(OnnxModel Model, double[][] X, RepairedNetwork Repaired, double[][] Near)> Mnist = new(() =>
+    {
+        var model = OnnxImporter.Load(TestData.File("models", "reassure-mnist-256x256.onnx"));
+        var x = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"));
+        var y = MnistIdx.ReadLabels(TestData.File("mnist", "t10k-labels-idx1-ubyte.gz"));
+        var net = model.Network;
+        var buggy = Enumerable.Range(0, x.Length).Where(i => TinyNetworks.ArgMax(net.Evaluate(x[i])) != y[i]).Take(12)
+            .Select(i => new BuggyInput(x[i], new ClassificationSpecification(y[i], 1e-3), $"test[{i}]")).ToList();
+        var result = Repairer.Repair(net, buggy, new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model) });
+        Assert.IsTrue(result.AllFixed);
+        // Points near the repaired images (uniform noise of growing size, seeded): many in the band 0 < g < 1.
+        var random = new Random(19);
+        var near = buggy.SelectMany(bi => new[] { 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3 }.Select(e =>
+            bi.Input.Select(v => Math.Clamp(v + e * (2 * random.NextDouble() - 1), 0, 1)).ToArray())).ToArray();
+        return (model, x, result.Network, near);
+    });
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Mnist_ScreenedExport_IsBitIdenticalToTheUnscreened_On10000TestImages_BatchAndSingle()
+    {
+        var (model, xs, repaired, near) = Mnist.Value;
+        var screened = RepairedOnnxExporter.ToBytes(repaired, model);
+        var plain = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false);
+        var graph = ModelProto.Parser.ParseFrom(screened).Graph;
+        Assert.AreEqual("If", graph.Node[^1].OpType, "the screened export ends in the If");
+        // Nothing outside the original nodes reads a pre-activation on the closed path (ONNX Runtime may fuse Gemm + Relu).
+        var pre = model.Network.Layers.Take(model.Network.Layers.Count - 1).Select(l => l.Names.PreActivation!).ToHashSet();
+        Assert.IsFalse(graph.Node.Where(n => n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).SelectMany(n => n.Input).Any(pre.Contains));
+        Assert.IsFalse(graph.Node.Any(n => n.OpType == "Concat"), "no Concat of the pre-activations on the closed path");
+
+        // One batch of 10 000, batches of 100 (most with no open row: the else branch), and single images.
+        var a = OrtRunner.Run(screened, xs);
+        var b = OrtRunner.Run(plain, xs);
+        var original = OrtRunner.Run(File.ReadAllBytes(TestData.File("models", "reassure-mnist-256x256.onnx")), xs);
+        int inSupport = 0;
+        var open = new List<int>();
+        for (int i = 0; i < xs.Length; i++)
+        {
+            AssertBits(b[i], a[i], $"image {i}, batch of 10 000");
+            bool any = repaired.InAnySupport(xs[i]);
+            if (any) { inSupport++; open.Add(i); }
+            else AssertBits(original[i], a[i], $"image {i} is outside every support: the original output");
+        }
+        for (int start = 0; start < xs.Length; start += 100)
+        {
+            var part = xs[start..(start + 100)];
+            var ap = OrtRunner.Run(screened, part);
+            for (int k = 0; k < part.Length; k++) AssertBits(b[start + k], ap[k], $"image {start + k}, batch of 100");
+        }
+        // Near the repaired images, where gates are in the band (0, 1): batch and single.
+        var na = OrtRunner.Run(screened, near);
+        var nb = OrtRunner.Run(plain, near);
+        int band = 0;
+        for (int k = 0; k < near.Length; k++)
+        {
+            AssertBits(nb[k], na[k], $"near point {k}");
+            repaired.Evaluate(near[k], out var g);
+            if (g.Any(v => v > 0 && v < 1)) band++;
+        }
+        Assert.IsGreaterThan(near.Length / 10, band, "some near points have a gate in (0, 1)");
+        var singles = open.Concat(Enumerable.Range(0, 200)).Distinct().Select(i => xs[i]).Concat(near).ToList();
+        var sa = RunSingles(screened, model.InputName, singles);
+        var sb = RunSingles(plain, model.InputName, singles);
+        for (int k = 0; k < singles.Count; k++) AssertBits(sb[k], sa[k], $"single image {k}");
+        TestContext.WriteLine($"{repaired.Patches.Count} patches; {inSupport} of {xs.Length} images in some support; {band} of {near.Length} near points with a gate in (0, 1)");
+        Assert.IsGreaterThanOrEqualTo(repaired.Patches.Count, inSupport, "each repaired image is in its own support");
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Mnist_Screen_ClosesOnlyGatesThatAreExactlyZeroInFloat32_On10000TestImages()
+    {
+        var (model, test, repaired, near) = Mnist.Value;
+        var xs = test.Concat(near).ToArray();
+        int pCount = repaired.Patches.Count;
+        // The screen L [N, P] of the screened export and the gates g [N, P] of the unscreened one, as graph outputs.
+        var screen = WithOutput(RepairedOnnxExporter.ToBytes(repaired, model), n => n.OpType == "MatMul" && n.Input.Any(i => i.Contains("screen", StringComparison.Ordinal)), pCount);
+        var gates = WithOutput(RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false), n => n.OpType == "HardSigmoid", pCount);
+        var l = RunOutput(screen.Bytes, model.InputName, xs, screen.Name, pCount);
+        var g = RunOutput(gates.Bytes, model.InputName, xs, gates.Name, pCount);
+        int closedPairs = 0, openRows = 0, gatedRows = 0, inBand = 0;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            bool rowOpen = false, rowGated = false;
+            for (int p = 0; p < pCount; p++)
+            {
+                float li = l[i * pCount + p], gi = g[i * pCount + p];
+                if (li >= (float)ScreenedGate.Threshold)
+                {
+                    closedPairs++;
+                    Assert.AreEqual(0, BitConverter.SingleToInt32Bits(gi), $"image {i}, patch {p}: screen {li} closes it but the gate is {gi}");
+                }
+                else rowOpen = true;
+                if (gi != 0) rowGated = true;
+                if (gi > 0 && gi < 1) inBand++;
+            }
+            if (rowOpen) openRows++;
+            if (rowGated) gatedRows++;
+        }
+        TestContext.WriteLine($"screen: {closedPairs} of {xs.Length * pCount} (image, patch) pairs closed; {openRows} images open, {gatedRows} with a non-zero gate ({inBand} gates in (0, 1))");
+        Assert.IsGreaterThanOrEqualTo(gatedRows, openRows);
+        Assert.IsLessThan(test.Length / 100 + near.Length, openRows, "the screen leaves under 1 % of the test images to the patch network");
+        Assert.IsGreaterThan(0, inBand, "gates in (0, 1) are tested too");
+    }
+
+    [TestMethod]
+    public void TinyNetwork_RebuiltExport_ScreenedEqualsUnscreened_InsideAndOutsideSupports_AndReadsBackInBothForms()
+    {
+        var net = TinyNetworks.Deep();
+        var source = OnnxImporter.Load(OnnxExporter.ToBytes(net), "tiny.onnx");
+        var buggy = new List<BuggyInput>();
+        var points = TinyNetworks.RandomPoints(4000, 9).ToList();
+        foreach (var x in points)
+        {
+            int label = x[1] > 0.1 ? 0 : 1;
+            if (TinyNetworks.ArgMax(net.Evaluate(x)) == label) continue;
+            buggy.Add(new BuggyInput(x, new ClassificationSpecification(label, 0.01), $"p{buggy.Count}"));
+            if (buggy.Count == 12) break;
+        }
+        var result = Repairer.Repair(source.Network, buggy, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
+        Assert.IsTrue(result.AllFixed);
+        var repaired = result.Network;
+        foreach (var (screened, plain) in new[]
+        {
+            (RepairedOnnxExporter.ToBytes(repaired, result.Specs), RepairedOnnxExporter.ToBytes(repaired, result.Specs, screened: false)),
+            (RepairedOnnxExporter.ToBytes(repaired, source, result.Specs), RepairedOnnxExporter.ToBytes(repaired, source, result.Specs, screened: false)),
+        })
+        {
+            Assert.IsTrue(ModelProto.Parser.ParseFrom(screened).Graph.Node.Any(n => n.OpType == "If" && n.Attribute.Any(at => at.G?.Node.Any(c => c.OpType == "ScatterND") == true)));
+            var probe = buggy.Select(bi => bi.Input).Concat(points.Take(2000)).ToList();
+            var a = OrtRunner.Run(screened, probe);
+            var b = OrtRunner.Run(plain, probe);
+            int inside = 0;
+            for (int k = 0; k < probe.Count; k++)
+            {
+                AssertBits(b[k], a[k], $"point {k}");
+                if (repaired.InAnySupport(probe[k])) inside++;
+            }
+            Assert.IsGreaterThanOrEqualTo(buggy.Count, inside);
+            var sa = RunSingles(screened, "input", probe.Take(40).ToList());
+            var sb = RunSingles(plain, "input", probe.Take(40).ToList());
+            for (int k = 0; k < 40; k++) AssertBits(sb[k], sa[k], $"single point {k}");
+            // Batches of 8 with one point inside a support (its row alone through the patch network) and none.
+            for (int k = 0; k < buggy.Count; k++)
+            {
+                var batch = points.Skip(2000 + 8 * k).Take(7).Prepend(buggy[k].Input).ToList();
+                var ba = OrtRunner.Run(screened, batch);
+                var bb = OrtRunner.Run(plain, batch);
+                for (int r = 0; r < batch.Count; r++) AssertBits(bb[r], ba[r], $"batch {k}, row {r}");
+                var rest = batch.Skip(1).ToList();
+                var ra = OrtRunner.Run(screened, rest);
+                var rb = OrtRunner.Run(plain, rest);
+                for (int r = 0; r < rest.Count; r++) AssertBits(rb[r], ra[r], $"batch {k} without its repaired point, row {r}");
+            }
+            // An empty batch runs.
+            Assert.IsEmpty(RunOutput(screened, "input", [], "output", net.OutputSize, net.InputSize));
+            // Both forms read back as the same patches.
+            foreach (var bytes in new[] { screened, plain })
+            {
+                var back = RepairedOnnxImporter.TryLoad(bytes, "tiny-repaired.onnx")!;
+                Assert.AreEqual(repaired.Patches.Count, back.Repaired.Patches.Count);
+            }
+        }
+    }
+
+    private static void AssertBits(float[] expected, float[] actual, string where)
+    {
+        for (int o = 0; o < expected.Length; o++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[o]), BitConverter.SingleToInt32Bits(actual[o]), $"{where}, output {o}: {expected[o]} vs {actual[o]}");
+    }
+
+    private static float[][] RunSingles(byte[] model, string inputName, IReadOnlyList<double[]> inputs)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(model, options);
+        string outName = session.OutputMetadata.Keys.Single();
+        using var run = new RunOptions();
+        return inputs.Select(x =>
+        {
+            using var v = OrtValue.CreateTensorValueFromMemory(x.Select(t => (float)t).ToArray(), [1, x.Length]);
+            using var outputs = session.Run(run, [inputName], [v], [outName]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }).ToArray();
+    }
+
+    /// <summary>The model with the (first) output of the first node matching <paramref name="pick"/> as an extra graph output <c>[N, width]</c>.</summary>
+    private static (byte[] Bytes, string Name) WithOutput(byte[] bytes, Func<NodeProto, bool> pick, int width)
+    {
+        var model = ModelProto.Parser.ParseFrom(bytes);
+        var node = model.Graph.Node.First(pick);
+        model.Graph.Output.Add(OnnxBuilder.FloatInfo(node.Output[0], "N", width));
+        return (Google.Protobuf.MessageExtensions.ToByteArray(model), node.Output[0]);
+    }
+
+    /// <summary>One output of a model over a batch, flat <c>[N * width]</c>.</summary>
+    private static float[] RunOutput(byte[] model, string inputName, IReadOnlyList<double[]> inputs, string output, int width, int inputWidth = 784)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(model, options);
+        using var run = new RunOptions();
+        var data = inputs.SelectMany(x => x.Select(t => (float)t)).ToArray();
+        using var v = OrtValue.CreateTensorValueFromMemory(data, [inputs.Count, inputWidth]);
+        using var outputs = session.Run(run, [inputName], [v], [output]);
+        var y = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        Assert.HasCount(inputs.Count * width, y);
+        return y;
+    }
+}
