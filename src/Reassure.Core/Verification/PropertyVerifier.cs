@@ -107,8 +107,12 @@ public static class PropertyVerifier
     public const double Tolerance = 1e-7;
 
     /// <summary>Verifies <paramref name="property"/> on <paramref name="network"/>.</summary>
-    public static VerificationResult Verify(Network network, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default) =>
-        new Search(network, null, property, options ?? new VerificationOptions(), ct).Run();
+    public static VerificationResult Verify(Network network, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        network.RequireNoMaxPool("proving a VNN-LIB property");
+        return new Search(network, null, property, options ?? new VerificationOptions(), ct).Run();
+    }
 
     /// <summary>Verifies <paramref name="property"/> on a repaired network (the area repair's re-verification).</summary>
     public static VerificationResult Verify(RepairedNetwork repaired, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default) =>
