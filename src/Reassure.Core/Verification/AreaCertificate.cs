@@ -6,7 +6,7 @@ using Reassure.Specifications;
 
 namespace Reassure.Verification;
 
-/// <summary>Outcome of <see cref="AreaCertificate.Check"/>.</summary>
+/// <summary>Outcome of <c>AreaCertificate.Check</c>.</summary>
 /// <param name="Holds">Every point of every case box is proved safe on the repaired network.</param>
 /// <param name="Regions">Linear regions of the original network examined.</param>
 /// <param name="LeakingPairs">(region, patch) pairs whose band meets the region.</param>
@@ -42,7 +42,18 @@ public static class AreaCertificate
     /// </summary>
     public static AreaCertificateResult Check(
         RepairedNetwork repaired, VnnLibProperty property, IReadOnlyList<LinearSpecification> specs,
-        IReadOnlyList<IReadOnlyList<RegionPiece>> regions, CancellationToken ct = default)
+        IReadOnlyList<IReadOnlyList<RegionPiece>> regions, CancellationToken ct = default) =>
+        Check(repaired, property, specs, regions, null, ct);
+
+    /// <summary>
+    /// As the public overload, skipping the regions (case, index) in <paramref name="proved"/> and adding those it
+    /// proves. A region proved stays proved when gammas only grow and nothing else changes (the area repair's rounds):
+    /// each band gamma_l sum_k |z_k| &lt;= 1 shrinks as gamma_l grows, so a patch that did not leak into the region still
+    /// does not, and every polytope R ∩ band_l an LP proved its specification on only gets smaller.
+    /// </summary>
+    internal static AreaCertificateResult Check(
+        RepairedNetwork repaired, VnnLibProperty property, IReadOnlyList<LinearSpecification> specs,
+        IReadOnlyList<IReadOnlyList<RegionPiece>> regions, HashSet<(int Case, int Region)>? proved, CancellationToken ct)
     {
         var net = repaired.Original;
         var patches = repaired.Patches;
@@ -56,10 +67,12 @@ public static class AreaCertificate
         for (int c = 0; c < property.Cases.Count; c++)
         {
             var cs = property.Cases[c];
-            foreach (var piece in regions[c])
+            for (int pi = 0; pi < regions[c].Count; pi++)
             {
+                var piece = regions[c][pi];
                 ct.ThrowIfCancellationRequested();
                 count++;
+                if (proved is not null && proved.Contains((c, pi))) continue;
                 int? j = own.TryGetValue(piece.Pattern, out var jj) ? jj : null;
                 var region = new LinearRegion(net, piece.Pattern, cs.Box);
                 var leaks = new List<(int Patch, HalfSpace Band)>();
@@ -81,6 +94,7 @@ public static class AreaCertificate
                         ? Meets(region, mine, specs[k2], ref lps)
                         : Unreachable(region, piece, cs, ref lps);
                     if (!safe) first ??= $"region {piece.Pattern.Hash()} of case {c}: " + (j is null ? "reaches the unsafe set and has no patch" : "its own patch does not meet its specification");
+                    else proved?.Add((c, pi));
                     continue;
                 }
                 // Candidate convex sets: the region's own specification, else a leaking patch's.
@@ -104,7 +118,7 @@ public static class AreaCertificate
                     }
                     if (ok) { certified = true; break; }
                 }
-                if (certified) continue;
+                if (certified) { proved?.Add((c, pi)); continue; }
                 foreach (var (l, _) in leaks) raise.Add(l);
                 first ??= $"region {piece.Pattern.Hash()} of case {c}: patches {string.Join(", ", leaks.Select(t => t.Patch))} leak into it and no convex specification holds all the mixed outputs";
             }
