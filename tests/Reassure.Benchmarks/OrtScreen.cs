@@ -31,6 +31,8 @@ internal static class OrtScreen
             ("unscreened export", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false)),
             ("screened export", screened),
             ("screened, If -> Where", IfToWhere(screened)),
+            ("screened, forced one level", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.One)),
+            ("screened, forced two levels", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two)),
             ("screened, open branch inlined (no If)", Inlined(screened)),
             ("screened, screen as Gemm", ScreenAsGemm(screened, transposed: false, columns: null)),
             ("screened, screen as Gemm transB", ScreenAsGemm(screened, transposed: true, columns: null)),
