@@ -38,9 +38,13 @@ internal static class ScreenedGate
     /// <summary>Largest first-layer width (terms of the screen sum) and hidden width (terms of the gate's own sums) the margin of <see cref="Threshold"/> covers.</summary>
     internal const int MaxTerms = 4096;
 
-    /// <summary>Whether the screen applies: every patch has a pattern (its only gate terms the screen can bound), and the sizes are within the margin.</summary>
+    /// <summary>
+    /// Whether the screen applies: dense layers (a_1 is <c>[N, w_1]</c>; structured layers keep the unscreened form),
+    /// every patch has a pattern (its only gate terms the screen can bound), and the sizes are within the margin.
+    /// </summary>
     public static bool Applies(RepairedNetwork net, string? firstActivation) =>
         firstActivation is not null && net.Original.Layers.Count >= 2 && net.Patches.Count > 0
+        && net.Original.Layers.All(l => l.IsDense)
         && net.Patches.All(p => p.Support.Pattern is not null)
         && net.Original.Layers[0].Outputs <= MaxTerms && 2 * net.Original.HiddenCount <= MaxTerms;
 
