@@ -27,6 +27,12 @@ public static class ErrorCodes
     public const string OnnxNonFinite = "RSR1007";
     /// <summary>ONNX Runtime cannot load or run the model (unsupported opset, wrong input shape); the message carries the runtime's text.</summary>
     public const string OnnxRuntimeFailed = "RSR1008";
+    /// <summary>
+    /// A network with a MaxPool was asked for regions, LPs, bounds over regions, a proof or a repair: max pooling is
+    /// piecewise linear (the winner of each window is part of the region), which this version does not carry; the
+    /// network imports and evaluates exactly, but nothing is approximated.
+    /// </summary>
+    public const string MaxPoolNotAnalysable = "RSR1015";
     /// <summary>An NNet file that does not follow the format.</summary>
     public const string NNetMalformed = "RSR1010";
     /// <summary>A rows CSV line with the wrong number of columns.</summary>

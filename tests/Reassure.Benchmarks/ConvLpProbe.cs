@@ -21,6 +21,23 @@ internal static class ConvLpProbe
         var bounds = LinearBounds.Compute(net, box);
         Console.WriteLine($"{name}: hidden {net.HiddenCount}, unstable over [0,1]^n: {bounds.Unstable}; load {MnistMacro.LoadAverage()}");
         var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(net.Evaluate(xs[i])) != ys[i]).Take(count).ToList();
+        {
+            // Build cost alone: the input form's GLOP model (x in the box, one row per neuron).
+            var b0 = Stopwatch.StartNew();
+            using var solver = Google.OrTools.LinearSolver.Solver.CreateSolver("GLOP");
+            var vars = new Google.OrTools.LinearSolver.Variable[net.InputSize];
+            for (int k = 0; k < vars.Length; k++) vars[k] = solver.MakeNumVar(0, 1, "");
+            var layer = net.Layers[0];
+            var cols = new int[layer.Map.MaxRowEntries];
+            var vals = new double[layer.Map.MaxRowEntries];
+            for (int j = 0; j < layer.Outputs; j++)
+            {
+                var row = solver.MakeConstraint(-layer.Bias[j], double.PositiveInfinity, "");
+                int cnt = layer.Map.RowEntries(j, cols, vals);
+                for (int e = 0; e < cnt; e++) row.SetCoefficient(vars[cols[e]], vals[e]);
+            }
+            Console.WriteLine($"GLOP model build alone: {b0.Elapsed.TotalSeconds:F3} s");
+        }
         foreach (var i in wrong)
         {
             var clock = Stopwatch.StartNew();

@@ -31,7 +31,7 @@ internal static class InspectCommand
         {
             var layer = net.Layers[l];
             table.AddRow(
-                l.ToString(CultureInfo.InvariantCulture), Markup.Escape(layer.IsDense ? "Dense" : layer.Map.Kind),
+                l.ToString(CultureInfo.InvariantCulture), Markup.Escape((layer.IsDense ? "Dense" : layer.Map.Kind) + (layer.MaxPool is { } mp ? " + relu + " + mp.Kind : "")),
                 layer.Inputs.ToString(CultureInfo.InvariantCulture), layer.Outputs.ToString(CultureInfo.InvariantCulture),
                 layer.Relu ? "yes" : "no",
                 Markup.Escape(layer.Names.Weight ?? "-"), Markup.Escape(layer.Names.Bias ?? "-"),

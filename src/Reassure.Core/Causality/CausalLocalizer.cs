@@ -49,6 +49,8 @@ public static class CausalLocalizer
     public static LocalizationResult Localize(Network network, IReadOnlyList<double[]> inputs, IReadOnlyList<int> labels, LocalizationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
+        network.RequireNoMaxPool("causal localization");
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(labels);
         options ??= new LocalizationOptions();

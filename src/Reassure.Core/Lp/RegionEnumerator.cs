@@ -32,6 +32,7 @@ public static class RegionEnumerator
     /// </summary>
     public static int Enumerate(Network network, InputBox box, Reassure.Networks.NeuronBounds? bounds, Func<RegionPiece, bool> visit, CancellationToken ct = default)
     {
+        network.RequireNoMaxPool("enumerating linear regions");
         var e = new Walker(network, box, bounds, visit, ct);
         var center = box.Center();
         var first = network.Layers[0];

@@ -10,8 +10,11 @@ public class Layer
     private double[]? _dense;
 
     /// <summary>Creates a layer from its linear map and bias <c>[out]</c>.</summary>
-    public Layer(LinearMap map, double[] bias, bool relu, LayerNames? names = null)
+    public Layer(LinearMap map, double[] bias, bool relu, LayerNames? names = null, MaxPoolWindows? maxPool = null)
     {
+        if (maxPool is not null && (!relu || maxPool.Inputs != map.Outputs))
+            throw new ArgumentException("A max pool follows a ReLU layer and pools its outputs.", nameof(maxPool));
+        MaxPool = maxPool;
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(bias);
         if (bias.Length != map.Outputs)
@@ -45,6 +48,15 @@ public class Layer
 
     /// <summary>The names of the ONNX tensors this layer came from (empty when not from ONNX).</summary>
     public LayerNames Names { get; }
+
+    /// <summary>A max pool over the ReLU outputs (ONNX Relu then MaxPool), or null (method.md §12).</summary>
+    public MaxPoolWindows? MaxPool { get; }
+
+    /// <summary>Width of what the next layer reads: the pooled outputs, or the neurons.</summary>
+    public int ActivationWidth => MaxPool?.Outputs ?? Outputs;
+
+    /// <summary>The same layer with a max pool over its ReLU outputs.</summary>
+    public Layer WithMaxPool(MaxPoolWindows pool) => new(Map, Bias, Relu, Names, pool);
 
     /// <summary>Whether the linear part is a dense matrix.</summary>
     public bool IsDense => Map is DenseMap;

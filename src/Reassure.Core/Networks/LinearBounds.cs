@@ -53,14 +53,23 @@ public static class LinearBounds
             int w = layer.Outputs, inW = layer.Inputs, off = network.HiddenOffsets[l];
             // Interval bounds from the previous layer's intervals, through the layer's map.
             double[] al = new double[inW], au = new double[inW];
-            for (int k = 0; k < inW; k++)
+            var pool = l == 0 ? null : layers[l - 1].MaxPool;
+            if (l == 0)
             {
-                if (l == 0) { al[k] = box.Lower[k]; au[k] = box.Upper[k]; }
-                else
+                for (int k = 0; k < inW; k++) { al[k] = box.Lower[k]; au[k] = box.Upper[k]; }
+            }
+            else
+            {
+                var prev = layers[l - 1];
+                var rl = new double[prev.Outputs];
+                var ru = new double[prev.Outputs];
+                for (int k = 0; k < prev.Outputs; k++)
                 {
                     int pk = network.HiddenOffsets[l - 1] + k;
-                    al[k] = Math.Max(0, lower[pk]); au[k] = Math.Max(0, upper[pk]);
+                    rl[k] = Math.Max(0, lower[pk]); ru[k] = Math.Max(0, upper[pk]);
                 }
+                if (pool is null) { al = rl; au = ru; }
+                else pool.ApplyInterval(rl, ru, al, au); // max is monotone: [max of lowers, max of uppers]
             }
             var zl = new double[w];
             var zu = new double[w];
@@ -72,6 +81,9 @@ public static class LinearBounds
             }
             if (known is not null) Intersect(known, lower, upper, off, w);
             if (l == 0) continue; // the first layer's interval bound is exact
+            bool pooledBefore = false;
+            for (int k = 0; k < l; k++) pooledBefore |= layers[k].MaxPool is not null;
+            if (pooledBefore) continue; // no linear relaxation of a max pool here: interval bounds only (sound)
             // Symbolic bounds: rows 0..w-1 give lower bounds of z_j, rows w..2w-1 lower bounds of -z_j.
             var lam = new double[2 * w * inW];
             var c = new double[2 * w];
@@ -109,6 +121,7 @@ public static class LinearBounds
     /// </summary>
     public static (double Lower, double[] Lambda, double Offset) OutputLowerBound(Network network, InputBox box, NeuronBounds bounds, ReadOnlySpan<double> c)
     {
+        network.RequireNoMaxPool("symbolic output bounds");
         var last = network.Layers[^1];
         int inW = last.Inputs;
         var lam = new double[inW];

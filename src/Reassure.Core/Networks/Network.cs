@@ -13,8 +13,8 @@ public sealed class Network
         if (layers.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
         for (int l = 1; l < layers.Count; l++)
         {
-            if (layers[l].Inputs != layers[l - 1].Outputs)
-                throw new ArgumentException($"Layer {l} takes {layers[l].Inputs} inputs but layer {l - 1} gives {layers[l - 1].Outputs}.", nameof(layers));
+            if (layers[l].Inputs != layers[l - 1].ActivationWidth)
+                throw new ArgumentException($"Layer {l} takes {layers[l].Inputs} inputs but layer {l - 1} gives {layers[l - 1].ActivationWidth}.", nameof(layers));
         }
         for (int l = 0; l < layers.Count - 1; l++)
         {
@@ -36,6 +36,25 @@ public sealed class Network
         }
         HiddenOffsets[^1] = HiddenCount;
         AllDense = layers.All(l => l.IsDense);
+        HasMaxPool = layers.Any(l => l.MaxPool is not null);
+    }
+
+    /// <summary>Whether some layer pools its ReLU outputs by a max pool (evaluated exactly; not analysable, RSR1015).</summary>
+    public bool HasMaxPool { get; }
+
+    /// <summary>
+    /// Throws RSR1015 when the network has a max pool: <paramref name="what"/> (regions, LPs, a proof, a repair) needs the
+    /// winner of every window in the linear region, which this version does not carry (method.md §12).
+    /// </summary>
+    public void RequireNoMaxPool(string what)
+    {
+        if (!HasMaxPool) return;
+        int l = Layers.ToList().FindIndex(x => x.MaxPool is not null);
+        throw new ReassureException(ErrorCodes.MaxPoolNotAnalysable,
+            $"{what} needs the linear regions of the network, and layer {l} pools its ReLU outputs by a MaxPool ({Layers[l].MaxPool!.Kind}): " +
+            "the winner of each window is part of a region, which this version does not carry, so it refuses rather than approximate. " +
+            "The network imports and evaluates exactly (eval, verify --rows); expected a network without MaxPool (an AveragePool or a strided Conv in its place) for this command",
+            Layers[l].Names.Activation ?? OutputName);
     }
 
     /// <summary>Whether every layer's linear part is a dense matrix (the paths written for dense layers apply).</summary>
@@ -112,6 +131,14 @@ public sealed class Network
                 var al = (flip ? a1 : a0).AsSpan(0, layer.Outputs);
                 flip = !flip;
                 for (int j = 0; j < al.Length; j++) al[j] = zl[j] > 0 ? zl[j] : 0.0;
+                if (layer.MaxPool is { } mp)
+                {
+                    // max over each window of the ReLU outputs, written into the other buffer's front
+                    var pooled = (flip ? a1 : a0).AsSpan(0, mp.Outputs);
+                    flip = !flip;
+                    mp.Apply(al, pooled);
+                    al = pooled;
+                }
                 current = al;
             }
         }

@@ -27,6 +27,7 @@ public sealed class LinearRegion
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(domain);
+        network.RequireNoMaxPool("a linear region");
         if (pattern.Count != network.HiddenCount) throw new ArgumentException("Pattern size differs from the hidden neuron count.", nameof(pattern));
         if (domain.Dimension != network.InputSize) throw new ArgumentException("Domain dimension differs from the input size.", nameof(domain));
         Network = network;

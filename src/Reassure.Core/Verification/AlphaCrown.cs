@@ -19,6 +19,9 @@ namespace Reassure.Verification;
 internal static class AlphaCrown
 {
     /// <summary>The best bound found, its input coefficients lam (<c>[n]</c>, for the branching score) and the vertex x* minimising it.</summary>
+    /// <summary>Step after which a bound whose improvement rate cannot reach the target in the steps left is given up.</summary>
+    private const int CheckAt = 5;
+
     public readonly record struct Result(double Bound, double[] Lambda, double[] Minimizer, int Iterations);
 
     /// <summary>
@@ -50,6 +53,7 @@ internal static class AlphaCrown
         double[] bestLam = new double[n], bestX = box.Center();
         const double lr = 0.1, beta1 = 0.9, beta2 = 0.999;
         int it = 0;
+        double first = double.NegativeInfinity;
         for (; it < iterations; it++)
         {
             // c = sum mu_k a_k, c0 = -sum mu_k b_k
@@ -104,6 +108,9 @@ internal static class AlphaCrown
             }
             if (bound > best) { best = bound; bestLam = lamX; bestX = x; }
             if (best > stopAbove || it == iterations - 1) { it++; break; }
+            if (it == 0) first = bound;
+            // hopeless: even the improvement rate of the first steps kept up would not reach the target
+            else if (it == CheckAt && first < stopAbove && (best - first) / CheckAt * (iterations - CheckAt) < stopAbove - best) { it++; break; }
             // forward pass of the relaxed linear network at x*
             ReadOnlySpan<double> input = x;
             for (int k = 0; k < hidden; k++)

@@ -49,6 +49,9 @@ public sealed record VerificationOptions
     /// <summary>Threads for the per-conjunction MILPs (null: the processor count).</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
+    /// <summary>Steps of the short gradient descent from the lowest point of a sub-box's bound (0: none).</summary>
+    public int LocalAttackSteps { get; init; } = 8;
+
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
 
@@ -104,8 +107,12 @@ public static class PropertyVerifier
     public const double Tolerance = 1e-7;
 
     /// <summary>Verifies <paramref name="property"/> on <paramref name="network"/>.</summary>
-    public static VerificationResult Verify(Network network, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default) =>
-        new Search(network, null, property, options ?? new VerificationOptions(), ct).Run();
+    public static VerificationResult Verify(Network network, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        network.RequireNoMaxPool("proving a VNN-LIB property");
+        return new Search(network, null, property, options ?? new VerificationOptions(), ct).Run();
+    }
 
     /// <summary>Verifies <paramref name="property"/> on a repaired network (the area repair's re-verification).</summary>
     public static VerificationResult Verify(RepairedNetwork repaired, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default) =>
@@ -115,6 +122,7 @@ public static class PropertyVerifier
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private int _regions, _boxes, _lps;
+        private readonly object _found = new();
         private string? _budget;
         private bool _undecided;
         private string _detail = "";
@@ -153,84 +161,128 @@ public static class PropertyVerifier
         {
             var y = Eval(x);
             if (!property.Cases[caseIndex].IsUnsafe(y) || !property.Cases[caseIndex].Box.Contains(x)) return false;
-            if (_cex is null) { _cex = x; _cexY = y; }
+            lock (_found) { if (_cex is null) { _cex = x; _cexY = y; } }
             return true;
         }
 
         private void RunCase(int caseIndex)
         {
             var cs = property.Cases[caseIndex];
-            if (!options.CollectAll && Attack(caseIndex)) return;
-            var stack = new Stack<(InputBox Box, int[] Conj, int Depth, NeuronBounds? Parent)>();
-            stack.Push((cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0, null));
-            while (stack.Count > 0)
+            var stack = new Stack<Node>();
+            stack.Push(new Node(cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0, null));
+            // Branch and bound on all cores when nothing depends on the order (not in collect mode, not on a repaired network).
+            int threads = options.CollectAll || repaired is not null ? 1 : Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
+            var gate = new object();
+            int busy = 0;
+            void Worker()
             {
-                if (Stop() || OutOfTime())
+                var children = new List<Node>(2);
+                while (true)
                 {
-                    if (_budget is not null && stack.Count > 0)
+                    Node node;
+                    lock (gate)
                     {
-                        // how far the search got: the share of the case's box volume still open
-                        double open = 0;
-                        foreach (var (b, _, _, _) in stack)
+                        while (stack.Count == 0 && busy > 0) Monitor.Wait(gate);
+                        if (stack.Count == 0 || Stop() || OutOfTime()) { Monitor.PulseAll(gate); return; }
+                        node = stack.Pop();
+                        busy++;
+                    }
+                    children.Clear();
+                    try { Branch(caseIndex, node, children); }
+                    finally
+                    {
+                        lock (gate)
                         {
-                            double v = 1;
-                            for (int i = 0; i < b.Dimension; i++) if (cs.Box.Upper[i] > cs.Box.Lower[i]) v *= (b.Upper[i] - b.Lower[i]) / (cs.Box.Upper[i] - cs.Box.Lower[i]);
-                            open += v;
+                            foreach (var c in children) stack.Push(c);
+                            busy--;
+                            Monitor.PulseAll(gate);
                         }
-                        _openDetail = $"; {stack.Count} sub-boxes open, {100 * open:G3} % of the box volume";
                     }
-                    return;
                 }
-                var (box, conj, depth, parent) = stack.Pop();
-                _boxes++;
-                var bounds = LinearBounds.Compute(net, box, parent);
-                bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
-                var remaining = new List<int>();
-                var score = new double[net.InputSize];
-                foreach (int k in conj)
-                {
-                    bool excluded = false;
-                    foreach (var row in cs.Unsafe[k].Constraints)
-                    {
-                        var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
-                        if (patchesOff && lb > row.B + Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
-                        var vertex = box.Minimizer(lam);
-                        for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
-                        if (!options.CollectAll && Found(caseIndex, vertex)) return;
-                    }
-                    if (!excluded && patchesOff && options.AlphaIterations > 0)
-                    {
-                        // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
-                        double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
-                        var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
-                        if (opt.Bound > Tolerance * scale) excluded = true;
-                        else if (!options.CollectAll && Found(caseIndex, opt.Minimizer)) return;
-                    }
-                    if (!excluded) remaining.Add(k);
-                }
-                if (remaining.Count == 0) continue;
-                var center = box.Center();
-                if (!options.CollectAll && Found(caseIndex, center)) return;
-                if (depth == 0 && patchesOff && repaired is null && !options.CollectAll && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available)
-                {
-                    Milp(caseIndex, box, bounds, remaining);
-                    continue;
-                }
-                if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
-                {
-                    Exact(caseIndex, box, bounds, remaining);
-                    continue;
-                }
-                int dim = 0;
-                for (int i = 1; i < score.Length; i++) if (score[i] > score[dim]) dim = i;
-                if (score[dim] == 0) for (int i = 0; i < score.Length; i++) if (box.Upper[i] - box.Lower[i] > box.Upper[dim] - box.Lower[dim]) dim = i;
-                double mid = 0.5 * (box.Lower[dim] + box.Upper[dim]);
-                var hiLo = (double[])box.Lower.Clone(); hiLo[dim] = mid;
-                var loHi = (double[])box.Upper.Clone(); loHi[dim] = mid;
-                var conjArr = remaining.ToArray();
-                stack.Push((new InputBox(hiLo, box.Upper), conjArr, depth + 1, bounds));
-                stack.Push((new InputBox(box.Lower, loHi), conjArr, depth + 1, bounds));
             }
+            if (threads == 1) Worker();
+            else
+            {
+                var tasks = new Task[threads];
+                for (int t = 0; t < threads; t++) tasks[t] = Task.Factory.StartNew(Worker, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                try { Task.WaitAll(tasks, ct); }
+                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
+            }
+            if (_budget is not null && stack.Count > 0)
+            {
+                // how far the search got: the share of the case's box volume still open
+                double open = 0;
+                foreach (var nd in stack)
+                {
+                    double v = 1;
+                    for (int i = 0; i < nd.Box.Dimension; i++) if (cs.Box.Upper[i] > cs.Box.Lower[i]) v *= (nd.Box.Upper[i] - nd.Box.Lower[i]) / (cs.Box.Upper[i] - cs.Box.Lower[i]);
+                    open += v;
+                }
+                _openDetail = $"; {stack.Count} sub-boxes open, {100 * open:G3} % of the box volume";
+            }
+        }
+
+        /// <summary>A sub-box of the branch and bound with the conjunctions still open on it and its parent's bounds.</summary>
+        private sealed record Node(InputBox Box, int[] Conj, int Depth, NeuronBounds? Parent);
+
+        /// <summary>Bounds one sub-box: closes it, decides it exactly, or adds its two halves to <paramref name="children"/>.</summary>
+        private void Branch(int caseIndex, Node node, List<Node> children)
+        {
+            var cs = property.Cases[caseIndex];
+            var (box, conj, depth, parent) = node;
+            Interlocked.Increment(ref _boxes);
+            var bounds = LinearBounds.Compute(net, box, parent);
+            bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
+            var remaining = new List<int>();
+            var score = new double[net.InputSize];
+            var gap = new Dictionary<int, double>();
+            foreach (int k in conj)
+            {
+                bool excluded = false;
+                foreach (var row in cs.Unsafe[k].Constraints)
+                {
+                    var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
+                    if (patchesOff && lb > row.B + Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
+                    var vertex = box.Minimizer(lam);
+                    for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
+                    if (!options.CollectAll && Found(caseIndex, vertex)) return;
+                }
+                if (!excluded && patchesOff && options.AlphaIterations > 0)
+                {
+                    // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
+                    double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
+                    var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
+                    gap[k] = opt.Bound / scale;
+                    if (opt.Bound > Tolerance * scale) excluded = true;
+                    else if (!options.CollectAll && (Found(caseIndex, opt.Minimizer) || Descend(caseIndex, cs.Unsafe[k], box, opt.Minimizer, options.LocalAttackSteps))) return;
+                }
+                if (!excluded) remaining.Add(k);
+            }
+            if (remaining.Count == 0) return;
+            // the counterexample search at the root, only on the conjunctions the root bounds left open, lowest bound first
+            if (depth == 0 && !options.CollectAll && Attack(caseIndex, remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity)))) return;
+            var center = box.Center();
+            if (!options.CollectAll && Found(caseIndex, center)) return;
+            if (depth == 0 && patchesOff && repaired is null && !options.CollectAll && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available)
+            {
+                // the conjunction with the lowest bound first: the likeliest to hold a counterexample
+                Milp(caseIndex, box, bounds, [.. remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity))]);
+                return;
+            }
+            if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
+            {
+                Exact(caseIndex, box, bounds, remaining);
+                return;
+            }
+            int dim = 0;
+            for (int i = 1; i < score.Length; i++) if (score[i] > score[dim]) dim = i;
+            if (score[dim] == 0) for (int i = 0; i < score.Length; i++) if (box.Upper[i] - box.Lower[i] > box.Upper[dim] - box.Lower[dim]) dim = i;
+            double mid = 0.5 * (box.Lower[dim] + box.Upper[dim]);
+            var hiLo = (double[])box.Lower.Clone(); hiLo[dim] = mid;
+            var loHi = (double[])box.Upper.Clone(); loHi[dim] = mid;
+            var conjArr = remaining.ToArray();
+            children.Add(new Node(new InputBox(hiLo, box.Upper), conjArr, depth + 1, bounds));
+            children.Add(new Node(new InputBox(box.Lower, loHi), conjArr, depth + 1, bounds));
         }
 
         /// <summary>
@@ -243,7 +295,9 @@ public static class PropertyVerifier
             var cs = property.Cases[caseIndex];
             var gate = new object();
             int open = 0;
-            Parallel.ForEach(conj, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount), CancellationToken = ct }, (k, state) =>
+            using var found = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(conj, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) }, (k, state) =>
             {
                 TimeSpan left;
                 lock (gate)
@@ -253,17 +307,18 @@ public static class PropertyVerifier
                     if (left <= TimeSpan.Zero) { _budget ??= "seconds"; state.Stop(); return; }
                 }
                 double margin = Tolerance * (1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B)));
-                var r = MilpCheck.Check(net, box, bounds, cs.Unsafe[k], margin, left);
+                var r = MilpCheck.Check(net, box, bounds, cs.Unsafe[k], margin, left, found.Token);
                 lock (gate)
                 {
                     _lps++;
-                    if (r.Infeasible) return;
-                    if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); return; }
+                    if (r.Infeasible || found.IsCancellationRequested) return;
+                    if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); found.Cancel(); return; }
                     open++;
-                    if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t) _budget ??= "seconds";
+                    if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t - TimeSpan.FromSeconds(1)) _budget ??= "seconds";
                     else if (r.Candidate is null) { _undecided = true; _detail = $"the MILP of an unsafe conjunction ended {r.Status}"; }
                 }
             });
+            ct.ThrowIfCancellationRequested();
             if (_cex is null && open > 0 && _budget is null && !_undecided)
             {
                 _undecided = true;
@@ -274,22 +329,22 @@ public static class PropertyVerifier
         private void Exact(int caseIndex, InputBox box, NeuronBounds bounds, List<int> conj)
         {
             var cs = property.Cases[caseIndex];
-            _lps += RegionEnumerator.Enumerate(net, box, bounds, piece =>
+            int enumeratorLps = RegionEnumerator.Enumerate(net, box, bounds, piece =>
             {
                 if (OutOfTime()) return false;
-                if (++_regions > options.MaxRegions) { _budget ??= "regions"; return false; }
+                if (Interlocked.Increment(ref _regions) > options.MaxRegions) { _budget ??= "regions"; return false; }
                 var terms = PatchTerms(piece, bounds, box);
                 foreach (int k in conj)
                 {
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
                     // outside every band the output is f + p_own exactly; inside band l the leaking differences apply
                     var (t, x) = PieceLp(piece, box, cs.Unsafe[k], terms with { Chain = null, ChainLo = null, ChainHi = null }, band: null);
-                    _lps++;
+                    Interlocked.Increment(ref _lps);
                     foreach (var leak in terms.Leaks)
                     {
                         if (t >= -Tolerance * scale) break;
                         var (t1, x1) = PieceLp(piece, box, cs.Unsafe[k], terms with { Chain = leak.Chain }, band: (leak.C, leak.C0, leak.Limit));
-                        _lps++;
+                        Interlocked.Increment(ref _lps);
                         if (t1 > t) (t, x) = (t1, x1);
                     }
                     if (t < -Tolerance * scale) continue;
@@ -306,6 +361,7 @@ public static class PropertyVerifier
                 }
                 return true;
             }, ct);
+            Interlocked.Add(ref _lps, enumeratorLps);
         }
 
         /// <summary>Is the support provably 0 on the whole box (some row violated by at least 1/gamma)?</summary>
@@ -491,14 +547,14 @@ public static class PropertyVerifier
         }
 
         /// <summary>Projected sign-gradient descent on max_r (a_r . f(x) - b_r) for every conjunction.</summary>
-        private bool Attack(int caseIndex)
+        private bool Attack(int caseIndex, IEnumerable<int> conjunctions)
         {
             if (options.AttackRestarts <= 0) return false;
             var cs = property.Cases[caseIndex];
             var box = cs.Box;
             var rng = new Random(options.Seed);
             int n = net.InputSize;
-            foreach (var conj in cs.Unsafe)
+            foreach (var conj in conjunctions.Select(k => cs.Unsafe[k]))
             {
                 for (int restart = 0; restart < options.AttackRestarts; restart++)
                 {
@@ -525,6 +581,34 @@ public static class PropertyVerifier
                         step *= 0.92;
                     }
                 }
+            }
+            return false;
+        }
+
+        /// <summary>
+        /// A short projected sign-gradient descent inside a sub-box from <paramref name="start"/> (the point where its
+        /// bound is lowest) on the most violated row of the conjunction; true when it confirms a counterexample.
+        /// </summary>
+        private bool Descend(int caseIndex, OutputConjunction conj, InputBox box, double[] start, int steps)
+        {
+            var cs = property.Cases[caseIndex];
+            var x = (double[])start.Clone();
+            double step = 0.1;
+            for (int it = 0; it < steps; it++)
+            {
+                var y = Eval(x);
+                if (cs.IsUnsafe(y)) return Found(caseIndex, x);
+                int worst = 0;
+                double worstV = double.NegativeInfinity;
+                for (int r = 0; r < conj.Constraints.Count; r++)
+                {
+                    double v = -conj.Constraints[r].Slack(y);
+                    if (v > worstV) { worstV = v; worst = r; }
+                }
+                var grad = Gradient(x, conj.Constraints[worst].A);
+                for (int i = 0; i < x.Length; i++)
+                    x[i] = Math.Clamp(x[i] - step * (box.Upper[i] - box.Lower[i]) * Math.Sign(grad[i]), box.Lower[i], box.Upper[i]);
+                step *= 0.8;
             }
             return false;
         }

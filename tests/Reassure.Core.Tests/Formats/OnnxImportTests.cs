@@ -14,7 +14,7 @@ public sealed class OnnxImportTests
 
     [TestMethod]
     public void AllStagedOnnxFilesAreFound() =>
-        Assert.AreEqual(15, OnnxFiles.Count(), "5 ACAS Xu + 1 mnistfc + 6 converted REASSURE/HCAS models + the German Credit MLP + verivital avgpool + cifar10_small are staged");
+        Assert.AreEqual(16, OnnxFiles.Count(), "5 ACAS Xu + 1 mnistfc + 6 converted REASSURE/HCAS models + the German Credit MLP + verivital avgpool and maxpool + cifar10_small are staged");
 
     /// <summary>The inputs a model is compared on, and the tolerance (absolute, or relative to max(1, max_j |y_j|) of the row).</summary>
     private static (double[][] Inputs, double Tolerance, bool Relative) Workload(string file, int inputSize)

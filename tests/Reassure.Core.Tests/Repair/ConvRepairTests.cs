@@ -1,4 +1,6 @@
 using Reassure.Formats.Onnx;
+using Reassure.Formats.VnnLib;
+using Reassure.Verification;
 using Reassure.Repair;
 using Reassure.Specifications;
 using Reassure.Tests.Formats;
@@ -52,5 +54,32 @@ public sealed class ConvRepairTests
         var ortBefore = OrtRunner.Run(File.ReadAllBytes(path), sample);
         var ortAfter = OrtRunner.Run(bytes, sample);
         for (int k = 0; k < sample.Count; k++) CollectionAssert.AreEqual(ortBefore[k], ortAfter[k], $"image {outside[k]} in ONNX Runtime");
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Cifar10Small_CounterexampleOfItsProperty_RepairedOnTwoConvolutionsAndThreeDenseLayers()
+    {
+        // The staged property (image 1189, eps 0.012, label 0, target 1) is violated; the verifier's counterexample is
+        // classified 1. Repair it to its label 0: the layered LP with sparse convolution rows, the NHWC input kept in the
+        // exported graph (its Transpose is part of the first map).
+        var path = TestData.File("vnncomp", "marabou-cifar10", "cifar10_small.onnx");
+        var model = OnnxImporter.Load(path);
+        var net = model.Network;
+        var property = VnnLibReader.Read(TestData.File("vnncomp", "marabou-cifar10", "networkcifar10_small_index1189_eps0.012_target1_orig0.vnnlib"));
+        var verdict = PropertyVerifier.Verify(net, property);
+        Assert.AreEqual(VerificationStatus.Violated, verdict.Status);
+        var x = verdict.Counterexample!;
+        Assert.AreEqual(1, Inputs.ArgMax(net.Evaluate(x)), "the counterexample makes the target label win");
+        var result = Repairer.Repair(net, [new BuggyInput(x, new ClassificationSpecification(0, 1e-3), "cex")],
+            new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model), Domain = property.Hull() });
+        Assert.IsTrue(result.AllFixed, result.Unfixed.FirstOrDefault()?.Message);
+        Assert.IsTrue(result.Patches.All(p => p.Verified));
+        var bytes = RepairedOnnxExporter.ToBytes(result.Network, model);
+        var centre = property.Hull().Center();
+        var ort = OrtRunner.Run(bytes, [x, centre]);
+        Assert.AreEqual(0, Inputs.ArgMax(ort[0].Select(v => (double)v).ToArray()), "the repaired file classifies the counterexample 0 in ONNX Runtime");
+        if (!result.Network.InAnySupport(centre))
+            CollectionAssert.AreEqual(OrtRunner.Run(File.ReadAllBytes(path), [centre])[0], ort[1], "the box centre outside the support keeps its float32 outputs");
     }
 }

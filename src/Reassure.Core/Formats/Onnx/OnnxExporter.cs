@@ -35,6 +35,7 @@ public static class OnnxExporter
     internal static ModelProto ToModel(Network network)
     {
         ArgumentNullException.ThrowIfNull(network);
+        network.RequireNoMaxPool("writing the network as Gemm/Relu layers");
         if (network.InputName == network.OutputName)
             throw new ArgumentException($"Input and output are both named '{network.InputName}'.", nameof(network));
         var used = new HashSet<string>(StringComparer.Ordinal) { network.InputName, network.OutputName };

@@ -153,7 +153,7 @@ internal static class ScreenedGate
         }
         var rowsPre = preActivations.Select(z => renamed[z]).ToList();                                                  // z_l [k, w_l]
         string rowsOriginal = open.Node("Gather", [original, rows], null, OnnxBuilder.Int("axis", 0));                  // [k, m]
-        bool readsX = patches.Any(p => p.Support.Rows.Count > 0 || p.Difference.C is not null);
+        bool readsX = patches.Any(p => p.Support.Rows.Count > 0 || p.Support.Box is not null || p.Difference.C is not null);
         string x = flatten && readsX ? open.Node("Flatten", [rowsInput], null, OnnxBuilder.Int("axis", 1)) : rowsInput;
         string corrected = open.Name("corrected");
         PatchGraph.Add(open, net, x, rowsPre, rowsOriginal, corrected);                                                 // [k, m]

@@ -31,7 +31,7 @@ internal static class OperatorTable
     };
 
     /// <summary>The supported op types, sorted.</summary>
-    public static IReadOnlyList<string> Supported { get; } = Handlers.Keys.Where(k => k != "MaxPool").Order(StringComparer.Ordinal).ToArray();
+    public static IReadOnlyList<string> Supported { get; } = Handlers.Keys.Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The handler for a node, or null when its operator is not supported.</summary>
     public static Action<ImportContext, NodeProto>? Find(NodeProto node) =>

@@ -19,6 +19,12 @@ internal static class ReluOperator
             return;
         }
         var a = ctx.OnCurrentBase(node, (AffineValue)x);
+        if (ctx.Layers.Count > 0 && a.Map is null && a.WeightName is null && a.Offset.All(v => v == 0))
+        {
+            // Relu of a Relu output (or of a max pool of one) is that output: the values are already >= 0.
+            ctx.Output(node, a);
+            return;
+        }
         var names = new LayerNames(a.WeightName, a.BiasName, node.Input[0], node.Output[0]);
         ctx.Layers.Add(new Layer(a.MapOrDenseIdentity(), (double[])a.Offset.Clone(), relu: true, names));
         ctx.CurrentBase++;
