@@ -39,6 +39,7 @@ internal static class OrtScreen
             ("screened, Gemm transB, 16 columns", ScreenAsGemm(screened, transposed: true, columns: 16)),
             ("screened, Gemm transB, 1 column", ScreenAsGemm(screened, transposed: true, columns: 1)),
         };
+        graphs.Add(("screened, last layer moved into both branches", LastLayerInBranches(screened)));
         var empty = EmptyElseBranch(screened);
         if (empty is not null) graphs.Add(("screened, else branch without Identity", empty));
         Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Patches.Count} patches from {file}");
@@ -60,6 +61,40 @@ internal static class OrtScreen
         where.Input.AddRange([gate.Input[0], original, original]);
         where.Output.Add(gate.Output[0]);
         g.Node[g.Node.IndexOf(gate)] = where;
+        return model.ToByteArray();
+    }
+
+    /// <summary>
+    /// The original's last node (writing the original output) moved into both If branches, with copies of its
+    /// constants in each (the else branch is then that node instead of an Identity).
+    /// </summary>
+    internal static byte[] LastLayerInBranches(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var g = model.Graph;
+        string original = RepairedOnnxExporter.Prefix + "original_output";
+        var last = g.Node.Single(n => n.Output.Contains(original));
+        g.Node.Remove(last);
+        var gate = TopIf(g);
+        foreach (var a in gate.Attribute)
+        {
+            var branch = a.G;
+            foreach (var input in last.Input)
+            {
+                var t = g.Initializer.FirstOrDefault(i => i.Name == input);
+                if (t is not null) branch.Initializer.Add(t.Clone());
+            }
+            if (a.Name == "else_branch")
+            {
+                var identity = branch.Node.Single();
+                var copy = last.Clone();
+                copy.Output[0] = identity.Output[0];
+                branch.Node.Clear();
+                branch.Node.Add(copy);
+            }
+            else branch.Node.Insert(0, last.Clone());
+        }
+        OrtFloor.RemoveUnused(g);
         return model.ToByteArray();
     }
 
