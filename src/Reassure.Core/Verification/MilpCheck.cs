@@ -29,7 +29,8 @@ internal static class MilpCheck
         return s is not null;
     });
 
-    public static Result Check(Network net, InputBox box, NeuronBounds bounds, OutputConjunction conj, double margin, TimeSpan limit)
+    /// <summary>Checks <paramref name="conj"/> on the box; <paramref name="stop"/> interrupts the solver (the answer is then neither).</summary>
+    public static Result Check(Network net, InputBox box, NeuronBounds bounds, OutputConjunction conj, double margin, TimeSpan limit, CancellationToken stop = default)
     {
         using var solver = Solver.CreateSolver("SCIP");
         if (solver is null) return new Result(false, null, "SCIP not available");
@@ -80,7 +81,13 @@ internal static class MilpCheck
             for (int o = 0; o < r.A.Length; o++) if (r.A[o] != 0 && a[o] is { } v) c.SetCoefficient(v, r.A[o]);
         }
         solver.Objective().SetMinimization();
-        var status = solver.Solve();
+        Solver.ResultStatus status;
+        using (stop.Register(() => solver.InterruptSolve()))
+        {
+            if (stop.IsCancellationRequested) return new Result(false, null, "interrupted");
+            status = solver.Solve();
+        }
+        if (stop.IsCancellationRequested) return new Result(false, null, "interrupted");
         if (status == Solver.ResultStatus.INFEASIBLE) return new Result(true, null, "infeasible");
         if (status is Solver.ResultStatus.OPTIMAL or Solver.ResultStatus.FEASIBLE)
         {

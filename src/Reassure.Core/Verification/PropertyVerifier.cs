@@ -49,6 +49,9 @@ public sealed record VerificationOptions
     /// <summary>Threads for the per-conjunction MILPs (null: the processor count).</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
+    /// <summary>Steps of the short gradient descent from the lowest point of a sub-box's bound (0: none).</summary>
+    public int LocalAttackSteps { get; init; } = 8;
+
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
 
@@ -165,7 +168,6 @@ public static class PropertyVerifier
         private void RunCase(int caseIndex)
         {
             var cs = property.Cases[caseIndex];
-            if (!options.CollectAll && Attack(caseIndex)) return;
             var stack = new Stack<Node>();
             stack.Push(new Node(cs.Box, Enumerable.Range(0, cs.Unsafe.Count).ToArray(), 0, null));
             // Branch and bound on all cores when nothing depends on the order (not in collect mode, not on a repaired network).
@@ -233,6 +235,7 @@ public static class PropertyVerifier
             bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
             var remaining = new List<int>();
             var score = new double[net.InputSize];
+            var gap = new Dictionary<int, double>();
             foreach (int k in conj)
             {
                 bool excluded = false;
@@ -249,17 +252,21 @@ public static class PropertyVerifier
                     // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
                     var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
+                    gap[k] = opt.Bound / scale;
                     if (opt.Bound > Tolerance * scale) excluded = true;
-                    else if (!options.CollectAll && Found(caseIndex, opt.Minimizer)) return;
+                    else if (!options.CollectAll && (Found(caseIndex, opt.Minimizer) || Descend(caseIndex, cs.Unsafe[k], box, opt.Minimizer, options.LocalAttackSteps))) return;
                 }
                 if (!excluded) remaining.Add(k);
             }
             if (remaining.Count == 0) return;
+            // the counterexample search at the root, only on the conjunctions the root bounds left open, lowest bound first
+            if (depth == 0 && !options.CollectAll && Attack(caseIndex, remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity)))) return;
             var center = box.Center();
             if (!options.CollectAll && Found(caseIndex, center)) return;
             if (depth == 0 && patchesOff && repaired is null && !options.CollectAll && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available)
             {
-                Milp(caseIndex, box, bounds, remaining);
+                // the conjunction with the lowest bound first: the likeliest to hold a counterexample
+                Milp(caseIndex, box, bounds, [.. remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity))]);
                 return;
             }
             if (bounds.Unstable <= options.MaxUnstableForExact || depth >= options.MaxDepth)
@@ -288,7 +295,9 @@ public static class PropertyVerifier
             var cs = property.Cases[caseIndex];
             var gate = new object();
             int open = 0;
-            Parallel.ForEach(conj, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount), CancellationToken = ct }, (k, state) =>
+            using var found = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(conj, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) }, (k, state) =>
             {
                 TimeSpan left;
                 lock (gate)
@@ -298,17 +307,18 @@ public static class PropertyVerifier
                     if (left <= TimeSpan.Zero) { _budget ??= "seconds"; state.Stop(); return; }
                 }
                 double margin = Tolerance * (1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B)));
-                var r = MilpCheck.Check(net, box, bounds, cs.Unsafe[k], margin, left);
+                var r = MilpCheck.Check(net, box, bounds, cs.Unsafe[k], margin, left, found.Token);
                 lock (gate)
                 {
                     _lps++;
-                    if (r.Infeasible) return;
-                    if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); return; }
+                    if (r.Infeasible || found.IsCancellationRequested) return;
+                    if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); found.Cancel(); return; }
                     open++;
-                    if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t) _budget ??= "seconds";
+                    if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t - TimeSpan.FromSeconds(1)) _budget ??= "seconds";
                     else if (r.Candidate is null) { _undecided = true; _detail = $"the MILP of an unsafe conjunction ended {r.Status}"; }
                 }
             });
+            ct.ThrowIfCancellationRequested();
             if (_cex is null && open > 0 && _budget is null && !_undecided)
             {
                 _undecided = true;
@@ -537,14 +547,14 @@ public static class PropertyVerifier
         }
 
         /// <summary>Projected sign-gradient descent on max_r (a_r . f(x) - b_r) for every conjunction.</summary>
-        private bool Attack(int caseIndex)
+        private bool Attack(int caseIndex, IEnumerable<int> conjunctions)
         {
             if (options.AttackRestarts <= 0) return false;
             var cs = property.Cases[caseIndex];
             var box = cs.Box;
             var rng = new Random(options.Seed);
             int n = net.InputSize;
-            foreach (var conj in cs.Unsafe)
+            foreach (var conj in conjunctions.Select(k => cs.Unsafe[k]))
             {
                 for (int restart = 0; restart < options.AttackRestarts; restart++)
                 {
@@ -571,6 +581,34 @@ public static class PropertyVerifier
                         step *= 0.92;
                     }
                 }
+            }
+            return false;
+        }
+
+        /// <summary>
+        /// A short projected sign-gradient descent inside a sub-box from <paramref name="start"/> (the point where its
+        /// bound is lowest) on the most violated row of the conjunction; true when it confirms a counterexample.
+        /// </summary>
+        private bool Descend(int caseIndex, OutputConjunction conj, InputBox box, double[] start, int steps)
+        {
+            var cs = property.Cases[caseIndex];
+            var x = (double[])start.Clone();
+            double step = 0.1;
+            for (int it = 0; it < steps; it++)
+            {
+                var y = Eval(x);
+                if (cs.IsUnsafe(y)) return Found(caseIndex, x);
+                int worst = 0;
+                double worstV = double.NegativeInfinity;
+                for (int r = 0; r < conj.Constraints.Count; r++)
+                {
+                    double v = -conj.Constraints[r].Slack(y);
+                    if (v > worstV) { worstV = v; worst = r; }
+                }
+                var grad = Gradient(x, conj.Constraints[worst].A);
+                for (int i = 0; i < x.Length; i++)
+                    x[i] = Math.Clamp(x[i] - step * (box.Upper[i] - box.Lower[i]) * Math.Sign(grad[i]), box.Lower[i], box.Upper[i]);
+                step *= 0.8;
             }
             return false;
         }
