@@ -35,8 +35,13 @@ internal static class ConvBenchmark
             var before = net.EvaluateBatch(xs);
             var wrong = Enumerable.Range(0, xs.Length).Where(i => SharedData.ArgMax(before[i]) != ys[i]).ToList();
             int correctBefore = xs.Length - wrong.Count;
-            Console.WriteLine($"{name}: {net.InputSize}-{string.Join("-", net.Layers.Select(l => l.Outputs))} ({string.Join("; ", net.Layers.Select(l => l.Map.Kind))}), " +
+            Console.WriteLine($"{name}: {net.InputSize}-{string.Join("-", net.Layers.Select(l => l.Outputs))} ({string.Join("; ", net.Layers.Select(l => l.Map.Kind + (l.MaxPool is { } mp ? " + relu + " + mp.Kind : "")))}), " +
                 $"test accuracy {100.0 * correctBefore / xs.Length:F2} % ({wrong.Count} misclassified)");
+            var first = Enumerable.Range(0, 1000).ToList();
+            var ortFirst = Ort(File.ReadAllBytes(path), model.InputName, xs, first);
+            double maxDiff = 0;
+            foreach (var i in first) for (int o = 0; o < net.OutputSize; o++) maxDiff = Math.Max(maxDiff, Math.Abs(before[i][o] - ortFirst[i][o]));
+            Console.WriteLine($"  ONNX Runtime agreement on the first 1000 test images: max |double - float32 ORT| = {maxDiff:E2}");
             BuggyInput Buggy(int i) => new(xs[i], new ClassificationSpecification(ys[i], 1e-3), $"test[{i}]");
             if (net.HasMaxPool)
             {
@@ -78,6 +83,33 @@ internal static class ConvBenchmark
                     $"accuracy {100.0 * correctBefore / xs.Length:F2} % -> {100.0 * correctAfter / xs.Length:F2} %; outside every support {outside.Count} images: " +
                     $"bit-identical {doubleSame} (double), {floatSame} (ONNX Runtime float32); repaired file fixes {ortFixed}/{count} in ONNX Runtime; load {MnistMacro.LoadAverage()} {(good ? "OK" : "FAILED")}");
             }
+        }
+        if (BenchmarkArgs.Option(args, "--cifar", "on") != "off" && File.Exists(Path.Combine(SharedData.Root, "vnncomp", "marabou-cifar10", "cifar10_small.onnx")))
+        {
+            // cifar10_small: the centre (a CIFAR-10 test image) and 99 random points of each staged property's box.
+            string dir = Path.Combine(SharedData.Root, "vnncomp", "marabou-cifar10");
+            var model = OnnxImporter.Load(Path.Combine(dir, "cifar10_small.onnx"));
+            using var session = new InferenceSession(File.ReadAllBytes(Path.Combine(dir, "cifar10_small.onnx")));
+            double maxDiff = 0;
+            int pointCount = 0, boxes = 0, labelled = 0;
+            foreach (var file in Directory.GetFiles(dir, "*.vnnlib").Order(StringComparer.Ordinal))
+            {
+                var box = Reassure.Formats.VnnLib.VnnLibReader.Read(file).Hull();
+                var rng = new Random(1);
+                var rows = new List<double[]> { box.Center() };
+                for (int k = 0; k < 99; k++) rows.Add(Enumerable.Range(0, box.Dimension).Select(i => box.Lower[i] + rng.NextDouble() * (box.Upper[i] - box.Lower[i])).ToArray());
+                var ort = OnnxRuntimeFloat32Evaluator.Run(session, model, rows);
+                for (int r = 0; r < rows.Count; r++)
+                {
+                    var y = model.Network.Evaluate(rows[r]);
+                    for (int o = 0; o < y.Length; o++) maxDiff = Math.Max(maxDiff, Math.Abs(y[o] - ort[r][o]));
+                }
+                int label = int.Parse(System.Text.RegularExpressions.Regex.Match(Path.GetFileName(file), @"orig(\d+)").Groups[1].Value, Inv);
+                if (SharedData.ArgMax(model.Network.Evaluate(box.Center())) == label) labelled++;
+                pointCount += rows.Count;
+                boxes++;
+            }
+            Console.WriteLine($"cifar10_small: {boxes} property boxes, {pointCount} points: max |double - float32 ORT| = {maxDiff:E2}; box centres classified as their label {labelled}/{boxes}");
         }
         return ok ? 0 : 1;
     }

@@ -115,15 +115,22 @@ internal static class FeatureBenchmark
         var result = FeatureRepairer.Repair(split.Split, buggy, new RepairOptions { MaxDegreeOfParallelism = threads }, float32: new OnnxFeatureFloat32Evaluator(split));
         double seconds = clock.Elapsed.TotalSeconds;
         int proved = result.Suffix.Patches.Count(p => p.Verified);
-        var before = model.Network.EvaluateBatch(xs);
+        // Double: the model cut at the tensor (the same arithmetic without patches) against the repaired one.
+        var before = new double[xs.Length][];
         var after = new double[xs.Length][];
-        Parallel.For(0, xs.Length, i => after[i] = result.Evaluate(xs[i]));
-        var centreSet = centres.Select(c => c.X).ToList();
+        Parallel.For(0, xs.Length, i => { before[i] = split.Split.Evaluate(xs[i]); after[i] = result.Evaluate(xs[i]); });
         int changed = Enumerable.Range(0, xs.Length).Count(i => !before[i].AsSpan().SequenceEqual(after[i]));
-        int inSupport = Enumerable.Range(0, xs.Length).Count(i => result.InAnySupport(xs[i]));
-        bool good = result.AllFixed && proved == result.Suffix.Patches.Count;
-        Console.WriteLine($"  {seconds:F2} s; fixed {result.Suffix.FixedCount}/{buggy.Count}, patches {result.Suffix.Patches.Count}, proved {proved}; " +
-            $"MNIST test images with changed outputs {changed}/{xs.Length}, features in a support {inSupport}; load {MnistMacro.LoadAverage()} {(good ? "OK" : "FAILED")}");
+        var inSupport = Enumerable.Range(0, xs.Length).Where(i => result.InAnySupport(xs[i])).ToList();
+        // float32: the original file and the exported repaired file in ONNX Runtime on every test image.
+        var bytes = FeatureOnnxExporter.ToBytes(split, result.Suffix.Network, result.Suffix.Specs);
+        var ortBefore = OnnxRuntimeFloat32Evaluator.Run(new InferenceSession(File.ReadAllBytes(path)), model, xs);
+        var ortAfter = OnnxRuntimeFloat32Evaluator.Run(new InferenceSession(bytes), model, xs);
+        int changed32 = Enumerable.Range(0, xs.Length).Count(i => !ortBefore[i].AsSpan().SequenceEqual(ortAfter[i]));
+        var ortBuggy = OnnxRuntimeFloat32Evaluator.Run(new InferenceSession(bytes), model, buggy.Select(b => b.Input).ToList());
+        int ortFixed = buggy.Select((b, k) => b.Spec.ToLinear(10).Slack(ortBuggy[k]) >= 0).Count(v => v);
+        bool good = result.AllFixed && proved == result.Suffix.Patches.Count && changed <= inSupport.Count && ortFixed == buggy.Count;
+        Console.WriteLine($"  {seconds:F2} s; fixed {result.Suffix.FixedCount}/{buggy.Count} (ONNX Runtime on the exported file {ortFixed}/{buggy.Count}), patches {result.Suffix.Patches.Count}, proved {proved}; " +
+            $"MNIST test images: features in a support {inSupport.Count} ({string.Join(",", inSupport.Take(10))}), outputs changed {changed} (double), {changed32} (ONNX Runtime) of {xs.Length}; load {MnistMacro.LoadAverage()} {(good ? "OK" : "FAILED")}");
         foreach (var s in result.Inputs.Where(s => !s.IsFixed)) Console.WriteLine($"    {s.Id}: {s.ErrorCode} {s.Message}");
         return good;
     }

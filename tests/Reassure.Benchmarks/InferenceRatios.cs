@@ -119,6 +119,38 @@ internal static class InferenceRatios
         return clock.Elapsed.TotalMicroseconds / reps;
     }
 
+    /// <summary>CPU microseconds of the calling thread per run of one image (one intra-op thread: ONNX Runtime runs the graph on the caller's thread).</summary>
+    internal static double SingleCpuUs(InferenceSession session, string inputName, DenseTensor<float>[] inputs, int reps)
+    {
+        double start = CpuClock.ThreadUs();
+        for (int k = 0; k < reps; k++)
+        {
+            using var res = session.Run([NamedOnnxValue.CreateFromTensor(inputName, inputs[k % inputs.Length])]);
+        }
+        return (CpuClock.ThreadUs() - start) / reps;
+    }
+
+    /// <summary>
+    /// Process CPU milliseconds per run of a batch, with a session of its own whose pool threads do not spin while idle
+    /// (so that its CPU time is its work), after three warm-up runs.
+    /// </summary>
+    internal static double BatchCpuMs(byte[] onnx, string inputName, DenseTensor<float> batch, int reps)
+    {
+        using var so = new SessionOptions();
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        using var session = new InferenceSession(onnx, so);
+        for (int k = 0; k < 3; k++)
+        {
+            using var warm = session.Run([NamedOnnxValue.CreateFromTensor(inputName, batch)]);
+        }
+        double start = CpuClock.ProcessUs();
+        for (int k = 0; k < reps; k++)
+        {
+            using var res = session.Run([NamedOnnxValue.CreateFromTensor(inputName, batch)]);
+        }
+        return (CpuClock.ProcessUs() - start) / 1000 / reps;
+    }
+
     /// <summary>
     /// Milliseconds per run of a batch, with a session of its own that is disposed afterwards (its pool's threads
     /// joined), after three warm-up runs. Two sessions alive at once on this 2-core machine slow each other down: idle

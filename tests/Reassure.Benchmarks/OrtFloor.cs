@@ -46,11 +46,11 @@ internal static class OrtFloor
     /// <summary>Times the graphs (<see cref="Time"/>) and prints them as a table, then the load average.</summary>
     internal static void PrintTable(IReadOnlyList<(string Label, byte[] Onnx)> graphs, string inputName, double[][] images, int rounds, Action<SessionOptions>? configure = null)
     {
-        var (single, batch) = Time(graphs.Select(g => g.Onnx).ToList(), inputName, images, rounds, configure);
-        Console.WriteLine($"| graph | nodes | single image (us) | ratio | batch 1024 (ms) | ratio |");
-        Console.WriteLine($"|---|---:|---:|---:|---:|---:|");
+        var (single, batch, singleCpu, batchCpu) = Time(graphs.Select(g => g.Onnx).ToList(), inputName, images, rounds, configure);
+        Console.WriteLine($"| graph | nodes | single image (us) | ratio | batch 1024 (ms) | ratio | single, CPU (us) | ratio | batch, CPU (ms) | ratio |");
+        Console.WriteLine($"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int g = 0; g < graphs.Count; g++)
-            Console.WriteLine($"| {graphs[g].Label} | {ModelProto.Parser.ParseFrom(graphs[g].Onnx).Graph.Node.Count} | {single.Times[g]:F2} | {single.Ratios[g]:F3}x | {batch.Times[g]:F3} | {batch.Ratios[g]:F3}x |");
+            Console.WriteLine($"| {graphs[g].Label} | {ModelProto.Parser.ParseFrom(graphs[g].Onnx).Graph.Node.Count} | {single.Times[g]:F2} | {single.Ratios[g]:F3}x | {batch.Times[g]:F3} | {batch.Ratios[g]:F3}x | {singleCpu.Times[g]:F2} | {singleCpu.Ratios[g]:F3}x | {batchCpu.Times[g]:F3} | {batchCpu.Ratios[g]:F3}x |");
         Console.WriteLine($"load after: {MnistMacro.LoadAverage()}");
     }
 
@@ -133,7 +133,7 @@ internal static class OrtFloor
     /// <see cref="InferenceRatios.BatchAlone"/>) times of every graph, interleaved: each round runs the graphs in order,
     /// then in reverse order.
     /// </summary>
-    internal static ((double[] Times, double[] Ratios) Single, (double[] Times, double[] Ratios) Batch) Time(IReadOnlyList<byte[]> graphs, string inputName, double[][] images, int rounds, Action<SessionOptions>? configure = null)
+    internal static ((double[] Times, double[] Ratios) Single, (double[] Times, double[] Ratios) Batch, (double[] Times, double[] Ratios) SingleCpu, (double[] Times, double[] Ratios) BatchCpu) Time(IReadOnlyList<byte[]> graphs, string inputName, double[][] images, int rounds, Action<SessionOptions>? configure = null)
     {
         const int singles = 256, batch = 1024;
         using var so1 = new SessionOptions { IntraOpNumThreads = 1 };
@@ -157,7 +157,8 @@ internal static class OrtFloor
                 }
                 return (t.Select(InferenceRatios.Median).ToArray(), ratio.Select(InferenceRatios.Median).ToArray());
             }
-            return (Interleaved(g => InferenceRatios.SingleUs(one[g], inputName, single, 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20, configure)));
+            return (Interleaved(g => InferenceRatios.SingleUs(one[g], inputName, single, 3000)), Interleaved(g => InferenceRatios.BatchAlone(graphs[g], inputName, block, 20, configure)),
+                Interleaved(g => InferenceRatios.SingleCpuUs(one[g], inputName, single, 3000)), Interleaved(g => InferenceRatios.BatchCpuMs(graphs[g], inputName, block, 20)));
         }
         finally
         {

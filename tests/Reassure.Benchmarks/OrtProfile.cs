@@ -42,4 +42,46 @@ internal static class OrtProfile
             string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Take(8).Select(kv => $"{kv.Key} {100 * kv.Value / total:F0} %")));
         Console.WriteLine("    by node: " + string.Join(", ", byNode.OrderByDescending(kv => kv.Value).Take(8).Select(kv => $"{kv.Key.Replace("_kernel_time", "", StringComparison.Ordinal)} {kv.Value / (batches + 3) / 1000:F2} ms")));
     }
+
+    /// <summary>
+    /// Per-node time of single-image runs (one intra-op thread, cycling through the first 256 images): ONNX Runtime's
+    /// profiler, microseconds per run for each node (kernel time, subgraph nodes included) and for the whole run.
+    /// </summary>
+    public static void PrintSingle(string label, byte[] onnx, string inputName, double[][] images, int runs = 3000)
+    {
+        var one = InferenceRatios.SingleImages(images, 256);
+        string prefix = Path.Combine(Path.GetTempPath(), $"reassure-ort-profile1-{Environment.ProcessId}-{label}");
+        string file;
+        using (var so = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = prefix, IntraOpNumThreads = 1 })
+        using (var session = new InferenceSession(onnx, so))
+        {
+            for (int k = 0; k < runs; k++)
+            {
+                using var res = session.Run([NamedOnnxValue.CreateFromTensor(inputName, one[k % one.Length])]);
+            }
+            file = session.EndProfiling();
+        }
+        var byNode = new Dictionary<string, (double Us, int Count, string Op)>();
+        double total = 0, kernels = 0;
+        int runEvents = 0;
+        using (var doc = JsonDocument.Parse(File.ReadAllText(file)))
+        {
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                if (!e.TryGetProperty("cat", out var cat)) continue;
+                string name = e.GetProperty("name").GetString()!;
+                double us = e.GetProperty("dur").GetDouble();
+                if (cat.GetString() == "Session" && name == "model_run") { total += us; runEvents++; continue; }
+                if (cat.GetString() != "Node" || !name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                string op = e.GetProperty("args").TryGetProperty("op_name", out var o) ? o.GetString()! : "?";
+                var node = name.Replace("_kernel_time", "", StringComparison.Ordinal);
+                var (u, c, _) = byNode.GetValueOrDefault(node);
+                byNode[node] = (u + us, c + 1, op);
+                kernels += us;
+            }
+        }
+        File.Delete(file);
+        Console.WriteLine($"  ORT profile, single image, {label}: model_run {total / Math.Max(1, runEvents):F2} us, kernels {kernels / runs:F2} us per run, {byNode.Count} nodes ran; per node (us per run):");
+        Console.WriteLine("    " + string.Join(", ", byNode.OrderByDescending(kv => kv.Value.Us).Select(kv => $"{kv.Key} [{kv.Value.Op}] {kv.Value.Us / runs:F2}{(kv.Value.Count != runs ? $" ({kv.Value.Count} runs)" : "")}")));
+    }
 }

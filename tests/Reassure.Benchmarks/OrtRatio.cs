@@ -8,8 +8,8 @@ namespace Reassure.Benchmarks;
 /// <c>ort-ratio [--points 100] [--file path] [--rounds 5]</c>: the ONNX Runtime inference ratio of a repaired MNIST model
 /// re-exported by the current <see cref="PatchGraph"/>, without repairing again: the first run repairs the first N
 /// misclassified test images and saves the repaired ONNX to the file; later runs read its patches back
-/// (<see cref="RepairedOnnxImporter"/>), export them anew, and time original vs repaired (and vs the saved file as it was
-/// written, i.e. by the exporter of the run that saved it) with the ORT profile by operator.
+/// (<see cref="RepairedOnnxImporter"/>), export them anew, and time original vs repaired (and vs the export before the
+/// screen, <see cref="ScreenedGate"/>) with the ORT profile by operator (batches) and by node (single images).
 /// </summary>
 internal static class OrtRatio
 {
@@ -21,15 +21,18 @@ internal static class OrtRatio
         var (xs, _) = SharedData.LoadMnistTest();
         var repaired = LoadOrRepair(model, points, file, noise);
         var bytes = RepairedOnnxExporter.ToBytes(repaired.Repaired, model);
+        // The export before the screen (ScreenedGate), timed interleaved too.
+        var unscreened = RepairedOnnxExporter.ToBytes(repaired.Repaired, model, null, screened: false);
         Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Repaired.Patches.Count} patches, {bytes.Length / 1024} KiB");
         var original = File.ReadAllBytes(SharedData.MnistModelPath);
-        // The saved file as it was written (by the exporter of the run that saved it) is timed interleaved too.
-        var saved = File.ReadAllBytes(file);
-        var inf = InferenceRatios.Measure(original, bytes, model.InputName, net, repaired.Repaired, xs, saved, rounds: rounds);
-        Console.WriteLine($"  saved file as written: single {inf.OrtSingleLeanUs:F1} us ({inf.OrtSingleLean:F2}x);  batch 1024: {inf.OrtBatchLeanMs:F2} ms ({inf.OrtBatchLean:F2}x)");
+        var inf = InferenceRatios.Measure(original, bytes, model.InputName, net, repaired.Repaired, xs, unscreened, rounds: rounds);
+        Console.WriteLine($"  unscreened export: single {inf.OrtSingleLeanUs:F1} us ({inf.OrtSingleLean:F2}x);  batch 1024: {inf.OrtBatchLeanMs:F2} ms ({inf.OrtBatchLean:F2}x)");
         Console.WriteLine($"  ORT  single: {inf.OrtSingleOriginalUs:F1} us -> {inf.OrtSingleRepairedUs:F1} us ({inf.OrtSingle:F2}x);  batch 1024: {inf.OrtBatchOriginalMs:F2} ms -> {inf.OrtBatchRepairedMs:F2} ms ({inf.OrtBatch:F2}x)");
+        Console.WriteLine($"  Core single: {inf.CoreSingleOriginalUs:F1} us -> {inf.CoreSingleRepairedUs:F1} us ({inf.CoreSingle:F2}x);  batch 1024: {inf.CoreBatchOriginalMs:F2} ms -> {inf.CoreBatchRepairedMs:F2} ms ({inf.CoreBatch:F2}x)");
         OrtProfile.Print("original", original, model.InputName, xs);
         OrtProfile.Print("repaired", bytes, model.InputName, xs);
+        OrtProfile.PrintSingle("original", original, model.InputName, xs);
+        OrtProfile.PrintSingle("repaired", bytes, model.InputName, xs);
         Console.WriteLine($"load after: {MnistMacro.LoadAverage()}");
         return 0;
     }

@@ -58,6 +58,8 @@ static int Run(string[] args)
             return OrtRatio.Run(args[1..]);
         case "screen-stats":
             return ScreenStats.Run(args);
+        case "ort-screen":
+            return OrtScreen.Run(args);
         case "ort-floor":
             return OrtFloor.Run(args[1..]);
         case "ort-fused":

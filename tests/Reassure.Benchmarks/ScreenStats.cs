@@ -25,7 +25,6 @@ internal static class ScreenStats
         // f_j: fraction of patterns active at j.
         var f = new double[h];
         foreach (var p in patches) for (int j = 0; j < h; j++) if (p.Support.Pattern![j]) f[j] += 1.0 / pCount;
-        int[] Window(int from, int to, int k) => Enumerable.Range(from, to - from).OrderByDescending(j => f[j] * (1 - f[j])).ThenBy(j => j).Take(k).Order().ToArray();
         var screens = new List<(string Label, int[][] Sets)>
         {
             ("all neurons (z and a: exact closing test)", null!),
@@ -33,10 +32,17 @@ internal static class ScreenStats
             ("layer 2, a only", Same(Enumerable.Range(w1, h - w1).ToArray(), pCount)),
             ("both layers, a only", Same(Enumerable.Range(0, h).ToArray(), pCount)),
         };
-        foreach (int k in new[] { 8, 16, 32, 64, 128 })
+        foreach (int k in new[] { 1, 4, 16, 32, 64, 128, Reassure.Formats.Onnx.ScreenedGate.GroupCount(pCount) }.Distinct())
         {
-            screens.Add(($"layer 1 window {k} (f(1-f))", Same(Window(0, w1, k), pCount)));
-            screens.Add(($"layer 2 window {k} (f(1-f))", Same(Window(w1, h, k), pCount)));
+            // Groups of patches: each patch screened by the neurons inactive in every pattern of its group.
+            var groups = Reassure.Formats.Onnx.ScreenedGate.Groups(patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray(), w1, k);
+            var sets = new int[pCount][];
+            foreach (var grp in groups)
+            {
+                var common = Enumerable.Range(0, w1).Where(j => grp.All(p => !patches[p].Support.Pattern![j])).ToArray();
+                foreach (int p in grp) sets[p] = common;
+            }
+            screens.Add(($"layer 1, {k} groups (neurons inactive in all the group's patterns; {groups.Min(g => g.Count)}-{groups.Max(g => g.Count)} patches a group)", sets));
         }
         var open = new int[screens.Count];
         int exactOpen = 0;

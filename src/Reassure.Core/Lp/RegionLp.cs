@@ -39,7 +39,7 @@ public sealed class RegionLp : IDisposable
 {
     private Solver? _glop;                      // built on first use
     private Variable[] _vars = [];
-    private Constraint[] _rows = [];            // hidden neurons (flat [H]) then the extra rows
+    private Constraint?[] _rows = [];           // hidden neurons (flat [H]) then the extra rows; null: a row the box implies (input form)
     private readonly int _n;                    // x = variables 0..n-1
     private int _lastStart;                     // first variable of the last hidden layer (or 0 = x)
     private readonly bool _inputForm;           // GLOP over x only, one sparse row per neuron (one structured hidden layer)
@@ -228,9 +228,18 @@ public sealed class RegionLp : IDisposable
         for (int j = 0; j < layer.Outputs; j++)
         {
             double rhs = -layer.Bias[j];
+            int count = layer.Map.RowEntries(j, cols, vals);
+            // A neuron whose sign the box already fixes the way the pattern wants needs no row (its multiplier is 0).
+            double lo = layer.Bias[j], hi = layer.Bias[j];
+            for (int e = 0; e < count; e++)
+            {
+                double w = vals[e], a = box.Lower[cols[e]], b = box.Upper[cols[e]];
+                if (w > 0) { lo += w * a; hi += w * b; } else { lo += w * b; hi += w * a; }
+            }
+            double slack = 1e-9 * (1 + Math.Abs(lo) + Math.Abs(hi));
+            if (region.Pattern[j] ? lo > slack : hi < -slack) continue;
             var row = region.Pattern[j] ? solver.MakeConstraint(rhs, inf, "") : solver.MakeConstraint(-inf, rhs, "");
             _rows[j] = row;
-            int count = layer.Map.RowEntries(j, cols, vals);
             for (int e = 0; e < count; e++) if (vals[e] != 0) row.SetCoefficient(_vars[cols[e]], vals[e]);
         }
         for (int e = 0; e < region.ExtraRows.Count; e++)
@@ -321,7 +330,7 @@ public sealed class RegionLp : IDisposable
     {
         if (_simplexCertificate is not null) return _simplexCertificate;
         var y = new double[_rows.Length];
-        for (int i = 0; i < y.Length; i++) y[i] = _rows[i].DualValue();
+        for (int i = 0; i < y.Length; i++) y[i] = _rows[i]?.DualValue() ?? 0;
         if (_inputForm)
         {
             // Row duals of the input form are the neurons' reduced costs tau in the layered form.

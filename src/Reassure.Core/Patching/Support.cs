@@ -29,8 +29,8 @@ public sealed class Support
     /// <summary>The dead zone of new supports, 1/16 (exact in binary, 1 - delta = 15/16).</summary>
     public const double DefaultDeadZone = 1.0 / 16;
 
-    /// <summary>Creates a support from a pattern (null: no pattern rows) and explicit rows.</summary>
-    public Support(ActivationPattern? pattern, IReadOnlyList<HalfSpace> rows, double gamma, double deadZone = DefaultDeadZone)
+    /// <summary>Creates a support from a pattern (null: no pattern rows), explicit rows and an optional box part.</summary>
+    public Support(ActivationPattern? pattern, IReadOnlyList<HalfSpace> rows, double gamma, double deadZone = DefaultDeadZone, SupportBox? box = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gamma);
         if (!(deadZone >= 0 && deadZone <= 0.5)) throw new ArgumentOutOfRangeException(nameof(deadZone), deadZone, "The dead zone must be in [0, 0.5].");
@@ -38,7 +38,11 @@ public sealed class Support
         Rows = rows;
         Gamma = gamma;
         DeadZone = deadZone;
+        Box = box;
     }
+
+    /// <summary>A box the support is also limited to (<see cref="SupportBox"/>), or null.</summary>
+    public SupportBox? Box { get; }
 
     /// <summary>The dead zone delta: g = 1 where the deficit is at most delta.</summary>
     public double DeadZone { get; }
@@ -53,10 +57,10 @@ public sealed class Support
     public double Gamma { get; }
 
     /// <summary>K, the number of rows.</summary>
-    public int RowCount => (Pattern?.Count ?? 0) + Rows.Count;
+    public int RowCount => (Pattern?.Count ?? 0) + Rows.Count + 2 * (Box?.Dimension ?? 0);
 
     /// <summary>The same support with another gamma.</summary>
-    public Support WithGamma(double gamma) => new(Pattern, Rows, gamma, DeadZone);
+    public Support WithGamma(double gamma) => new(Pattern, Rows, gamma, DeadZone, Box);
 
     /// <summary>
     /// g_R at x, given the network's pre-activations z(x) (flat, <c>[H]</c>), in the deficit form
@@ -83,6 +87,16 @@ public sealed class Support
             deficit += Math.Min(-Gamma * slack, 1);
             if (deficit >= 1) return 0;
         }
+        if (Box is { } box)
+        {
+            for (int i = 0; i < box.Dimension; i++)
+            {
+                double v = box.Violation(x, i);
+                if (v == 0) continue;
+                deficit += Math.Min(Gamma * v, 1);
+                if (deficit >= 1) return 0;
+            }
+        }
         return Math.Min(1, (1 - deficit) / (1 - DeadZone)); // delta = 0: 1 - deficit exactly (division by 1)
     }
 
@@ -102,6 +116,7 @@ public sealed class Support
             }
         }
         foreach (var row in Rows) worst = Math.Max(worst, -row.Slack(x));
+        if (Box is { } box) for (int i = 0; i < box.Dimension; i++) worst = Math.Max(worst, box.Violation(x, i));
         return worst > 0 ? 1 / worst : double.PositiveInfinity;
     }
 }

@@ -46,10 +46,6 @@ public static class FeatureRepairer
         if (featureBox is not null && featureBox.Dimension != split.FeatureSize)
             throw new ReassureException(ErrorCodes.InvalidOption,
                 $"the feature box has {featureBox.Dimension} dimensions; expected {split.FeatureSize} (the width of tensor '{split.Tensor}')", "feature box");
-        if (split.Suffix.HiddenCount == 0)
-            throw new ReassureException(ErrorCodes.FeatureSplitUnsupported,
-                $"the network after tensor '{split.Tensor}' is one affine layer (no Relu): it is a single linear region, so a region patch would change the model on every input; expected a Relu after the tensor (choose an earlier tensor)",
-                split.Tensor);
 
         var domain = options.Domain ?? split.Prefix.Domain ?? Repairer.DefaultDomain(split.Prefix, inputs);
         var box = featureBox ?? split.Bounds(domain);
@@ -85,12 +81,19 @@ public static class FeatureRepairer
             map[u] = input.Input;
         }
 
+        // One affine layer after the tensor: a single linear region, so a region patch would change every input. The
+        // patches are limited to local boxes instead (box supports, method.md §12), on the same map written with a
+        // hidden layer that is linear on the feature box.
+        bool affine = split.Suffix.HiddenCount == 0;
         var suffixOptions = options with
         {
             Domain = box,
             Float32Evaluator = float32 is null ? null : new MappedEvaluator(split, float32, map),
+            LocalBox = affine ? options.LocalBox ?? DefaultLocalBox : options.LocalBox,
+            Support = affine ? SupportKind.Box : options.Support,
         };
-        var result = Repairer.Repair(split.Suffix, featureInputs, suffixOptions, progress, cancellationToken);
+        var suffix = affine ? Lift(split.Suffix, box) : split.Suffix;
+        var result = Repairer.Repair(suffix, featureInputs, suffixOptions, progress, cancellationToken);
 
         // Back to the caller's input indices.
         var statuses = new InputStatus[inputs.Count];
@@ -98,6 +101,46 @@ public static class FeatureRepairer
         for (int k = 0; k < valid.Count; k++) statuses[valid[k]] = result.Inputs[k] with { Index = valid[k] };
         var patches = result.Patches.Select(p => p with { Inputs = p.Inputs.Select(k => valid[k]).ToList() }).ToList();
         return new FeatureRepairResult(split, box, new RepairResult(result.Network, statuses, patches, result.Timings, result.Specs));
+    }
+
+    /// <summary>The local box r used when the network after the tensor is one affine layer and the options give none.</summary>
+    public const double DefaultLocalBox = 0.05;
+
+    /// <summary>
+    /// The affine map s(u) = W u + b written as a ReLU network that equals it everywhere, with one region over the box U:
+    /// <code>
+    ///   s(u) = [W, -W] relu([u - L; L - u]) + (b + W L)      L = U.lower - 1
+    /// </code>
+    /// (relu(t) - relu(-t) = t), so on U the first d neurons are active and the last d inactive.
+    /// </summary>
+    internal static Network Lift(Network affine, InputBox box)
+    {
+        var layer = affine.Layers[0];
+        int d = layer.Inputs, m = layer.Outputs;
+        var w = layer.Weights; // [m, d]
+        var lower = box.Lower.Select(v => v - 1).ToArray();
+        var w1 = new double[2 * d * d]; // [2d, d]
+        var b1 = new double[2 * d];
+        for (int k = 0; k < d; k++)
+        {
+            w1[k * d + k] = 1;
+            w1[(d + k) * d + k] = -1;
+            b1[k] = -lower[k];
+            b1[d + k] = lower[k];
+        }
+        var w2 = new double[m * 2 * d]; // [m, 2d]
+        var b2 = (double[])layer.Bias.Clone();
+        for (int o = 0; o < m; o++)
+        {
+            for (int k = 0; k < d; k++)
+            {
+                w2[o * 2 * d + k] = w[o * d + k];
+                w2[o * 2 * d + d + k] = -w[o * d + k];
+                b2[o] += w[o * d + k] * lower[k];
+            }
+        }
+        return new Network([new DenseLayer(d, 2 * d, w1, b1, relu: true), new DenseLayer(2 * d, m, w2, b2, relu: false, layer.Names)],
+            affine.InputName, affine.OutputName);
     }
 
     private static InputStatus Error(int i, BuggyInput input, string code, string message) => new(i, input.Id, false, null, null, code, message);
@@ -139,8 +182,15 @@ public sealed class FeatureRepairResult
     /// <summary>Whether every input is fixed.</summary>
     public bool AllFixed => Suffix.AllFixed;
 
-    /// <summary>The repaired model's output s'(phi(x)) in double, <c>[m]</c>.</summary>
-    public double[] Evaluate(ReadOnlySpan<double> x) => Suffix.Network.Evaluate(Split.Features(x));
+    /// <summary>
+    /// The repaired model's output s'(phi(x)) in double, <c>[m]</c>: the original suffix's output where the features fall in
+    /// no support (bit for bit, also when the repair ran on a rewritten suffix, see <see cref="FeatureRepairer"/>).
+    /// </summary>
+    public double[] Evaluate(ReadOnlySpan<double> x)
+    {
+        var u = Split.Features(x);
+        return Suffix.Network.InAnySupport(u) ? Suffix.Network.Evaluate(u) : Split.Suffix.Evaluate(u);
+    }
 
     /// <summary>
     /// The rows with every input replaced by its features phi(x) (labels and lines kept): what the suffix repair reads, so

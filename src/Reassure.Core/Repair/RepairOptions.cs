@@ -18,6 +18,11 @@ public enum SupportKind
     ActivationPattern,
     /// <summary>Explicit affine rows A x &lt;= b of the region's polytope.</summary>
     PolytopeRows,
+    /// <summary>
+    /// The local box only (with <see cref="RepairOptions.LocalBox"/>), plus any split rows: no pattern rows, so the gate reads
+    /// only the network input. Sound where the network is affine on the whole box (feature-space repair before one affine layer).
+    /// </summary>
+    Box,
 }
 
 /// <summary>Options of a repair run.</summary>
@@ -68,6 +73,16 @@ public sealed record RepairOptions
     /// </summary>
     public Lp.RegionLpEngine LpEngine { get; init; } = Lp.RegionLpEngine.Auto;
 
+    /// <summary>
+    /// Box supports (method.md §12): when set (r in (0, 0.5]), every patch is limited to a box around its inputs, of
+    /// half-width r times the point's largest magnitude max_k |x_k| in each dimension (shrunk so that it keeps clear of the
+    /// other buggy inputs; the domain's widths where the point is 0),
+    /// and its region is cut to that box: the patch is proved and minimal on region ∩ box, and the gate is 0 once the
+    /// scaled violations of the box add up to 1/gamma (gamma starts at max(Gamma, 1/r)). Null (default): the regions and
+    /// supports of method.md §4. Feature-space repair uses it where the network after the tensor is one affine layer.
+    /// </summary>
+    public double? LocalBox { get; init; }
+
     /// <summary>Stop after this many patches (regions); the rest are reported unfixed with RSR3004.</summary>
     public int? MaxPatches { get; init; }
 
@@ -87,6 +102,8 @@ public sealed record RepairOptions
         if (!double.IsFinite(Gamma) || Gamma <= 0 || Gamma > MaxGamma) throw Bad(nameof(Gamma), F(Gamma), $"a finite number in (0, {F(MaxGamma)}]");
         if (MaxDegreeOfParallelism < 1) throw Bad(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 1");
         if (MaxPatches is int p && p < 0) throw Bad(nameof(MaxPatches), p.ToString(System.Globalization.CultureInfo.InvariantCulture), "an integer >= 0 or none");
+        if (LocalBox is double r && !(r > 0 && r <= 0.5)) throw Bad(nameof(LocalBox), F(r), "a number in (0, 0.5] or none");
+        if (Support == SupportKind.Box && LocalBox is null) throw Bad(nameof(Support), "Box", "ActivationPattern or PolytopeRows, or set LocalBox");
         if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw Bad(nameof(MaxTime), t.ToString(), "a positive time or none");
         if (CheckFloat32 && Float32Evaluator is null)
             throw Bad(nameof(Float32Evaluator), "null", "the float32 evaluator of the runtime the model will run in (e.g. OnnxRuntimeFloat32Evaluator), or CheckFloat32 = false");

@@ -100,7 +100,7 @@ public static class Repairer
             }
             patterns[i] = network.Pattern(input.Input);
         }
-        var jobs = RepairPlan.Build(network, domain, inputs, specs, patterns, errors);
+        var jobs = RepairPlan.Build(network, domain, inputs, specs, patterns, errors, options.LocalBox);
         var replaces = new int?[jobs.Count]; // the earlier patch whose region the job's inputs lie in (incremental repair)
         if (existing is not null)
         {
@@ -210,9 +210,16 @@ public static class Repairer
                 return j < 0 ? (old.Region, old.Patch, old.Support, old.Norm) : (old.Region, built[j]!.Value.Patch, old.Support, built[j]!.Value.Norm);
             }
             var job = jobs[j];
-            var support = options.Support == SupportKind.PolytopeRows
-                ? new Support(null, job.Region.PolytopeRows(), options.Gamma)
-                : new Support(job.Region.Pattern, job.Region.ExtraRows, options.Gamma);
+            // A box part starts at gamma 1/t (t its scaled half-width): the band beyond the box is no wider than the box.
+            double gamma = job.Box is { } bx
+                ? Math.Min(options.MaxGamma, Math.Max(options.Gamma, 1 / Math.Max(1e-300, bx.HalfWidth.Zip(bx.Scale).Max(p => p.First * p.Second))))
+                : options.Gamma;
+            var support = options.Support switch
+            {
+                SupportKind.PolytopeRows => new Support(null, job.Region.PolytopeRows(), gamma, box: job.Box),
+                SupportKind.Box => new Support(null, job.Region.ExtraRows, gamma, box: job.Box),
+                _ => new Support(job.Region.Pattern, job.Region.ExtraRows, gamma, box: job.Box),
+            };
             return (job.Region, built[j]!.Value.Patch, support, built[j]!.Value.Norm);
         }).ToList());
         var ownPatch = new int?[inputs.Count];

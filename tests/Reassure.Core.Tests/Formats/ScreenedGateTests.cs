@@ -38,10 +38,12 @@ public sealed class ScreenedGateTests
 
     [TestMethod]
     [DoNotParallelize]
-    public void Mnist_ScreenedExport_IsBitIdenticalToTheUnscreened_On10000TestImages_BatchAndSingle()
+    [DataRow(false, DisplayName = "one level (12 patches)")]
+    [DataRow(true, DisplayName = "two levels (7 groups)")]
+    public void Mnist_ScreenedExport_IsBitIdenticalToTheUnscreened_On10000TestImages_BatchAndSingle(bool twoLevels)
     {
         var (model, xs, repaired, near) = Mnist.Value;
-        var screened = RepairedOnnxExporter.ToBytes(repaired, model);
+        var screened = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, twoLevels ? ScreenLevels.Two : ScreenLevels.Auto);
         var plain = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false);
         var graph = ModelProto.Parser.ParseFrom(screened).Graph;
         Assert.AreEqual("If", graph.Node[^1].OpType, "the screened export ends in the If");
@@ -119,6 +121,22 @@ public sealed class ScreenedGateTests
             if (rowOpen) openRows++;
             if (rowGated) gatedRows++;
         }
+        // The first level of a two-level screen: a group's screen >= T closes every member's gate.
+        int w1 = model.Network.Layers[0].Outputs;
+        var groups = ScreenedGate.Groups(repaired.Patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray(), w1, ScreenedGate.GroupCount(pCount));
+        var first = WithOutput(RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two), n => n.OpType == "MatMul" && n.Input.Any(i => i.Contains("groupscreen", StringComparison.Ordinal)), groups.Count);
+        var lg = RunOutput(first.Bytes, model.InputName, xs, first.Name, groups.Count);
+        int closedGroups = 0;
+        for (int i = 0; i < xs.Length; i++)
+            for (int c = 0; c < groups.Count; c++)
+            {
+                if (lg[i * groups.Count + c] < (float)ScreenedGate.Threshold) continue;
+                closedGroups++;
+                foreach (int p in groups[c])
+                    Assert.AreEqual(0, BitConverter.SingleToInt32Bits(g[i * pCount + p]), $"image {i}, group {c} screen {lg[i * groups.Count + c]} closes patch {p}, whose gate is {g[i * pCount + p]}");
+            }
+        Assert.IsGreaterThan(0, closedGroups);
+        TestContext.WriteLine($"first level: {closedGroups} of {xs.Length * groups.Count} (image, group) pairs closed, {groups.Count} groups");
         TestContext.WriteLine($"screen: {closedPairs} of {xs.Length * pCount} (image, patch) pairs closed; {openRows} images open, {gatedRows} with a non-zero gate ({inBand} gates in (0, 1))");
         Assert.IsGreaterThanOrEqualTo(gatedRows, openRows);
         Assert.IsLessThan(test.Length / 100 + near.Length, openRows, "the screen leaves under 1 % of the test images to the patch network");
@@ -142,10 +160,11 @@ public sealed class ScreenedGateTests
         var result = Repairer.Repair(source.Network, buggy, new RepairOptions { Float32Evaluator = OnnxRuntimeFloat32Evaluator.Instance, MaxDegreeOfParallelism = 1 });
         Assert.IsTrue(result.AllFixed);
         var repaired = result.Network;
-        foreach (var (screened, plain) in new[]
+        foreach (var (screened, plain, auto) in new[]
         {
-            (RepairedOnnxExporter.ToBytes(repaired, result.Specs), RepairedOnnxExporter.ToBytes(repaired, result.Specs, screened: false)),
-            (RepairedOnnxExporter.ToBytes(repaired, source, result.Specs), RepairedOnnxExporter.ToBytes(repaired, source, result.Specs, screened: false)),
+            (RepairedOnnxExporter.ToBytes(repaired, result.Specs), RepairedOnnxExporter.ToBytes(repaired, result.Specs, screened: false), true),
+            (RepairedOnnxExporter.ToBytes(repaired, source, result.Specs), RepairedOnnxExporter.ToBytes(repaired, source, result.Specs, screened: false), true),
+            (RepairedOnnxExporter.ToBytes(repaired, source, result.Specs, screened: true, ScreenLevels.Two), RepairedOnnxExporter.ToBytes(repaired, source, result.Specs, screened: false), false),
         })
         {
             Assert.IsTrue(ModelProto.Parser.ParseFrom(screened).Graph.Node.Any(n => n.OpType == "If" && n.Attribute.Any(at => at.G?.Node.Any(c => c.OpType == "ScatterND") == true)));
@@ -177,7 +196,7 @@ public sealed class ScreenedGateTests
             // An empty batch runs.
             Assert.IsEmpty(RunOutput(screened, "input", [], "output", net.OutputSize, net.InputSize));
             // Both forms read back as the same patches.
-            foreach (var bytes in new[] { screened, plain })
+            foreach (var bytes in auto ? new[] { screened, plain } : [plain])
             {
                 var back = RepairedOnnxImporter.TryLoad(bytes, "tiny-repaired.onnx")!;
                 Assert.AreEqual(repaired.Patches.Count, back.Repaired.Patches.Count);

@@ -50,6 +50,12 @@ public sealed class ConvRepairTests
         var ortBuggy = OrtRunner.Run(bytes, wrong.Select(i => xs[i]).ToList());
         for (int k = 0; k < wrong.Count; k++)
             Assert.AreEqual(ys[wrong[k]], Inputs.ArgMax(ortBuggy[k].Select(v => (double)v).ToArray()), $"test[{wrong[k]}] in ONNX Runtime");
+        // The file reads back as a repaired model: its graph without the patch nodes (the opset-13 rewrite of Pad
+        // included) is the original network, and its patches are the repair's.
+        var back = RepairedOnnxImporter.TryLoad(bytes, "repaired.onnx");
+        Assert.IsNotNull(back);
+        Assert.HasCount(result.Network.Patches.Count, back.Repaired.Patches);
+        for (int k = 0; k < wrong.Count; k++) CollectionAssert.AreEqual(result.Network.Evaluate(xs[wrong[k]]), back.Repaired.Evaluate(xs[wrong[k]]));
         var sample = outside.Take(300).Select(i => xs[i]).ToList();
         var ortBefore = OrtRunner.Run(File.ReadAllBytes(path), sample);
         var ortAfter = OrtRunner.Run(bytes, sample);

@@ -79,11 +79,76 @@ public sealed class FeatureRepairerTests
         StringAssert.Contains(e.Message, "before any Relu");
         e = Assert.ThrowsExactly<ReassureException>(() => FeatureSplitter.Split(model, "y"));
         Assert.AreEqual(ErrorCodes.FeatureSplitUnsupported, e.Code);
-        // h2 can be cut, but the network after it is one affine layer: the repairer refuses it (no region to patch).
+    }
+
+    /// <summary>
+    /// Cut at h2, the network after it is one affine layer (y = h2): a single linear region, so the patch is limited to a
+    /// box around the buggy features (box support, r = 0.05 of the point's largest feature). x = (0.2, 0.6): h2 = (0, 0.8),
+    /// class 1, required class 0: fixed and proved on the box; x' = (0.35, 0.6) (h2 = (0, 0.95): its deficit 20 (0.15 - 0.04) / 0.8
+    /// is above 1) keeps its output bit for bit, in double and in ONNX Runtime; x'' = (0.25, 0.6) (h2 = (0, 0.85)) is in the
+    /// band beyond the box.
+    /// </summary>
+    [TestMethod]
+    public void Tiny_AffineSuffix_BoxSupport_FixesTheInput_OthersUnchanged()
+    {
+        var model = Tiny();
         var split = FeatureSplitter.Split(model, "h2");
         Assert.AreEqual(0, split.Split.Suffix.HiddenCount);
-        e = Assert.ThrowsExactly<ReassureException>(() => FeatureRepairer.Repair(split.Split, [new BuggyInput([0.2, 0.6], new ClassificationSpecification(0, 0.1))], new RepairOptions { CheckFloat32 = false }));
-        Assert.AreEqual(ErrorCodes.FeatureSplitUnsupported, e.Code);
+        var buggy = new[] { new BuggyInput([0.2, 0.6], new ClassificationSpecification(0, 0.05), "x") };
+        var result = FeatureRepairer.Repair(split.Split, buggy, new RepairOptions { Domain = InputBox.Uniform(2, -1, 1) }, float32: new OnnxFeatureFloat32Evaluator(split));
+        Assert.IsTrue(result.AllFixed, result.Inputs[0].Message);
+        Assert.AreEqual(true, result.Inputs[0].FixedFloat32);
+        var patch = result.Suffix.Network.Patches.Single();
+        Assert.IsNull(patch.Support.Pattern, "box support only");
+        Assert.IsNotNull(patch.Support.Box);
+        Assert.AreEqual(0.05 * 0.8, patch.Support.Box.HalfWidth[1], 1e-12);
+        Assert.IsTrue(result.Suffix.Patches[0].Verified);
+        Assert.IsTrue(result.InAnySupport([0.25, 0.6]));
+        var near = new[] { 0.35, 0.6 };
+        Assert.IsFalse(result.InAnySupport(near));
+        CollectionAssert.AreEqual(split.Split.Evaluate(near), result.Evaluate(near));
+        var bytes = FeatureOnnxExporter.ToBytes(split, result.Suffix.Network, result.Suffix.Specs);
+        var ort = OrtRunner.Run(bytes, [[0.2, 0.6], near]);
+        var orig = OrtRunner.Run(TinyBytes(), [near]);
+        Assert.IsTrue(ort[0][0] > ort[0][1], "ONNX Runtime: class 0");
+        CollectionAssert.AreEqual(orig[0], ort[1], "ONNX Runtime: bit-identical off the box");
+        StringAssert.Contains(Reassure.Formats.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).MetadataProps.Single(p => p.Key == "reassure.repair").Value, "supportBox");
+    }
+
+    /// <summary>
+    /// The verivital avgpool network (Conv, Relu, Pad, AveragePool, Flatten, Gemm) cut at its flattened features '9': one
+    /// affine layer after it, so box supports. Three misclassified-on-purpose MNIST test images (relabelled to their
+    /// runner-up class) are fixed in double and in ONNX Runtime on the exported file, each patch proved on its box; of the
+    /// first 1000 test images, every one whose features fall outside all supports keeps its ONNX Runtime output bit for bit.
+    /// </summary>
+    [TestMethod]
+    [DoNotParallelize]
+    public void VerivitalAvgpool_FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical()
+    {
+        var model = OnnxImporter.Load(TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx"));
+        var split = FeatureSplitter.Split(model, "9");
+        Assert.AreEqual(1152, split.Split.FeatureSize);
+        var xs = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), 1000);
+        var buggy = new[] { 10, 20, 30 }.Select(i =>
+        {
+            var y = model.Network.Evaluate(xs[i]);
+            int top = TinyNetworks.ArgMax(y);
+            int runnerUp = Enumerable.Range(0, 10).Where(o => o != top).OrderByDescending(o => y[o]).First();
+            return new BuggyInput(xs[i], new ClassificationSpecification(runnerUp, 1e-3), $"test[{i}]");
+        }).ToList();
+        var result = FeatureRepairer.Repair(split.Split, buggy, new RepairOptions { Domain = InputBox.Uniform(784, 0, 1) }, float32: new OnnxFeatureFloat32Evaluator(split));
+        foreach (var s in result.Inputs) Assert.IsTrue(s.IsFixed, $"{s.Id}: {s.Message}");
+        Assert.IsTrue(result.Suffix.Patches.All(p => p.Verified));
+        var bytes = FeatureOnnxExporter.ToBytes(split, result.Suffix.Network, result.Suffix.Specs);
+        using var repaired = new Microsoft.ML.OnnxRuntime.InferenceSession(bytes);
+        using var original = new Microsoft.ML.OnnxRuntime.InferenceSession(File.ReadAllBytes(TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx")));
+        var outside = Enumerable.Range(0, xs.Length).Where(i => !result.InAnySupport(xs[i])).ToList();
+        Assert.IsTrue(outside.Count >= xs.Length - 3, $"{xs.Length - outside.Count} test images in a support");
+        var a = OnnxRuntimeFloat32Evaluator.Run(original, model, outside.Select(i => xs[i]).ToList());
+        var b = OnnxRuntimeFloat32Evaluator.Run(repaired, model, outside.Select(i => xs[i]).ToList());
+        for (int k = 0; k < outside.Count; k++) CollectionAssert.AreEqual(a[k], b[k], $"test image {outside[k]}");
+        var fixedOrt = OnnxRuntimeFloat32Evaluator.Run(repaired, model, buggy.Select(x => x.Input).ToList());
+        for (int k = 0; k < buggy.Count; k++) Assert.IsTrue(buggy[k].Spec.ToLinear(10).Slack(fixedOrt[k]) >= 0, buggy[k].Id);
     }
 
     [TestMethod]

@@ -32,10 +32,15 @@ public static class FeatureOnnxExporter
         var source = split.Model;
         var layers = suffix.Original.Layers;
         var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
-        if (!ReferenceEquals(suffix.Original, split.Split.Suffix) || pre.Any(p => p is null))
+        // Pattern supports read the suffix's own pre-activation tensors; box-only supports (an affine suffix, rewritten
+        // with a hidden layer for the repair) read only the features.
+        bool patterns = suffix.Patches.Any(p => p.Support.Pattern is not null);
+        if (suffix.Original.InputSize != split.Split.FeatureSize || suffix.Original.OutputSize != split.Split.Suffix.OutputSize
+            || patterns && (!ReferenceEquals(suffix.Original, split.Split.Suffix) || pre.Any(p => p is null)))
             throw new ArgumentException("The repaired network is not the suffix of this split.", nameof(suffix));
         var model = source.Proto.Clone();
         var graph = model.Graph;
+        OpsetUpgrade.To13(graph, source.OpsetVersion); // the patch operators need opset 13; older nodes are rewritten to mean the same under it
         var b = new OnnxBuilder(graph, RepairedOnnxExporter.Prefix);
         // The patch is added to the network's output: the graph output, or the scores a stripped trailing Softmax reads
         // (then the Softmax reads the repaired scores, so the file still ends in it).
@@ -57,7 +62,7 @@ public static class FeatureOnnxExporter
         {
             string u = b.Node("Flatten", [split.Split.Tensor], null, OnnxBuilder.Int("axis", 1)); // [N, d]
             // A structured layer's pre-activation is an image [N, C, H, W]: flattened row-major it is the layer's neuron order.
-            var flat = pre.Select((p, l) => layers[l].IsDense ? p! : b.Node("Flatten", [p!], null, OnnxBuilder.Int("axis", 1))).ToList();
+            var flat = patterns ? pre.Select((p, l) => layers[l].IsDense ? p! : b.Node("Flatten", [p!], null, OnnxBuilder.Int("axis", 1))).ToList() : [];
             PatchGraph.Add(b, suffix, u, flat, original, output);
         }
         Rename(graph, graph.Output[0].Name, outputName, "output");

@@ -23,7 +23,7 @@ internal static class OpsetUpgrade
         {
             var used = new HashSet<string>(graph.Initializer.Select(t => t.Name).Concat(graph.Node.SelectMany(n => n.Output)), StringComparer.Ordinal);
             string name;
-            do name = $"{RepairedOnnxExporter.Prefix}upgrade/{what}{k++}"; while (used.Contains(name));
+            do name = $"opset13/{what}{k++}"; while (used.Contains(name)); // part of the original graph (not the patch network: no reassure/ prefix)
             return name;
         }
         string Int64s(string what, IEnumerable<long> values)

@@ -84,6 +84,30 @@ internal static class PatchGraph
     }
 
     /// <summary>
+    /// Bound on the float32 rounding of the box terms of a group (times kappa). A term can be below 1 only where
+    /// |x_i - c_i| &lt;= h_i + 1/(gamma s_i), so there |x_i| &lt;= |c_i| + h_i + 1/(gamma s_i); the stored c, h and gamma s are
+    /// rounded once, and x - c, the Abs, the subtraction of h and the product each round once, relative to those sizes: at
+    /// most 4 2^-24 (gamma s_i (2 |c_i| + 2 h_i) + 1) per term (a term at 1 or above is clipped to exactly 1 either way);
+    /// the sum of the n clipped terms adds n 2^-24 (partial sums at most about 1 where it matters), doubled as in
+    /// <see cref="NonNegativeSumError"/>. At a point well inside its box (the buggy inputs) every term is exactly 0.
+    /// </summary>
+    internal static double BoxError(IReadOnlyList<GatedPatch> patches, int[] members, double gamma, double kappa)
+    {
+        double worst = 0;
+        int n = 0;
+        foreach (int p in members)
+        {
+            if (patches[p].Support.Box is not { } box) continue;
+            double e = 0;
+            for (int i = 0; i < box.Dimension; i++)
+                if (box.Scale[i] > 0) e += 4 * (gamma * box.Scale[i] * (2 * Math.Abs(box.Center[i]) + 2 * box.HalfWidth[i]) + 1);
+            worst = Math.Max(worst, e);
+            n = Math.Max(n, box.Dimension);
+        }
+        return kappa * (worst + 2 * n) * Math.Pow(2, -24);
+    }
+
+    /// <summary>
     /// Adds the patch nodes and writes the repaired output f(x) + correction <c>[N, m]</c> to <paramref name="output"/>,
     /// from the original output <paramref name="original"/>.
     /// </summary>
@@ -176,6 +200,31 @@ internal static class PatchGraph
                     ? b.Node("Mul", [b.Node("ReduceSum", [b.Node("Reshape", [dr, b.Int64s("rshape", -1, pg, perPatch)]), b.Int64s("raxes", 2)], null, OnnxBuilder.Int("keepdims", 0)), b.Constant("minuskappa", [-kappa], 1)])
                     : b.Node("MatMul", [dr, b.Constant("owner", Owner(rows.Select(r => r.Column).ToList(), pg, kappa), rows.Count, pg)]);
                 sum = sum is null ? rowSum : b.Node("Add", [sum, rowSum]);
+            }
+            if (members.Any(p => patches[p].Support.Box is not null))
+            {
+                // Box parts (SupportBox): -kappa sum_i Clip(gamma s_i Relu(|x_i - c_i| - h_i), 0, 1) per patch, over
+                // [N, pg, n] by broadcasting x [N, 1, n] against c, h, gamma s [pg, n] (zeros for members without a box).
+                var centre = new double[pg * n];
+                var half = new double[pg * n];
+                var scale = new double[pg * n];
+                for (int c = 0; c < pg; c++)
+                {
+                    if (patches[members[c]].Support.Box is not { } box) continue;
+                    for (int i = 0; i < n; i++)
+                    {
+                        centre[c * n + i] = box.Center[i];
+                        half[c * n + i] = box.HalfWidth[i];
+                        scale[c * n + i] = gamma * box.Scale[i];
+                    }
+                }
+                beta += BoxError(patches, members, gamma, kappa);
+                string x3 = b.Node("Unsqueeze", [x, b.Int64s("baxes", 1)]); // [N, 1, n]
+                string dev = b.Node("Abs", [b.Node("Sub", [x3, b.Constant("bcentre", centre, pg, n)])]);
+                string viol = b.Node("Relu", [b.Node("Sub", [dev, b.Constant("bhalf", half, pg, n)])]);
+                string terms = b.Node("Clip", [b.Node("Mul", [viol, b.Constant("bscale", scale, pg, n)]), Zero(), one]);
+                string boxSum = b.Node("Mul", [b.Node("ReduceSum", [terms, b.Int64s("bsum", 2)], null, OnnxBuilder.Int("keepdims", 0)), b.Constant("bkappa", [-kappa], 1)]);
+                sum = sum is null ? boxSum : b.Node("Add", [sum, boxSum]);
             }
             // g = Clip(kappa - kappa D - beta, 0, 1): exactly 1 inside a region (D = 0, or a rounded D below the dead
             // zone), exactly 0 where D >= 1 in double (beta bounds the float32 rounding of D). Without a dead zone

@@ -11,7 +11,7 @@ namespace Reassure.Formats.Onnx;
 /// The patches of a repaired network as JSON, stored in the exported ONNX file's <c>metadata_props</c> under
 /// <see cref="Key"/>, so that the file alone is enough to rebuild the repaired network in double and to re-verify it
 /// (ONNX Runtime ignores metadata). Per patch: region pattern (hex of its bits), split rows, support pattern flag,
-/// support rows, gamma, the gate's dead zone (absent: 0, files written before it), d, C, max-norm, and the specification it was built for (bounds +-infinity as null).
+/// support rows, gamma, the gate's dead zone (absent: 0, files written before it), the support's box part (feature-space repair; absent: none), d, C, max-norm, and the specification it was built for (bounds +-infinity as null).
 /// </summary>
 internal static class RepairMetadata
 {
@@ -31,6 +31,9 @@ internal static class RepairMetadata
                 ["supportRows"] = Rows(gp.Support.Rows),
                 ["gamma"] = gp.Support.Gamma,
                 ["deadZone"] = gp.Support.DeadZone,
+                ["supportBox"] = gp.Support.Box is { } box
+                    ? new JsonObject { ["center"] = Numbers(box.Center), ["halfWidth"] = Numbers(box.HalfWidth), ["scale"] = Numbers(box.Scale) }
+                    : null,
                 ["d"] = Numbers(gp.Patch.D),
                 ["c"] = gp.Patch.C is null ? null : Numbers(gp.Patch.C),
                 ["norm"] = gp.Norm,
@@ -62,7 +65,10 @@ internal static class RepairMetadata
                 double gamma = Finite(p["gamma"]!.GetValue<double>(), "gamma");
                 double deadZone = p["deadZone"] is JsonNode dz ? Finite(dz.GetValue<double>(), "deadZone") : 0; // files without it: method.md §4's gate, no dead zone
                 if (!(gamma > 0) || !(deadZone >= 0 && deadZone < 1)) throw new InvalidDataException($"gamma {gamma} or dead zone {deadZone} out of range");
-                var support = new Support(p["supportPattern"]!.GetValue<bool>() ? pattern : null, ReadRows(p["supportRows"]!), gamma, deadZone);
+                var box = p["supportBox"] is JsonObject sb
+                    ? new SupportBox(Finite(Doubles(sb["center"]!), "box center"), Finite(Doubles(sb["halfWidth"]!), "box halfWidth"), Finite(Doubles(sb["scale"]!), "box scale"))
+                    : null; // absent: no box part (every file written before feature-space repair)
+                var support = new Support(p["supportPattern"]!.GetValue<bool>() ? pattern : null, ReadRows(p["supportRows"]!), gamma, deadZone, box);
                 list.Add((region, patch, support, Finite(p["norm"]!.GetValue<double>(), "norm")));
                 specs.Add(p["spec"] is JsonObject s ? ReadSpec(s) : null);
             }

@@ -26,7 +26,7 @@ public static class RepairedOnnxExporter
     /// <paramref name="screened"/> false, the form written before the screen (<see cref="ScreenedGate"/>), which
     /// <see cref="RepairedOnnxImporter"/> still reads.
     /// </summary>
-    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened)
+    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto)
     {
         var net = network.Original;
         var graph = new GraphProto { Name = "reassure_repaired" };
@@ -57,7 +57,7 @@ public static class RepairedOnnxExporter
         else if (screened && ScreenedGate.Applies(network, firstActivation))
         {
             var copied = graph.Node.Take(graph.Node.Count - 1).ToList(); // every node but the output layer's Gemm
-            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName);
+            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels);
         }
         else
         {
@@ -80,12 +80,12 @@ public static class RepairedOnnxExporter
         ToBytes(network, source, specs, screened: true);
 
     /// <summary>As <see cref="ToBytes(RepairedNetwork, OnnxModel, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>; with <paramref name="screened"/> false, the form written before the screen.</summary>
-    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened)
+    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;
         var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
-        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened);
+        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened, levels);
         var model = source.Proto.Clone();
         var graph = model.Graph;
         OpsetUpgrade.To13(graph, source.OpsetVersion); // the patch operators need opset 13; older nodes are rewritten to mean the same under it
@@ -108,7 +108,7 @@ public static class RepairedOnnxExporter
         else if (screened && ScreenedGate.Applies(network, layers[0].Names.Activation) && LastProducer(graph, pre[^1]!) is int last and >= 0)
         {
             // The original nodes up to the last pre-activation, copied into the screen's then branch.
-            ScreenedGate.Add(b, network, source.InputName, graph.Node.Take(last + 1).ToList(), pre!, layers[0].Names.Activation!, flatten: true, original, output);
+            ScreenedGate.Add(b, network, source.InputName, graph.Node.Take(last + 1).ToList(), pre!, layers[0].Names.Activation!, flatten: true, original, output, levels);
         }
         else
         {

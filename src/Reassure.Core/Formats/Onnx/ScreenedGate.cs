@@ -60,28 +60,81 @@ internal static class ScreenedGate
     /// <param name="flatten">Whether the patch network's x is Flatten(input) (a source graph) or the input itself (<c>[N, n]</c>).</param>
     /// <param name="original">The original output <c>[N, m]</c>.</param>
     /// <param name="output">The repaired output to write.</param>
+    /// <param name="levels">One or two levels of screens; by default two from <see cref="TwoLevelFrom"/> patches on (the form the importer reads).</param>
     public static void Add(OnnxBuilder b, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
-        IReadOnlyList<string> preActivations, string firstActivation, bool flatten, string original, string output)
+        IReadOnlyList<string> preActivations, string firstActivation, bool flatten, string original, string output, ScreenLevels levels = ScreenLevels.Auto)
     {
         var patches = net.Patches;
         int pCount = patches.Count, w1 = net.Original.Layers[0].Outputs, m = net.Original.OutputSize;
-        var weights = new double[w1 * pCount]; // [w_1, P]
-        for (int p = 0; p < pCount; p++)
-        {
-            var pattern = patches[p].Support.Pattern!;
-            for (int j = 0; j < w1; j++) if (!pattern[j]) weights[j * pCount + p] = patches[p].Support.Gamma;
-        }
-        string screen = b.Node("MatMul", [firstActivation, b.Constant("screen", weights, w1, pCount)]);                 // L [N, P]
+        var inactive = patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray();
         string threshold = b.Constant("threshold", [Threshold]);                                                        // T, a scalar
-        string least = b.Node("ReduceMin", [screen], null, OnnxBuilder.Int("keepdims", 0));                            // scalar
-        string anyOpen = b.Node("Less", [least, threshold]);
-
-        // The patch network's constants live in the branch: ONNX Runtime pre-packs a graph's own initializers only, and a
-        // node reading a pre-packed operand can round differently (tested) from one reading it from an outer scope.
         var open = b.SubgraphWithConstants("open");
-        string rowLeast = open.Node("ReduceMin", [screen], null, OnnxBuilder.Ints("axes", 1), OnnxBuilder.Int("keepdims", 0)); // [N]
-        string nonZero = open.Node("NonZero", [open.Node("Less", [rowLeast, threshold])]);                                      // [1, k]
-        string rows = open.Node("Squeeze", [nonZero, open.Int64s("axes", 0)]);                                                  // [k]
+        string outOpen;
+        string screen;
+        if (levels == ScreenLevels.One || (levels == ScreenLevels.Auto && pCount < TwoLevelFrom))
+        {
+            screen = b.Node("MatMul", [firstActivation, b.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // L [N, P]
+            var (rows, nonZero) = OpenRows(open, screen, threshold);
+            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, original, rows, open.Node("Transpose", [nonZero]));
+        }
+        else
+        {
+            // Two levels: groups of patches screened by the neurons inactive in every pattern of the group (times the
+            // group's least gamma: a lower bound of each member's L_p), then on the rows some group leaves open, the
+            // per-patch screen, then the patch network on the rows still open.
+            var groups = Groups(inactive, w1, GroupCount(pCount));
+            var common = groups.Select(g => g.Skip(1).Aggregate(inactive[g[0]].AsEnumerable(), (set, p) => set.Intersect(inactive[p])).ToArray()).ToArray();
+            screen = b.Node("MatMul", [firstActivation, b.Constant("groupscreen", Columns(common, groups.Select(g => g.Min(p => patches[p].Support.Gamma)).ToArray(), w1), w1, groups.Count)]); // [N, G]
+            var (rows1, _) = OpenRows(open, screen, threshold);                                                         // [k1]
+            string a1 = open.Node("Gather", [firstActivation, rows1], null, OnnxBuilder.Int("axis", 0));                // [k1, w_1]
+            string perPatch = open.Node("MatMul", [a1, open.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // [k1, P]
+            // No inner If: in a subgraph two levels down, a copy of the original nodes computed other pre-activations
+            // than the main graph's on some rows (tested); one level down it computes the same. The patch network runs on
+            // the k2 rows still open, none for most inputs the first level lets through.
+            var (rows2, _) = OpenRows(open, perPatch, threshold);                                                       // [k2], into rows1
+            string rows = open.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                        // [k2], into the batch
+            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, original, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]));
+        }
+        open.Graph.Output.Add(OnnxBuilder.FloatInfo(outOpen, "N", m));
+        string anyOpen = b.Node("Less", [b.Node("ReduceMin", [screen], null, OnnxBuilder.Int("keepdims", 0)), threshold]);
+        var closed = b.Subgraph("closed");
+        string same = closed.Node("Identity", [original]);
+        closed.Graph.Output.Add(OnnxBuilder.FloatInfo(same, "N", m));
+        b.Node("If", [anyOpen], output, OnnxBuilder.GraphAttribute("then_branch", open.Graph), OnnxBuilder.GraphAttribute("else_branch", closed.Graph));
+    }
+
+    /// <summary>From this many patches on, the screen has two levels (groups, then patches).</summary>
+    internal const int TwoLevelFrom = 256;
+
+    /// <summary>Groups of the first level: 2 sqrt(P), rounded up.</summary>
+    internal static int GroupCount(int patches) => (int)Math.Ceiling(2 * Math.Sqrt(patches));
+
+    /// <summary>Screen weights <c>[w_1, columns]</c>: gamma of the column at each of its neurons, else 0.</summary>
+    private static double[] Columns(int[][] neurons, double[] gamma, int w1)
+    {
+        int count = neurons.Length;
+        var w = new double[w1 * count];
+        for (int c = 0; c < count; c++) foreach (int j in neurons[c]) w[j * count + c] = gamma[c];
+        return w;
+    }
+
+    /// <summary>The rows of <paramref name="screen"/> <c>[k, C]</c> with some value below T: indices <c>[k']</c> and the NonZero <c>[1, k']</c>.</summary>
+    private static (string Rows, string NonZero) OpenRows(OnnxBuilder b, string screen, string threshold)
+    {
+        string rowLeast = b.Node("ReduceMin", [screen], null, OnnxBuilder.Ints("axes", 1), OnnxBuilder.Int("keepdims", 0)); // [k]
+        string nonZero = b.Node("NonZero", [b.Node("Less", [rowLeast, threshold])]);                                        // [1, k']
+        return (b.Node("Squeeze", [nonZero, b.Int64s("axes", 0)]), nonZero);                                               // [k']
+    }
+
+    /// <summary>
+    /// The patch network on the batch rows <paramref name="rows"/> <c>[k]</c>: their pre-activations recomputed by copies
+    /// of the original nodes, the corrected outputs scattered into the original output at <paramref name="scatterIndices"/>
+    /// <c>[k, 1]</c> (the same rows). Returns the repaired output <c>[N, m]</c>.
+    /// </summary>
+    private static string Exact(OnnxBuilder open, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
+        IReadOnlyList<string> preActivations, bool flatten, string original, string rows, string scatterIndices)
+    {
+        var patches = net.Patches;
         string rowsInput = open.Node("Gather", [input, rows], null, OnnxBuilder.Int("axis", 0));                               // [k, ...]
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal) { [input] = rowsInput };
         foreach (var node in originalNodes)
@@ -100,16 +153,59 @@ internal static class ScreenedGate
         }
         var rowsPre = preActivations.Select(z => renamed[z]).ToList();                                                  // z_l [k, w_l]
         string rowsOriginal = open.Node("Gather", [original, rows], null, OnnxBuilder.Int("axis", 0));                  // [k, m]
-        bool readsX = patches.Any(p => p.Support.Rows.Count > 0 || p.Difference.C is not null);
+        bool readsX = patches.Any(p => p.Support.Rows.Count > 0 || p.Support.Box is not null || p.Difference.C is not null);
         string x = flatten && readsX ? open.Node("Flatten", [rowsInput], null, OnnxBuilder.Int("axis", 1)) : rowsInput;
         string corrected = open.Name("corrected");
         PatchGraph.Add(open, net, x, rowsPre, rowsOriginal, corrected);                                                 // [k, m]
-        string scattered = open.Node("ScatterND", [original, open.Node("Transpose", [nonZero]), corrected]);            // [N, m]
-        open.Graph.Output.Add(OnnxBuilder.FloatInfo(scattered, "N", m));
-
-        var closed = b.Subgraph("closed");
-        string same = closed.Node("Identity", [original]);
-        closed.Graph.Output.Add(OnnxBuilder.FloatInfo(same, "N", m));
-        b.Node("If", [anyOpen], output, OnnxBuilder.GraphAttribute("then_branch", open.Graph), OnnxBuilder.GraphAttribute("else_branch", closed.Graph));
+        return open.Node("ScatterND", [original, scatterIndices, corrected]);                                           // [N, m]
     }
+
+    /// <summary>
+    /// Patches in (at most) <paramref name="k"/> groups by their first-layer inactive sets: seeds chosen farthest-first
+    /// from patch 0 in Hamming distance (ties: the lowest index), each patch in the group of its nearest seed (ties: the
+    /// first seed). Deterministic: the importer exports again and compares.
+    /// </summary>
+    internal static List<List<int>> Groups(int[][] inactive, int w1, int k)
+    {
+        int count = inactive.Length;
+        k = Math.Min(k, count);
+        var bits = inactive.Select(set => { var v = new bool[w1]; foreach (int j in set) v[j] = true; return v; }).ToArray();
+        int Distance(int a, int b)
+        {
+            int d = 0;
+            for (int j = 0; j < w1; j++) if (bits[a][j] != bits[b][j]) d++;
+            return d;
+        }
+        var seeds = new List<int> { 0 };
+        var nearest = Enumerable.Range(0, count).Select(p => Distance(p, 0)).ToArray();
+        while (seeds.Count < k)
+        {
+            int far = 0;
+            for (int p = 1; p < count; p++) if (nearest[p] > nearest[far]) far = p;
+            if (nearest[far] == 0) break; // every pattern equals a seed's
+            seeds.Add(far);
+            for (int p = 0; p < count; p++) nearest[p] = Math.Min(nearest[p], Distance(p, far));
+        }
+        var groups = seeds.Select(_ => new List<int>()).ToList();
+        for (int p = 0; p < count; p++)
+        {
+            int best = 0, bestD = int.MaxValue;
+            for (int s = 0; s < seeds.Count; s++) { int d = Distance(p, seeds[s]); if (d < bestD) { bestD = d; best = s; } }
+            groups[best].Add(p);
+        }
+        return groups.Where(g => g.Count > 0).ToList();
+    }
+}
+
+/// <summary>The levels of the screen (<see cref="ScreenedGate"/>): by the patch count (what files carry), or forced (tests, benchmarks).</summary>
+internal enum ScreenLevels
+{
+    /// <summary>One level below <see cref="ScreenedGate.TwoLevelFrom"/> patches, two from there on.</summary>
+    Auto,
+
+    /// <summary>The per-patch screen only.</summary>
+    One,
+
+    /// <summary>Groups of patches first, then the per-patch screen on the rows they leave open.</summary>
+    Two,
 }
