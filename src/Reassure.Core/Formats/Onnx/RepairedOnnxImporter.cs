@@ -127,9 +127,9 @@ public static class RepairedOnnxImporter
     private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx)
     {
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx);
-        yield return RepairedOnnxExporter.ToBytes(repaired);
+        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired); // Gemm/Relu layers cannot hold a max pool
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: false);
-        yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
+        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
     }
 
     private static bool HasPatchNodes(GraphProto graph) =>
