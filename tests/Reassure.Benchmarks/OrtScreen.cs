@@ -25,23 +25,23 @@ internal static class OrtScreen
         var (xs, _) = SharedData.LoadMnistTest();
         var repaired = OrtRatio.LoadOrRepair(model, points, file, noise).Repaired;
         var screened = RepairedOnnxExporter.ToBytes(repaired, model);
+        var before = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
+        var twoLevels = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two);
         var graphs = new List<(string Label, byte[] Onnx)>
         {
             ("original", File.ReadAllBytes(SharedData.MnistModelPath)),
             ("unscreened export", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false)),
-            ("screened export", screened),
-            ("screened, If -> Where", IfToWhere(screened)),
+            ("screened, last layer in the main graph (before)", before),
+            ("screened export (last layer in the If's branches)", screened),
+            ("screened, If -> Where (before; no subgraph)", IfToWhere(before)),
             ("screened, forced one level", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.One)),
-            ("screened, forced two levels", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two)),
-            ("screened, open branch inlined (no If)", Inlined(screened)),
+            ("screened, forced two levels", twoLevels),
             ("screened, screen as Gemm", ScreenAsGemm(screened, transposed: false, columns: null)),
-            ("screened, screen as Gemm transB", ScreenAsGemm(screened, transposed: true, columns: null)),
-            ("screened, Gemm transB, 16 columns", ScreenAsGemm(screened, transposed: true, columns: 16)),
+            ("screened, forced two levels, screen as Gemm", ScreenAsGemm(twoLevels, transposed: false, columns: null)),
             ("screened, Gemm transB, 1 column", ScreenAsGemm(screened, transposed: true, columns: 1)),
         };
-        graphs.Add(("screened, last layer moved into both branches", LastLayerInBranches(screened)));
-        var empty = EmptyElseBranch(screened);
-        if (empty is not null) graphs.Add(("screened, else branch without Identity", empty));
+        var singles = xs.Take(256).Count(x => repaired.InAnySupport(x));
+        Console.WriteLine($"single images: {singles} of the 256 cycled are in some support");
         Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Patches.Count} patches from {file}");
         OrtFloor.PrintTable(graphs, model.InputName, xs, rounds);
         OrtProfile.PrintSingle("screened", screened, model.InputName, xs);
