@@ -66,7 +66,7 @@ public static class RepairedOnnxExporter
         {
             var copied = graph.Node.Take(graph.Node.Count - 1).ToList(); // every node but the output layer's Gemm
             var tail = tailInBranches ? ScreenedGate.TakeTail(graph, current, original) : null;
-            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels, tail, ownWeights: tailInBranches);
+            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels, tail);
         }
         else
         {
@@ -119,7 +119,7 @@ public static class RepairedOnnxExporter
             // The original nodes up to the last pre-activation, copied into the screen's then branch.
             var copied = graph.Node.Take(last + 1).ToList();
             var tail = tailInBranches && layers[^2].Names.Activation is { } lastActivation ? ScreenedGate.TakeTail(graph, lastActivation, original) : null;
-            ScreenedGate.Add(b, network, source.InputName, copied, pre!, layers[0].Names.Activation!, flatten: true, original, output, levels, tail, ownWeights: tailInBranches);
+            ScreenedGate.Add(b, network, source.InputName, copied, pre!, layers[0].Names.Activation!, flatten: true, original, output, levels, tail);
         }
         else
         {
