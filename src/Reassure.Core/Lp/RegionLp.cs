@@ -149,6 +149,7 @@ public sealed class RegionLp : IDisposable
             BuildGlopInputForm();
             return;
         }
+        _region.Network.RequireAnalysablePools("the layered region LP");
         var region = _region;
         var net = region.Network;
         var box = region.Domain;
@@ -224,7 +225,7 @@ public sealed class RegionLp : IDisposable
         _glop.SetSolverSpecificParametersAsString(_parameters);
         double inf = double.PositiveInfinity;
         _vars = new Variable[_n];
-        _rows = new Constraint[net.HiddenCount + region.ExtraRows.Count];
+        _rows = new Constraint[net.HiddenCount + region.ExtraRows.Count + region.WinnerPairs.Length];
         for (int i = 0; i < _n; i++) AddVar(i, box.Lower[i], box.Upper[i]);
         var layer = net.Layers[0];
         var cols = new int[layer.Map.MaxRowEntries];
@@ -266,6 +267,31 @@ public sealed class RegionLp : IDisposable
             var row = solver.MakeConstraint(-inf, extra.B, "");
             _rows[net.HiddenCount + e] = row;
             for (int i = 0; i < _n; i++) if (extra.A[i] != 0) row.SetCoefficient(_vars[i], extra.A[i]);
+        }
+        // Winner rows of the max pool (method.md §12): z_k <= z_w, i.e. (W_k - W_w) x <= b_w - b_k, the few stored
+        // entries of both rows (a coefficient both share is summed).
+        var pairs = region.WinnerPairs;
+        int winnerStart = net.HiddenCount + region.ExtraRows.Count;
+        var coeff = new Dictionary<int, double>();
+        for (int p = 0; p < pairs.Length; p++)
+        {
+            var (k, w) = pairs[p];
+            coeff.Clear();
+            int ck = layer.Map.RowEntries(k, cols, vals);
+            for (int e = 0; e < ck; e++) coeff[cols[e]] = coeff.GetValueOrDefault(cols[e]) + vals[e];
+            int cw = layer.Map.RowEntries(w, cols, vals);
+            for (int e = 0; e < cw; e++) coeff[cols[e]] = coeff.GetValueOrDefault(cols[e]) - vals[e];
+            // A row the box already implies (its largest value over the box below 0) is left out (multiplier 0).
+            double top = layer.Bias[k] - layer.Bias[w], size = Math.Abs(layer.Bias[k]) + Math.Abs(layer.Bias[w]);
+            foreach (var (i, v) in coeff)
+            {
+                top += Math.Max(v * box.Lower[i], v * box.Upper[i]);
+                size += Math.Abs(v) * Math.Max(Math.Abs(box.Lower[i]), Math.Abs(box.Upper[i]));
+            }
+            if (top < -1e-9 * (1 + size)) continue;
+            var row = solver.MakeConstraint(-inf, layer.Bias[w] - layer.Bias[k], "");
+            _rows[winnerStart + p] = row;
+            foreach (var (i, v) in coeff) if (v != 0) row.SetCoefficient(_vars[i], v);
         }
     }
 
@@ -421,8 +447,9 @@ public sealed class RegionLp : IDisposable
         if (_inputForm)
         {
             // Row duals of the input form are the neurons' reduced costs tau in the layered form.
-            int h = _region.Network.HiddenCount;
-            var layered = DualCertificate.HiddenMultipliers(_region, _lastW, y.AsSpan(0, h));
+            // The winner rows' duals are their layered multipliers (the row v_k - v_w <= 0 on the hidden variables).
+            int h = _region.Network.HiddenCount, winnerStart = h + _region.ExtraRows.Count;
+            var layered = DualCertificate.HiddenMultipliers(_region, _lastW, y.AsSpan(0, h), y.AsSpan(winnerStart));
             layered.CopyTo(y, 0);
         }
         return new DualCertificate(y);
