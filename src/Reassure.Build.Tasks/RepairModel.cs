@@ -59,7 +59,7 @@ public sealed class RepairModel : Microsoft.Build.Utilities.Task, ICancelableTas
     public string? Gamma { get; set; }
 
     /// <summary>
-    /// Feature-space repair (method.md §12) at this ONNX tensor (item metadata <c>Layer</c>): the layers before it are a
+    /// Feature-space repair (method.md §13) at this ONNX tensor (item metadata <c>Layer</c>): the layers before it are a
     /// fixed feature map; regions, patches and proofs are those of the layers after it. Empty: input space.
     /// </summary>
     public string? Layer { get; set; }

@@ -83,7 +83,7 @@ public sealed class RepairEstimatorOptions
     public bool FairnessToLabel { get; set; }
 
     /// <summary>
-    /// Feature-space repair (method.md §12) at this ONNX tensor (the names <c>reassure inspect</c> lists): the layers before
+    /// Feature-space repair (method.md §13) at this ONNX tensor (the names <c>reassure inspect</c> lists): the layers before
     /// it are a fixed feature map, the rows are mapped through them, and regions, patches and proofs are those of the
     /// layers after it over a box of features; the patch network is attached after the tensor. Null (default): repair in
     /// input space.

@@ -9,7 +9,7 @@ using Reassure.Specifications;
 
 namespace Reassure.Cli.Tests;
 
-/// <summary>`repair --layer` (feature-space repair, method.md §12) and `inspect`'s tensor list.</summary>
+/// <summary>`repair --layer` (feature-space repair, method.md §13) and `inspect`'s tensor list.</summary>
 [TestClass]
 public sealed class FeatureCliTests
 {
@@ -66,6 +66,13 @@ public sealed class FeatureCliTests
                 if (a.Zip(b).All(t => BitConverter.SingleToInt32Bits(t.First) == BitConverter.SingleToInt32Bits(t.Second))) same++;
             }
             Assert.IsTrue(same >= 190, $"{same} of the other test images keep their float32 outputs bit for bit");
+            // The command the refusal below points to runs the file and confirms every row; eval refuses it with a code.
+            var verified = Run("verify", "--model", outPath, "--rows", rows);
+            Assert.AreEqual(0, verified.Code, verified.Err + verified.Out);
+            var evaluated = Run("eval", "--model", outPath, "--rows", rows);
+            Assert.AreEqual(2, evaluated.Code, evaluated.Err);
+            StringAssert.Contains(evaluated.Err, ErrorCodes.RepairedModelUnsupported);
+            StringAssert.Contains(evaluated.Err, "reassure verify --model FILE --rows");
         }
         finally
         {

@@ -3,7 +3,7 @@ using Microsoft.ML.Transforms;
 
 namespace Reassure.MLNet.Tests;
 
-/// <summary>RepairEstimatorOptions.Layer (feature-space repair, method.md §12) through Fit, and its option checks.</summary>
+/// <summary>RepairEstimatorOptions.Layer (feature-space repair, method.md §13) through Fit, and its option checks.</summary>
 [TestClass]
 public sealed class FeatureLayerTests
 {

@@ -42,7 +42,7 @@ internal static class InspectCommand
         output.WriteLine($"Hidden ReLU neurons: {net.HiddenCount.ToString(CultureInfo.InvariantCulture)}");
         if (m.Onnx is { } onnx && m.Repaired is null)
         {
-            // The tensors `repair --layer` can cut the graph at (feature-space repair, method.md §12).
+            // The tensors `repair --layer` can cut the graph at (feature-space repair, method.md §13).
             output.WriteLine("Tensors (repair --layer NAME):");
             var tt = new Table().AddColumns("tensor", "op", "shape", "relus after", "layer");
             foreach (var t in Formats.Onnx.FeatureSplitter.Tensors(onnx))

@@ -21,7 +21,7 @@ namespace Reassure.Cli.Commands;
 /// manifest last), and exits 0 only when every row is fixed (1 otherwise, 2 for bad input).
 /// Before any work: every option value is checked (RSR1060), the outputs must differ from each other and from the
 /// inputs (RSR1070) and not be directories (RSR1071), the rows' labels must be outputs of the model (RSR1022) and ONNX
-/// Runtime must load the model (RSR1008). With --layer the repair is built in feature space (method.md §12): the graph is
+/// Runtime must load the model (RSR1008). With --layer the repair is built in feature space (method.md §13): the graph is
 /// cut at the named ONNX tensor (RSR1053 unknown, RSR1058 not a cut), the rows are mapped through the layers before it,
 /// and the patch network of the layers after it is attached after that tensor in the written graph. Nothing is written when the repair throws or fixes no row (exit 2 when every
 /// row failed for a bad-input reason such as RSR1050, else 1); a partial repair is written and exits 1.

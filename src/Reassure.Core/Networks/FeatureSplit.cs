@@ -1,7 +1,7 @@
 namespace Reassure.Networks;
 
 /// <summary>
-/// A network cut at a hidden tensor u (method.md §12, feature-space repair): f(x) = s(phi(x)), with the prefix
+/// A network cut at a hidden tensor u (method.md §13, feature-space repair): f(x) = s(phi(x)), with the prefix
 /// phi the fixed feature map from the input to u and the suffix s the sub-network from u to the output.
 /// <code>
 ///   phi(x) = P(x)           or relu(P(x))  when u is the output of a Relu (<see cref="PrefixRelu"/>)

@@ -1,7 +1,7 @@
 namespace Reassure.Patching;
 
 /// <summary>
-/// A box part of a support (method.md §12, feature-space repair): the box |x_i - c_i| &lt;= h_i, each dimension's
+/// A box part of a support (method.md §13, feature-space repair): the box |x_i - c_i| &lt;= h_i, each dimension's
 /// violation measured in units of 1 / s_i (s_i = 1 / the width of the domain in that dimension, 0 for a dimension the
 /// domain fixes):
 /// <code>

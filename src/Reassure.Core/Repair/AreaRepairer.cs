@@ -182,9 +182,10 @@ public static class AreaRepairer
             if (!complete) errors.Add($"{ErrorCodes.BudgetExceeded}: more than {options.CertificateMaxRegions} linear regions in a box; the region-by-region proof was not attempted");
             var specs = built.Select(b => b.Spec).ToList();
             var proved = new HashSet<(int Case, int Region)>(); // proved regions stay proved as gammas grow (AreaCertificate)
+            var bandMinima = new Dictionary<(int Case, int Region, int Patch), double>(); // gamma-free: one LP per pair
             while (complete)
             {
-                certificate = AreaCertificate.Check(repaired, property, specs, regions, proved, ct);
+                certificate = AreaCertificate.Check(repaired, property, specs, regions, proved, bandMinima, ct);
                 if (certificate.Holds || certificate.Raise.Count == 0) break;
                 bool raised = false;
                 foreach (int l in certificate.Raise)

@@ -14,7 +14,7 @@ public interface IFeatureFloat32Evaluator
 }
 
 /// <summary>
-/// Feature-space repair (method.md §12): REASSURE on the suffix network s of a <see cref="FeatureSplit"/>, over a box U
+/// Feature-space repair (method.md §13): REASSURE on the suffix network s of a <see cref="FeatureSplit"/>, over a box U
 /// of features. Each buggy input x is mapped to its features u = phi(x); regions, patches, supports and the
 /// independent check are those of s over U (every guarantee of <see cref="Repairer"/> holds in feature space); the
 /// repaired model is s'(phi(x)). U is <see cref="FeatureSplit.Bounds"/> of the input domain unless given.
@@ -82,7 +82,7 @@ public static class FeatureRepairer
         }
 
         // One affine layer after the tensor: a single linear region, so a region patch would change every input. The
-        // patches are limited to local boxes instead (box supports, method.md §12), on the same map written with a
+        // patches are limited to local boxes instead (box supports, method.md §13), on the same map written with a
         // hidden layer that is linear on the feature box.
         bool affine = split.Suffix.HiddenCount == 0;
         var suffixOptions = options with

@@ -74,7 +74,7 @@ public sealed record RepairOptions
     public Lp.RegionLpEngine LpEngine { get; init; } = Lp.RegionLpEngine.Auto;
 
     /// <summary>
-    /// Box supports (method.md §12): when set (r in (0, 0.5]), every patch is limited to a box around its inputs, of
+    /// Box supports (method.md §13): when set (r in (0, 0.5]), every patch is limited to a box around its inputs, of
     /// half-width r times the point's largest magnitude max_k |x_k| in each dimension (shrunk so that it keeps clear of the
     /// other buggy inputs; the domain's widths where the point is 0),
     /// and its region is cut to that box: the patch is proved and minimal on region ∩ box, and the gate is 0 once the

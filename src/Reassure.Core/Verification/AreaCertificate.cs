@@ -53,87 +53,143 @@ public static class AreaCertificate
     /// </summary>
     internal static AreaCertificateResult Check(
         RepairedNetwork repaired, VnnLibProperty property, IReadOnlyList<LinearSpecification> specs,
-        IReadOnlyList<IReadOnlyList<RegionPiece>> regions, HashSet<(int Case, int Region)>? proved, CancellationToken ct)
+        IReadOnlyList<IReadOnlyList<RegionPiece>> regions, HashSet<(int Case, int Region)>? proved, CancellationToken ct) =>
+        Check(repaired, property, specs, regions, proved, null, ct);
+
+    /// <summary>
+    /// As above, with the band minima m(R, l) = min over R of sum_k |z_k| (neurons where R's and patch l's patterns differ)
+    /// kept in <paramref name="bandMinima"/> across calls: they do not depend on gamma, and band_l meets R exactly when
+    /// gamma_l m(R, l) &lt;= 1, so one LP per (region, patch) pair decides every round's overlap test (instead of one
+    /// feasibility LP per pair and round, whose infeasible answers the input-space simplex cannot certify).
+    /// </summary>
+    internal static AreaCertificateResult Check(
+        RepairedNetwork repaired, VnnLibProperty property, IReadOnlyList<LinearSpecification> specs,
+        IReadOnlyList<IReadOnlyList<RegionPiece>> regions, HashSet<(int Case, int Region)>? proved,
+        Dictionary<(int Case, int Region, int Patch), double>? bandMinima, CancellationToken ct)
     {
+        bandMinima ??= [];
         var net = repaired.Original;
         var patches = repaired.Patches;
         if (patches.Any(p => p.Difference.C is not null))
             return new(false, 0, 0, 0, [], "affine (non-constant) patches are not covered by the band certificate");
         var own = new Dictionary<ActivationPattern, int>();
         for (int l = 0; l < patches.Count; l++) if (patches[l].Support.Pattern is { } p) own.TryAdd(p, l);
-        int lps = 0, leaking = 0, count = 0;
-        var raise = new SortedSet<int>();
-        string? first = null;
+        var todo = new List<(int Case, int Region)>();
+        int count = 0;
         for (int c = 0; c < property.Cases.Count; c++)
-        {
-            var cs = property.Cases[c];
             for (int pi = 0; pi < regions[c].Count; pi++)
             {
-                var piece = regions[c][pi];
-                ct.ThrowIfCancellationRequested();
                 count++;
-                if (proved is not null && proved.Contains((c, pi))) continue;
-                int? j = own.TryGetValue(piece.Pattern, out var jj) ? jj : null;
-                var region = new LinearRegion(net, piece.Pattern, cs.Box);
-                var leaks = new List<(int Patch, HalfSpace Band)>();
-                for (int l = j is int jo ? jo + 1 : 0; l < patches.Count; l++)
-                {
-                    if (patches[l].Support.Pattern is not { } pl || pl.Equals(piece.Pattern)) continue;
-                    var band = Band(piece, pl, patches[l].Support.Gamma, cs.Box);
-                    if (band is null) continue;
-                    using var lp = new RegionLp(region.Cut(band));
-                    lps++;
-                    if (!Feasible(lp)) continue;
-                    leaks.Add((l, band));
-                }
-                leaking += leaks.Count;
-                var mine = j is int k ? patches[k].Patch : AffinePatch.Zero(net.InputSize, net.OutputSize);
-                if (leaks.Count == 0)
-                {
-                    bool safe = j is int k2
-                        ? Meets(region, mine, specs[k2], ref lps)
-                        : Unreachable(region, piece, cs, ref lps);
-                    if (!safe) first ??= $"region {piece.Pattern.Hash()} of case {c}: " + (j is null ? "reaches the unsafe set and has no patch" : "its own patch does not meet its specification");
-                    else proved?.Add((c, pi));
-                    continue;
-                }
-                // Candidate convex sets: the region's own specification, else a leaking patch's.
-                var candidates = new List<LinearSpecification>();
-                if (j is int k3) candidates.Add(specs[k3]);
-                else
-                {
-                    using var lp = new RegionLp(region);
-                    candidates.Add(RegionSpecification.Choose(cs, lp, net.OutputSize, 0, ct));
-                    lps += lp.Solves;
-                }
-                foreach (var (l, _) in leaks) if (!candidates.Any(s => s.SameAs(specs[l]))) candidates.Add(specs[l]);
-                bool certified = false;
-                foreach (var s in candidates)
-                {
-                    bool ok = true;
-                    foreach (var (l, band) in leaks)
-                    {
-                        var cut = region.Cut(band);
-                        if (!Meets(cut, mine, s, ref lps) || !Meets(cut, patches[l].Patch, s, ref lps)) { ok = false; break; }
-                    }
-                    if (ok) { certified = true; break; }
-                }
-                if (certified) { proved?.Add((c, pi)); continue; }
-                foreach (var (l, _) in leaks) raise.Add(l);
-                first ??= $"region {piece.Pattern.Hash()} of case {c}: patches {string.Join(", ", leaks.Select(t => t.Patch))} leak into it and no convex specification holds all the mixed outputs";
+                if (proved is null || !proved.Contains((c, pi))) todo.Add((c, pi));
             }
+        // Regions are independent given the patches: checked on all cores, merged in region order (deterministic).
+        var outcomes = new RegionOutcome[todo.Count];
+        var known = bandMinima;
+        Parallel.For(0, todo.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, t =>
+        {
+            var (c, pi) = todo[t];
+            outcomes[t] = CheckRegion(repaired, property.Cases[c], c, regions[c][pi], specs, own,
+                l => known.TryGetValue((c, pi, l), out double m) ? m : null, ct);
+        });
+        int lps = 0, leaking = 0;
+        var raise = new SortedSet<int>();
+        string? first = null;
+        for (int t = 0; t < todo.Count; t++)
+        {
+            var (c, pi) = todo[t];
+            var o = outcomes[t];
+            lps += o.LinearPrograms;
+            leaking += o.Leaking;
+            foreach (var (l, m) in o.NewMinima) bandMinima[(c, pi, l)] = m;
+            if (o.Failure is null) { proved?.Add((c, pi)); continue; }
+            foreach (int l in o.Raise) raise.Add(l);
+            first ??= o.Failure;
         }
         bool holds = first is null;
         return new(holds, count, leaking, lps, raise.ToList(),
             holds ? $"all {count} regions proved safe ({leaking} leaking region/patch pairs proved safe)" : first!);
     }
 
+    /// <summary>What the check of one region found: null failure when it is proved.</summary>
+    private sealed record RegionOutcome(string? Failure, int Leaking, int LinearPrograms, IReadOnlyList<int> Raise, IReadOnlyList<(int Patch, double Minimum)> NewMinima);
+
     /// <summary>
-    /// The band of a patch with pattern <paramref name="other"/> on region piece R, as one row
-    /// gamma sum_k sigma_k z_k(x) &lt;= 1 over the neurons k where the patterns differ (sigma_k z_k = |z_k| on R);
-    /// null when interval bounds over the box already show it empty.
+    /// One region R of case <paramref name="c"/>: the patches whose band meets R (band minima from <paramref name="known"/>
+    /// or one LP each), then, without leaks, R's own patch against its specification or the unsafe set unreachable; with
+    /// leaks, one convex specification that holds f_R + p_j and f_R + p_l on every R ∩ band_l.
     /// </summary>
-    private static HalfSpace? Band(RegionPiece piece, ActivationPattern other, double gamma, InputBox box)
+    private static RegionOutcome CheckRegion(RepairedNetwork repaired, VnnLibCase cs, int c, RegionPiece piece, IReadOnlyList<LinearSpecification> specs,
+        Dictionary<ActivationPattern, int> own, Func<int, double?> known, CancellationToken ct)
+    {
+        var net = repaired.Original;
+        var patches = repaired.Patches;
+        int lps = 0;
+        var newMinima = new List<(int Patch, double Minimum)>();
+        int? j = own.TryGetValue(piece.Pattern, out var jj) ? jj : null;
+        var region = new LinearRegion(net, piece.Pattern, cs.Box);
+        var leaks = new List<(int Patch, HalfSpace Band)>();
+        RegionLp? regionLp = null;
+        try
+        {
+            for (int l = j is int jo ? jo + 1 : 0; l < patches.Count; l++)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (patches[l].Support.Pattern is not { } pl || pl.Equals(piece.Pattern)) continue;
+                double gamma = patches[l].Support.Gamma;
+                var (a, offset, lowest) = BandRow(piece, pl, cs.Box);
+                if (gamma * lowest > 1) continue;
+                if (known(l) is not double minimum)
+                {
+                    regionLp ??= new RegionLp(region);
+                    minimum = Math.Max(lowest, BandMinimum(regionLp, a, offset));
+                    lps++;
+                    newMinima.Add((l, minimum));
+                }
+                if (gamma * minimum > 1) continue;
+                // Written as sum_k sigma_k z_k(x) <= 1 / gamma: coefficients of the network's scale, not gamma's.
+                leaks.Add((l, new HalfSpace(a, 1 / gamma - offset)));
+            }
+        }
+        finally { regionLp?.Dispose(); }
+        var mine = j is int k ? patches[k].Patch : AffinePatch.Zero(net.InputSize, net.OutputSize);
+        if (leaks.Count == 0)
+        {
+            bool safe = j is int k2
+                ? Meets(region, mine, specs[k2], ref lps)
+                : Unreachable(region, piece, cs, ref lps);
+            string? why = safe ? null : $"region {piece.Pattern.Hash()} of case {c}: " + (j is null ? "reaches the unsafe set and has no patch" : "its own patch does not meet its specification");
+            return new(why, 0, lps, [], newMinima);
+        }
+        // Candidate convex sets: the region's own specification, else a leaking patch's.
+        var candidates = new List<LinearSpecification>();
+        if (j is int k3) candidates.Add(specs[k3]);
+        else
+        {
+            using var lp = new RegionLp(region);
+            candidates.Add(RegionSpecification.Choose(cs, lp, net.OutputSize, 0, ct));
+            lps += lp.Solves;
+        }
+        foreach (var (l, _) in leaks) if (!candidates.Any(s => s.SameAs(specs[l]))) candidates.Add(specs[l]);
+        foreach (var s in candidates)
+        {
+            bool ok = true;
+            foreach (var (l, band) in leaks)
+            {
+                var cut = region.Cut(band);
+                if (!Meets(cut, mine, s, ref lps) || !Meets(cut, patches[l].Patch, s, ref lps)) { ok = false; break; }
+            }
+            if (ok) return new(null, leaks.Count, lps, [], newMinima);
+        }
+        return new($"region {piece.Pattern.Hash()} of case {c}: patches {string.Join(", ", leaks.Select(t => t.Patch))} leak into it and no convex specification holds all the mixed outputs",
+            leaks.Count, lps, leaks.Select(t => t.Patch).ToList(), newMinima);
+    }
+
+    /// <summary>
+    /// The band of a patch with pattern <paramref name="other"/> on region piece R as sum_k sigma_k z_k(x) = a . x + offset
+    /// over the neurons k where the patterns differ (sigma_k z_k = |z_k| on R), with <c>lowest</c>, a lower bound of it
+    /// over the box (interval arithmetic per neuron, or of the sum). The band of gamma is a . x + offset &lt;= 1 / gamma.
+    /// </summary>
+    private static (double[] A, double Offset, double Lowest) BandRow(RegionPiece piece, ActivationPattern other, InputBox box)
     {
         int n = box.Dimension;
         var a = new double[n];
@@ -152,9 +208,23 @@ public static class AreaCertificate
             offset += sigma * piece.NeuronOffsets[k];
             lowest += Math.Max(0, min);
         }
-        if (gamma * lowest > 1) return null;
-        // Written as sum_k sigma_k z_k(x) <= 1 / gamma: coefficients of the network's scale, not gamma's.
-        return new HalfSpace(a, 1 / gamma - offset);
+        // The sum over the box as one linear function is a second lower bound; the larger of the two holds.
+        double joint = offset;
+        for (int i = 0; i < n; i++) joint += Math.Min(a[i] * box.Lower[i], a[i] * box.Upper[i]);
+        return (a, offset, Math.Max(lowest, joint));
+    }
+
+    /// <summary>
+    /// A lower bound of min over the region of a . x + offset: the LP maximum of -a . x (certified by the input-space
+    /// simplex's multipliers within <see cref="RegionLp"/>'s slack, else GLOP's optimum), lowered by a relative
+    /// <see cref="Tolerance"/> so that rounding can only make a band look wider, never empty when it is not.
+    /// </summary>
+    private static double BandMinimum(RegionLp lp, double[] a, double offset)
+    {
+        var neg = new double[a.Length];
+        for (int i = 0; i < a.Length; i++) neg[i] = -a[i];
+        double max = lp.MaximizeInput(neg, 0).Value;
+        return -max - Tolerance * Math.Max(1, Math.Abs(max)) + offset;
     }
 
     private static bool Feasible(RegionLp lp)
@@ -203,6 +273,23 @@ public static class AreaCertificate
         int n = region.Network.InputSize, m = region.Network.OutputSize;
         foreach (var conj in cs.Unsafe)
         {
+            if (conj.Constraints.Count == 1)
+            {
+                // One row a . y <= b: unreachable when max over R of -a . y is proved below -b (minus the verifier's
+                // tolerance), by an optimum or a certified early stop; no feasibility LP (an infeasible answer has no certificate).
+                var row = conj.Constraints[0];
+                var neg = row.A.Select(v => -v).ToArray();
+                double limit = -row.B - PropertyVerifier.Tolerance * (1 + Math.Abs(row.B));
+                using var one = new RegionLp(region);
+                try
+                {
+                    var bound = one.MaximizeBelow(neg, default, 0, limit);
+                    if (bound.Exact && !(bound.Value < limit)) return false;
+                }
+                catch (ReassureException e) when (e.Code == ErrorCodes.LpInfeasible) { } // an empty region reaches nothing
+                finally { lps += one.Solves; }
+                continue;
+            }
             // a . (F x + e) <= b  as rows over x
             var cut = region;
             foreach (var row in conj.Constraints)

@@ -2,7 +2,7 @@ using Reassure.Patching;
 
 namespace Reassure.Tests.Patching;
 
-/// <summary>The box part of a support (feature-space repair, method.md §12), by hand.</summary>
+/// <summary>The box part of a support (feature-space repair, method.md §13), by hand.</summary>
 [TestClass]
 public sealed class SupportBoxTests
 {

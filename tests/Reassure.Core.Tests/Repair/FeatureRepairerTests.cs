@@ -8,7 +8,7 @@ using Reassure.Tests.Formats;
 namespace Reassure.Tests.Repair;
 
 /// <summary>
-/// Feature-space repair (method.md §12) on a hand-checkable 2-2-2-2 ONNX network cut at its hidden tensors, and on the
+/// Feature-space repair (method.md §13) on a hand-checkable 2-2-2-2 ONNX network cut at its hidden tensors, and on the
 /// REASSURE MNIST network (784-256-256-10) cut at its first hidden layer's Relu output.
 /// </summary>
 [TestClass]

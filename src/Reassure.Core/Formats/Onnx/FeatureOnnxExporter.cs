@@ -9,7 +9,7 @@ using Reassure.Specifications;
 namespace Reassure.Formats.Onnx;
 
 /// <summary>
-/// Exports a feature-space repair (method.md §12): the original file's graph, every node kept as it was, with the patch
+/// Exports a feature-space repair (method.md §13): the original file's graph, every node kept as it was, with the patch
 /// network of the suffix (<see cref="PatchGraph"/>) reading the split tensor u (flattened to <c>[N, d]</c>) and the
 /// suffix's own pre-activation tensors, and adding its correction to the original output (renamed). Outside every
 /// support ONNX Runtime computes the original output exactly. The metadata holds the suffix's patches

@@ -20,7 +20,7 @@ public sealed record OnnxFeatureSplit(OnnxModel Model, FeatureSplit Split, IRead
 public sealed record SplitTensor(string Name, string Operator, string Shape, int Width, int SuffixRelus, string? Refusal);
 
 /// <summary>
-/// Cuts an ONNX graph at a named tensor u for feature-space repair (method.md §12) by importing it twice with the same
+/// Cuts an ONNX graph at a named tensor u for feature-space repair (method.md §13) by importing it twice with the same
 /// operator table as <see cref="OnnxImporter"/>: the nodes u depends on, from the graph input to u (the prefix: u is the
 /// output of a Relu, or an affine function of the latest Relu's output), and the nodes the graph output depends on
 /// after u, with u as their input (the suffix). Refused with RSR1058: a tensor computed before any Relu (repair in input
@@ -62,7 +62,7 @@ public static class FeatureSplitter
             var last = prefixLayers[^1];
             if (last.MaxPool is not null)
                 throw new ReassureException(ErrorCodes.MaxPoolNotAnalysable,
-                    "it is the output of a MaxPool, whose winners are part of the linear regions (not carried by this version); expected a tensor of a layer without MaxPool", where);
+                    "it is the output of a MaxPool, whose winners are part of the linear regions (not carried across a feature split); expected a tensor of a layer without MaxPool", where);
             prefixLayers[^1] = new Layer(last.Map, last.Bias, relu: false, last.Names);
         }
         else

@@ -37,6 +37,7 @@ public static class RepairedOnnxExporter
     internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, bool tailInBranches = true)
     {
         var net = network.Original;
+        net.RequireNoMaxPool("writing the repaired network as Gemm/Relu layers (without the original ONNX graph)");
         var graph = new GraphProto { Name = "reassure_repaired" };
         var b = new OnnxBuilder(graph, Prefix);
         var net_ = new OnnxBuilder(graph, "net/");

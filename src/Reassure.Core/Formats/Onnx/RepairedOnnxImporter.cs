@@ -72,7 +72,7 @@ public static class RepairedOnnxImporter
         if (metas.Count == 0 && !patched) return null;
         if (file.MetadataProps.FirstOrDefault(p => p.Key == FeatureOnnxExporter.LayerKey) is { } layer)
             throw new ReassureException(ErrorCodes.RepairedModelUnsupported,
-                $"the file is a feature-space repair (patches after tensor '{layer.Value}'); reading it back as a repaired model is not supported yet; run it with ONNX Runtime (`reassure eval`), or repair the original model again with all rows",
+                $"the file is a feature-space repair (patches after tensor '{layer.Value}'); reading it back as a repaired model (eval, inspect, area, fair, localize, repair again) is not supported yet; check it in ONNX Runtime with `reassure verify --model FILE --rows ROWS.csv` or ML.NET's OnnxTransformer, or repair the original model again with all rows",
                 sourceName);
         if (metas.Count == 0)
             throw Mismatch(sourceName, $"the graph carries Reassure patch nodes ('{RepairedOnnxExporter.Prefix}...') but no repair metadata '{RepairMetadata.Key}'; expected both, as `reassure repair` writes them");
@@ -141,12 +141,12 @@ public static class RepairedOnnxImporter
     private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx)
     {
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx);
-        yield return RepairedOnnxExporter.ToBytes(repaired);
+        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired); // Gemm/Relu layers cannot hold a max pool
         // The screened form written before the original's last layer moved into the If's branches.
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
-        yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
+        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: false);
-        yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
+        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
     }
 
     private static bool HasPatchNodes(GraphProto graph) =>
