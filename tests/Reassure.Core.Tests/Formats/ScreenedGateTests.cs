@@ -17,7 +17,7 @@ namespace Reassure.Tests.Formats;
 [TestClass]
 public sealed class ScreenedGateTests
 {
-    private static readonly Lazy<(OnnxModel Model, double[][] X, RepairedNetwork Repaired, double[][] Near)> Mnist = new(() =>
+    private static readonly Lazy<(OnnxModel Model, double[][] X, RepairedNetwork Repaired, double[][] Near, List<BuggyInput> Buggy)> Mnist = new(() =>
     {
         var model = OnnxImporter.Load(TestData.File("models", "reassure-mnist-256x256.onnx"));
         var x = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"));
@@ -31,7 +31,7 @@ public sealed class ScreenedGateTests
         var random = new Random(19);
         var near = buggy.SelectMany(bi => new[] { 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3 }.Select(e =>
             bi.Input.Select(v => Math.Clamp(v + e * (2 * random.NextDouble() - 1), 0, 1)).ToArray())).ToArray();
-        return (model, x, result.Network, near);
+        return (model, x, result.Network, near, buggy);
     });
 
     public TestContext TestContext { get; set; } = null!;
@@ -42,7 +42,7 @@ public sealed class ScreenedGateTests
     [DataRow(true, DisplayName = "two levels (7 groups)")]
     public void Mnist_ScreenedExport_IsBitIdenticalToTheUnscreened_On10000TestImages_BatchAndSingle(bool twoLevels)
     {
-        var (model, xs, repaired, near) = Mnist.Value;
+        var (model, xs, repaired, near, _) = Mnist.Value;
         var screened = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, twoLevels ? ScreenLevels.Two : ScreenLevels.Auto);
         var plain = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false);
         var graph = ModelProto.Parser.ParseFrom(screened).Graph;
@@ -94,7 +94,7 @@ public sealed class ScreenedGateTests
     [DoNotParallelize]
     public void Mnist_Screen_ClosesOnlyGatesThatAreExactlyZeroInFloat32_On10000TestImages()
     {
-        var (model, test, repaired, near) = Mnist.Value;
+        var (model, test, repaired, near, _) = Mnist.Value;
         var xs = test.Concat(near).ToArray();
         int pCount = repaired.Patches.Count;
         // The screen L [N, P] of the screened export and the gates g [N, P] of the unscreened one, as graph outputs.
@@ -141,6 +141,45 @@ public sealed class ScreenedGateTests
         Assert.IsGreaterThanOrEqualTo(gatedRows, openRows);
         Assert.IsLessThan(test.Length / 100 + near.Length, openRows, "the screen leaves under 1 % of the test images to the patch network");
         Assert.IsGreaterThan(0, inBand, "gates in (0, 1) are tested too");
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Mnist_ScreenedFile_ReadsBack_InTheFormWrittenNowAndBefore_AndItsPatchesFixTheRepairedImages()
+    {
+        var (model, xs, repaired, _, buggy) = Mnist.Value;
+        var now = RepairedOnnxExporter.ToBytes(repaired, model);
+        var before = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
+        // Now: the original's last Gemm lives in both branches of the If (none in the main graph); before: in the main graph.
+        var graph = ModelProto.Parser.ParseFrom(now).Graph;
+        var lastGemm = model.Network.Layers[^1].Names.Weight!;
+        Assert.IsFalse(graph.Node.Any(n => n.Input.Contains(lastGemm)), "the last layer is not in the main graph");
+        Assert.IsFalse(graph.Initializer.Any(t => t.Name == lastGemm));
+        var gate = graph.Node.Single(n => n.OpType == "If");
+        var closed = gate.Attribute.Single(a => a.Name == "else_branch").G;
+        Assert.AreEqual("Gemm", closed.Node.Single().OpType, "the closed branch is the original's last layer only");
+        Assert.IsTrue(ModelProto.Parser.ParseFrom(before).Graph.Node.Any(n => n.Input.Contains(lastGemm)));
+        Assert.IsFalse(now.AsSpan().SequenceEqual(before));
+        var images = xs.Take(300).Concat(buggy.Select(b => b.Input)).ToList();
+        foreach (var (bytes, form) in new[] { (now, "now"), (before, "before") })
+        {
+            var back = RepairedOnnxImporter.TryLoad(bytes, $"mnist-screened-{form}.onnx");
+            Assert.IsNotNull(back, form);
+            Assert.AreEqual(repaired.Patches.Count, back.Repaired.Patches.Count, form);
+            // The original read back from the file's own nodes (the last layer lifted out of the If) is the original network.
+            foreach (var x in images)
+                CollectionAssert.AreEqual(model.Network.Evaluate(x), back.Original.Network.Evaluate(x), $"{form}: original network");
+            foreach (var bi in buggy)
+            {
+                var y = back.Repaired.Evaluate(bi.Input);
+                Assert.IsTrue(bi.Spec.IsMetBy(y), $"{form}: {bi.Id} is fixed by the patches read back");
+            }
+            for (int k = 0; k < images.Count; k += 7)
+                CollectionAssert.AreEqual(repaired.Evaluate(images[k]), back.Repaired.Evaluate(images[k]), $"{form}: image {k}");
+            // The file read back exports to the same bytes' graph (the importer's own check; here again, by hand).
+            var again = ModelProto.Parser.ParseFrom(form == "now" ? RepairedOnnxExporter.ToBytes(back.Repaired, back.Original) : RepairedOnnxExporter.ToBytes(back.Repaired, back.Original, null, screened: true, ScreenLevels.Auto, tailInBranches: false));
+            Assert.AreEqual(ModelProto.Parser.ParseFrom(bytes).Graph, again.Graph, form);
+        }
     }
 
     [TestMethod]

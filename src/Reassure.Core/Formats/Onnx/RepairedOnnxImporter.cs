@@ -85,7 +85,19 @@ public static class RepairedOnnxImporter
         var stripped = file.Clone();
         var graph = stripped.Graph;
         string output = graph.Output.Count == 1 ? graph.Output[0].Name : throw Mismatch(sourceName, $"the repaired graph has {graph.Output.Count} outputs; expected one");
-        var keep = graph.Node.Where(n => !n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
+        var keep = new List<NodeProto>();
+        var lifted = new List<TensorProto>();
+        foreach (var node in graph.Node)
+        {
+            if (!node.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)) { keep.Add(node); continue; }
+            // The screen's If holds the original's last layer in its else branch (the tail, ScreenedGate.TakeTail): its
+            // nodes keep their own names there and write the original output; they go back to where the If was.
+            if (node.OpType != "If" || node.Attribute.FirstOrDefault(a => a.Name == "else_branch")?.G is not { } closed) continue;
+            var tail = closed.Node.Where(n => !n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
+            if (tail.Count == 0) continue;
+            keep.AddRange(tail);
+            lifted.AddRange(closed.Initializer);
+        }
         graph.Node.Clear();
         graph.Node.AddRange(keep);
         foreach (var node in graph.Node)
@@ -96,6 +108,7 @@ public static class RepairedOnnxImporter
         var inits = graph.Initializer.Where(t => !t.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
         graph.Initializer.Clear();
         graph.Initializer.AddRange(inits);
+        graph.Initializer.AddRange(lifted);
         stripped.MetadataProps.Remove(stripped.MetadataProps.First(p => p.Key == RepairMetadata.Key));
         OnnxModel onnx;
         try { onnx = OnnxImporter.Load(stripped.ToByteArray(), sourceName); }
@@ -122,12 +135,16 @@ public static class RepairedOnnxImporter
 
     /// <summary>
     /// The ways the exporter writes a repaired file: on the original file's graph, or rebuilt from the network (NNet
-    /// sources); each with the screened gate (<see cref="ScreenedGate"/>) or in the form written before it.
+    /// sources); each with the screened gate (<see cref="ScreenedGate"/>), in its form with the last layer in the If's
+    /// branches or in the one before, or in the form written before the screen.
     /// </summary>
     private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx)
     {
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx);
         if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired); // Gemm/Relu layers cannot hold a max pool
+        // The screened form written before the original's last layer moved into the If's branches.
+        yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
+        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: false);
         if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
     }
