@@ -28,9 +28,10 @@ public static class ErrorCodes
     /// <summary>ONNX Runtime cannot load or run the model (unsupported opset, wrong input shape); the message carries the runtime's text.</summary>
     public const string OnnxRuntimeFailed = "RSR1008";
     /// <summary>
-    /// A network with a MaxPool was asked for regions, LPs, bounds over regions, a proof or a repair: max pooling is
-    /// piecewise linear (the winner of each window is part of the region), which this version does not carry; the
-    /// network imports and evaluates exactly, but nothing is approximated.
+    /// A network with a MaxPool was asked for something that has no exact treatment of the winners of its windows
+    /// (proof of a VNN-LIB property, region enumeration, localization, a feature split at a pooled tensor, regions of a
+    /// network with more than one hidden layer): max pooling is piecewise linear (the winner of each window is part of
+    /// the region); point repair carries the winners exactly (method.md §12); nothing is approximated.
     /// </summary>
     public const string MaxPoolNotAnalysable = "RSR1015";
     /// <summary>An NNet file that does not follow the format.</summary>

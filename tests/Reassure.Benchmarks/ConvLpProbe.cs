@@ -38,6 +38,85 @@ internal static class ConvLpProbe
             }
             Console.WriteLine($"GLOP model build alone: {b0.Elapsed.TotalSeconds:F3} s");
         }
+        if (BenchmarkArgs.Option(args, "--lazy", "off") == "on")
+        {
+            foreach (var i in wrong)
+            {
+                var clock = Stopwatch.StartNew();
+                var region = new LinearRegion(net, net.Pattern(xs[i]), box);
+                _ = region.OutputMatrix;
+                var layer = net.Layers[0];
+                var cols = new int[layer.Map.MaxRowEntries];
+                var vals = new double[layer.Map.MaxRowEntries];
+                var rowCols = new int[layer.Outputs][];
+                var rowVals = new double[layer.Outputs][];
+                for (int j = 0; j < layer.Outputs; j++)
+                {
+                    int cnt = layer.Map.RowEntries(j, cols, vals);
+                    rowCols[j] = cols[..cnt];
+                    rowVals[j] = vals[..cnt];
+                }
+                using var solver = Google.OrTools.LinearSolver.Solver.CreateSolver("GLOP");
+                solver.SetSolverSpecificParametersAsString(BenchmarkArgs.Option(args, "--params", "use_scaling:false use_preprocessing:false use_dual_simplex:true"));
+                var vars = new Google.OrTools.LinearSolver.Variable[net.InputSize];
+                for (int k = 0; k < vars.Length; k++) vars[k] = solver.MakeNumVar(0, 1, "");
+                var added = new bool[layer.Outputs];
+                int addedCount = 0, rounds = 0;
+                double tRegion = clock.Elapsed.TotalSeconds;
+                var times = new List<string>();
+                var w = new double[net.OutputSize];
+                var x = new double[net.InputSize];
+                int cap = int.Parse(BenchmarkArgs.Option(args, "--add", "200"), System.Globalization.CultureInfo.InvariantCulture);
+                for (int o = 0; o < net.OutputSize; o++)
+                {
+                    if (o == ys[i]) continue;
+                    var c0 = Stopwatch.StartNew();
+                    Array.Clear(w);
+                    w[o] = 1;
+                    w[ys[i]] = -1;
+                    var cx = region.InputRow(w);
+                    var obj = solver.Objective();
+                    obj.Clear();
+                    for (int k = 0; k < cx.Length; k++) if (cx[k] != 0) obj.SetCoefficient(vars[k], cx[k]);
+                    obj.SetMaximization();
+                    int r0 = rounds;
+                    double value;
+                    while (true)
+                    {
+                        var st = solver.Solve();
+                        rounds++;
+                        if (st != Google.OrTools.LinearSolver.Solver.ResultStatus.OPTIMAL) throw new InvalidOperationException(st.ToString());
+                        for (int k = 0; k < x.Length; k++) x[k] = vars[k].SolutionValue();
+                        value = obj.Value();
+                        var viol = new List<(double V, int J)>();
+                        for (int j = 0; j < layer.Outputs; j++)
+                        {
+                            if (added[j]) continue;
+                            double z = layer.Bias[j];
+                            var rc = rowCols[j]; var rv = rowVals[j];
+                            for (int e = 0; e < rc.Length; e++) z += rv[e] * x[rc[e]];
+                            double v = region.Pattern[j] ? -z : z;
+                            if (v > 1e-9) viol.Add((v, j));
+                        }
+                        if (viol.Count == 0) break;
+                        foreach (var (_, j) in viol.OrderByDescending(t => t.V).Take(cap))
+                        {
+                            double rhs = -layer.Bias[j];
+                            var row = region.Pattern[j] ? solver.MakeConstraint(rhs, double.PositiveInfinity, "") : solver.MakeConstraint(double.NegativeInfinity, rhs, "");
+                            for (int e = 0; e < rowCols[j].Length; e++) if (rowVals[j][e] != 0) row.SetCoefficient(vars[rowCols[j][e]], rowVals[j][e]);
+                            added[j] = true;
+                            addedCount++;
+                        }
+                    }
+                    double constant = 0;
+                    var off = region.OutputOffset;
+                    for (int q = 0; q < w.Length; q++) constant += w[q] * off[q];
+                    times.Add($"{c0.Elapsed.TotalSeconds:F3}({value + constant:G4},{rounds - r0}r)");
+                }
+                Console.WriteLine($"lazy test[{i}]: region {tRegion:F3} s, LPs: {string.Join(" ", times)}; total {clock.Elapsed.TotalSeconds:F2} s, rows {addedCount}, rounds {rounds}");
+            }
+            return 0;
+        }
         foreach (var i in wrong)
         {
             var clock = Stopwatch.StartNew();
@@ -45,7 +124,7 @@ internal static class ConvLpProbe
             _ = region.OutputMatrix;
             double tRegion = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            using var lp = new RegionLp(region, BenchmarkArgs.Option(args, "--params", RegionLp.DefaultParameters), engine);
+            using var lp = new RegionLp(region, args.Contains("--params") ? BenchmarkArgs.Option(args, "--params", "") : null, engine);
             var w = new double[net.OutputSize];
             var times = new List<string>();
             if (BenchmarkArgs.Option(args, "--zero-first", "off") == "on")
@@ -68,7 +147,7 @@ internal static class ConvLpProbe
                 double ub = cert.UpperBound(region, w, default, 0, out double rounding);
                 times.Add($"{tSolve:F3}+{c0.Elapsed.TotalSeconds:F3}({(r.Exact ? r.Value.ToString("G4") : "stop")}/{ub:G4})");
             }
-            Console.WriteLine($"test[{i}]: region {tRegion:F3} s, LPs: {string.Join(" ", times)}; total {clock.Elapsed.TotalSeconds:F2} s, solves {lp.Solves}");
+            Console.WriteLine($"test[{i}]: region {tRegion:F3} s, LPs: {string.Join(" ", times)}; total {clock.Elapsed.TotalSeconds:F2} s, solves {lp.Solves}, lazy rounds {lp.LazyRounds}");
         }
         return 0;
     }

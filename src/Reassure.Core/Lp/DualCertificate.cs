@@ -58,7 +58,19 @@ public sealed class DualCertificate
         var net = region.Network;
         var layers = net.Layers;
         int n = net.InputSize, hCount = net.HiddenCount, extras = region.ExtraRows.Count;
-        if (Y.Length != hCount + extras) throw new ArgumentException($"The certificate has {Y.Length} multipliers; the region LP has {hCount + extras} rows.");
+        var pairs = region.WinnerPairs;
+        if (Y.Length != hCount + extras + pairs.Length) throw new ArgumentException($"The certificate has {Y.Length} multipliers; the region LP has {hCount + extras + pairs.Length} rows.");
+        // Winner rows v_k - v_w <= 0 (y_p >= 0, right-hand side 0): r_{v_k} -= y_p, r_{v_w} += y_p (method.md §12).
+        var winnerR = new double[pairs.Length == 0 ? 0 : hCount];
+        var winnerAbs = new double[winnerR.Length];
+        for (int p = 0; p < pairs.Length; p++)
+        {
+            double u = Math.Max(0, Y[hCount + extras + p]);
+            winnerR[pairs[p].Other] -= u;
+            winnerR[pairs[p].Winner] += u;
+            winnerAbs[pairs[p].Other] += u;
+            winnerAbs[pairs[p].Winner] += u;
+        }
         if (w.Length != net.OutputSize) throw new ArgumentException("Objective length differs from the output size.", nameof(w));
         var bounds = NeuronBoundsOf(net, region.Domain);
         var last = layers[^1];
@@ -83,23 +95,26 @@ public sealed class DualCertificate
             longest = Math.Max(longest, next.Outputs + 2);
             // (W_{l+1}^T u)_k and (|W_{l+1}|^T |u|)_k with u = w on top, y_{l+1} below, through the layer's map.
             ReadOnlySpan<double> u = top ? w : Y.AsSpan(net.HiddenOffsets[l + 1], next.Outputs);
-            var back = new double[width];
-            var backAbs = new double[width];
-            next.Map.ApplyTranspose(u, back);
-            next.Map.ApplyAbsTranspose(u, backAbs);
+            var backRead = new double[next.Inputs];
+            var backReadAbs = new double[next.Inputs];
+            next.Map.ApplyTranspose(u, backRead);
+            next.Map.ApplyAbsTranspose(u, backReadAbs);
+            // Inactive neurons are multiplied by s = 0 in the next layer's rows and in the objective; with a max pool
+            // the next layer reads only the winners (the selection S_l, method.md §12).
+            var back = region.SelectTransposeMasked(l, backRead);
+            var backAbs = region.SelectTransposeMasked(l, backReadAbs);
             for (int k = 0; k < width; k++)
             {
                 int h = off + k;
                 bool active = region.Pattern[h];
-                double r = 0, rAbs = 0;
-                if (active)
-                {
-                    // Inactive neurons are multiplied by s = 0 in the next layer's rows and in the objective.
-                    r = back[k];
-                    rAbs = backAbs[k];
-                }
+                double r = back[k], rAbs = backAbs[k];
                 r -= Y[h];
                 rAbs += Math.Abs(Y[h]);
+                if (winnerR.Length > 0)
+                {
+                    r += winnerR[h];
+                    rAbs += winnerAbs[h];
+                }
                 double lo, hi;
                 if (active) { lo = 0; hi = Widen(Math.Max(0, bounds.Upper[h])); }
                 else { lo = -Widen(Math.Max(0, -bounds.Lower[h])); hi = 0; }
@@ -165,7 +180,7 @@ public sealed class DualCertificate
             totalAbs += (rxAbs[i] + Math.Abs(rx[i])) * Math.Max(Math.Abs(lo), Math.Abs(hi));
         }
 
-        longest = Math.Max(longest, n + 2 * hCount + extras + w.Length + 2);
+        longest = Math.Max(longest, n + 2 * hCount + extras + 2 * pairs.Length + w.Length + 2);
         double gamma = 2.0 * longest * Math.ScaleB(1.0, -53);
         roundingError = gamma * totalAbs;
         return total;
@@ -212,32 +227,39 @@ public sealed class DualCertificate
     /// w . y on the region's rows (<see cref="ForObjective"/>); with the row reduced costs of the input-space simplex's
     /// basis they are that basis's multipliers in the layered form (<see cref="RegionLp"/>).
     /// </summary>
-    internal static double[] HiddenMultipliers(LinearRegion region, ReadOnlySpan<double> w, ReadOnlySpan<double> tau)
+    internal static double[] HiddenMultipliers(LinearRegion region, ReadOnlySpan<double> w, ReadOnlySpan<double> tau, ReadOnlySpan<double> winnerY = default)
     {
         var net = region.Network;
         var layers = net.Layers;
         var y = new double[net.HiddenCount];
         if (layers.Count == 1) return y; // an affine network: no hidden layer, no hidden multipliers
+        var pairs = region.WinnerPairs;
+        if (!winnerY.IsEmpty && winnerY.Length != pairs.Length) throw new ArgumentException($"Expected {pairs.Length} winner multipliers.", nameof(winnerY));
         int top = layers.Count - 2;
         var last = layers[^1];
-        int offTop = net.HiddenOffsets[top];
-        var back = new double[layers[top].Outputs];
-        last.Map.ApplyTranspose(w, back); // W_L^T w
-        for (int k = 0; k < layers[top].Outputs; k++)
+        var read = new double[last.Inputs];
+        last.Map.ApplyTranspose(w, read); // W_L^T w
+        for (int l = top; l >= 0; l--)
         {
-            double ctop = region.Pattern[offTop + k] ? back[k] : 0;
-            y[offTop + k] = tau.IsEmpty ? ctop : ctop - tau[offTop + k];
-        }
-        for (int l = top - 1; l >= 0; l--)
-        {
-            var next = layers[l + 1];
-            int off = net.HiddenOffsets[l], offNext = net.HiddenOffsets[l + 1];
-            back = new double[next.Inputs];
-            next.Map.ApplyTranspose(y.AsSpan(offNext, next.Outputs), back);
-            for (int k = 0; k < back.Length; k++)
+            if (l < top) 
             {
-                double v = region.Pattern[off + k] ? back[k] : 0;
-                y[off + k] = tau.IsEmpty ? v : v - tau[off + k];
+                var next = layers[l + 1];
+                read = new double[next.Inputs];
+                next.Map.ApplyTranspose(y.AsSpan(net.HiddenOffsets[l + 1], next.Outputs), read);
+            }
+            var back = region.SelectTransposeMasked(l, read); // S_l^T, then diag(s_l)
+            int off = net.HiddenOffsets[l];
+            for (int k = 0; k < back.Length; k++) y[off + k] = tau.IsEmpty ? back[k] : back[k] - tau[off + k];
+            if (winnerY.IsEmpty) continue;
+            // y_k -= u_p, y_w += u_p for the winner rows of this layer, so that the reduced costs stay tau.
+            int end = net.HiddenOffsets[l + 1];
+            for (int p = 0; p < pairs.Length; p++)
+            {
+                var (k, wi) = pairs[p];
+                if (k < off || k >= end) continue;
+                double u = Math.Max(0, winnerY[p]); // as UpperBound reads it
+                y[k] -= u;
+                y[wi] += u;
             }
         }
         return y;

@@ -35,29 +35,43 @@ public sealed class Network
             HiddenCount += layers[l].Outputs;
         }
         HiddenOffsets[^1] = HiddenCount;
-        AllDense = layers.All(l => l.IsDense);
         HasMaxPool = layers.Any(l => l.MaxPool is not null);
+        AllDense = layers.All(l => l.IsDense) && !HasMaxPool; // the dense paths (input-space simplex, dense G) know no pools
+        Pools = HasMaxPool ? new PoolLayout(layers, HiddenOffsets) : null;
     }
 
-    /// <summary>Whether some layer pools its ReLU outputs by a max pool (evaluated exactly; not analysable, RSR1015).</summary>
+    /// <summary>Whether some layer pools its ReLU outputs by a max pool (method.md §12).</summary>
     public bool HasMaxPool { get; }
 
+    /// <summary>The windows of the max pools in the flat hidden index, or null (no max pool).</summary>
+    public PoolLayout? Pools { get; }
+
     /// <summary>
-    /// Throws RSR1015 when the network has a max pool: <paramref name="what"/> (regions, LPs, a proof, a repair) needs the
-    /// winner of every window in the linear region, which this version does not carry (method.md §12).
+    /// Throws RSR1015 when the network has a max pool: <paramref name="what"/> has no exact treatment of the winners
+    /// of the windows (method.md §12) and refuses rather than approximate.
     /// </summary>
     public void RequireNoMaxPool(string what)
     {
         if (!HasMaxPool) return;
         int l = Layers.ToList().FindIndex(x => x.MaxPool is not null);
         throw new ReassureException(ErrorCodes.MaxPoolNotAnalysable,
-            $"{what} needs the linear regions of the network, and layer {l} pools its ReLU outputs by a MaxPool ({Layers[l].MaxPool!.Kind}): " +
-            "the winner of each window is part of a region, which this version does not carry, so it refuses rather than approximate. " +
-            "The network imports and evaluates exactly (eval, verify --rows); expected a network without MaxPool (an AveragePool or a strided Conv in its place) for this command",
+            $"{what} does not carry the winners of max-pool windows exactly, and layer {l} pools its ReLU outputs by a MaxPool ({Layers[l].MaxPool!.Kind}), " +
+            "so it refuses rather than approximate. Point repair (repair with rows), eval and verify --rows handle max pools exactly; " +
+            "expected a network without MaxPool (an AveragePool or a strided Conv in its place) for this command",
             Layers[l].Names.Activation ?? OutputName);
     }
 
-    /// <summary>Whether every layer's linear part is a dense matrix (the paths written for dense layers apply).</summary>
+    /// <summary>
+    /// Throws RSR1015 when the network has a max pool outside the one form the region LP and its certificates handle:
+    /// one hidden layer (the input form, method.md §12) whose ReLU outputs are pooled.
+    /// </summary>
+    internal void RequireAnalysablePools(string what)
+    {
+        if (!HasMaxPool || Layers.Count == 2) return;
+        RequireNoMaxPool(what + " with more than one hidden layer");
+    }
+
+    /// <summary>Whether every layer's linear part is a dense matrix and no layer pools (the paths written for dense layers apply).</summary>
     public bool AllDense { get; }
 
     /// <summary>The affine layers in evaluation order.</summary>
@@ -168,7 +182,14 @@ public sealed class Network
     }
 
     /// <summary>The activation pattern s_{l,j} = [z_{l,j}(x) >= 0] of x (method.md §1; z = 0 counts as active).</summary>
-    public ActivationPattern Pattern(ReadOnlySpan<double> x) => ActivationPattern.FromPreActivations(PreActivations(x));
+    public ActivationPattern Pattern(ReadOnlySpan<double> x) => PatternOf(PreActivations(x));
+
+    /// <summary>The pattern of flat pre-activations z (<c>[H]</c>): the signs, and with max pools the winners (method.md §12).</summary>
+    public ActivationPattern PatternOf(ReadOnlySpan<double> z)
+    {
+        var pattern = ActivationPattern.FromPreActivations(z);
+        return Pools is null ? pattern : pattern.WithWinners(Pools, Pools.Winners(z));
+    }
 
     /// <summary>Pre-activations of one layer l as a view of the flat vector.</summary>
     public ReadOnlySpan<double> LayerSlice(ReadOnlySpan<double> flat, int layer) =>

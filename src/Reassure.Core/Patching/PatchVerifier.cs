@@ -152,7 +152,7 @@ public static class PatchVerifier
     private static bool TryCertificate(LinearRegion region, DualCertificate? certificate, double[] w, double[] c, double c0, double limit, out double slack)
     {
         slack = double.NaN;
-        if (certificate is null || certificate.Y.Length != region.Network.HiddenCount + region.ExtraRows.Count) return false;
+        if (certificate is null || certificate.Y.Length != region.Network.HiddenCount + region.ExtraRows.Count + region.WinnerPairs.Length) return false;
         // A scaled patch moves part of the objective onto x; carry the multipliers over (any multipliers are sound).
         double bound = certificate.ForObjective(region, w, c).UpperBound(region, w, c, c0, out double rounding);
         double proved = bound + rounding;

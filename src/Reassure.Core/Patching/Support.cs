@@ -12,7 +12,11 @@ namespace Reassure.Patching;
 ///   g_R(x) = clamp( (1 - D(x)) / (1 - delta), 0, 1 )  = min(1, relu(1 - D) / (1 - delta))
 /// </code>
 /// where u_j is the slack of row j: for a pattern row u_j = s'_j z_j(x), read from the network's own
-/// pre-activation (s' = +1 active, -1 inactive); for an explicit row u_j = b_j - a_j . x.
+/// pre-activation (s' = +1 active, -1 inactive); for an explicit row u_j = b_j - a_j . x. A pattern with max-pool
+/// winners (method.md §12) adds one row per window whose winner w is active: u_o = z_w(x) - max over the window of
+/// z(x), 0 exactly where w still wins and -(largest violation z_k - z_w) otherwise, so the region's winner rows are
+/// gated like its signs (one term per window instead of one per pair: clamp(gamma (max_k z_k - z_w), 0, 1) is 1 as
+/// soon as any pair is violated by 1/gamma, and 0 on the region).
 /// <para>
 /// delta is a dead zone: g = 1 wherever D &lt;= delta. With delta = 0 this is method.md §4's
 /// relu(sum_j t_j - K + 1) = relu(1 - D) exactly. The zero set {D &gt;= 1} and the range [0, 1] are the same for every
@@ -57,7 +61,14 @@ public sealed class Support
     public double Gamma { get; }
 
     /// <summary>K, the number of rows.</summary>
-    public int RowCount => (Pattern?.Count ?? 0) + Rows.Count + 2 * (Box?.Dimension ?? 0);
+    public int RowCount => (Pattern?.Count ?? 0) + WinnerWindows.Length + Rows.Count + 2 * (Box?.Dimension ?? 0);
+
+    private int[]? _winnerWindows;
+
+    /// <summary>The windows of the pattern's max pools whose winner is active (the gated winner rows), ascending.</summary>
+    public int[] WinnerWindows => _winnerWindows ??= Pattern?.Winners is { } winners
+        ? Enumerable.Range(0, winners.Length).Where(o => Pattern[winners[o]]).ToArray()
+        : [];
 
     /// <summary>The same support with another gamma.</summary>
     public Support WithGamma(double gamma) => new(Pattern, Rows, gamma, DeadZone, Box);
@@ -78,6 +89,16 @@ public sealed class Support
                 if (u >= 0) continue;
                 deficit += Math.Min(-Gamma * u, 1);
                 if (deficit >= 1) return 0;
+            }
+            if (Pattern.Pools is { } pools)
+            {
+                foreach (int o in WinnerWindows)
+                {
+                    double u = z[Pattern.Winners![o]] - pools.WindowMax(z, o);
+                    if (u >= 0) continue;
+                    deficit += Math.Min(-Gamma * u, 1);
+                    if (deficit >= 1) return 0;
+                }
             }
         }
         foreach (var row in Rows)
@@ -114,6 +135,8 @@ public sealed class Support
                 double u = Pattern[j] ? z[j] : -z[j];
                 if (u < 0) worst = Math.Max(worst, -u);
             }
+            if (Pattern.Pools is { } pools)
+                foreach (int o in WinnerWindows) worst = Math.Max(worst, pools.WindowMax(z, o) - z[Pattern.Winners![o]]);
         }
         foreach (var row in Rows) worst = Math.Max(worst, -row.Slack(x));
         if (Box is { } box) for (int i = 0; i < box.Dimension; i++) worst = Math.Max(worst, box.Violation(x, i));

@@ -12,6 +12,11 @@ namespace Reassure.Regions;
 /// </code>
 /// with s' = +1 for active neurons and -1 otherwise. The pairs (g, h) are propagated layer by layer:
 /// G_1 = W_1, h_1 = b_1, G_l = W_l diag(s_{l-1}) G_{l-1}, h_l = W_l diag(s_{l-1}) h_{l-1} + b_l.
+/// <para>
+/// Max pools (method.md §12): with the pattern's winners, layer l's pool is the selection S_l of the winners' ReLU
+/// outputs, so G_l = W_l S_{l-1} diag(s_{l-1}) G_{l-1} and the region adds the winner rows z_k(x) &lt;= z_w(x)
+/// (<see cref="ActivationPattern.WinnerPairs"/>); on the region max over a window of relu(z) = relu(z_w) exactly.
+/// </para>
 /// </summary>
 public sealed class LinearRegion
 {
@@ -27,8 +32,10 @@ public sealed class LinearRegion
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(domain);
-        network.RequireNoMaxPool("a linear region");
+        network.RequireAnalysablePools("a linear region");
         if (pattern.Count != network.HiddenCount) throw new ArgumentException("Pattern size differs from the hidden neuron count.", nameof(pattern));
+        if (network.Pools is { } pools && (pattern.Winners is null || pattern.Winners.Length != pools.WindowCount))
+            throw new ArgumentException("A network with max pools needs a pattern with the winner of every window (Network.Pattern).", nameof(pattern));
         if (domain.Dimension != network.InputSize) throw new ArgumentException("Domain dimension differs from the input size.", nameof(domain));
         Network = network;
         Pattern = pattern;
@@ -48,6 +55,48 @@ public sealed class LinearRegion
     /// <summary>Extra half-spaces (split hyperplanes).</summary>
     public IReadOnlyList<HalfSpace> ExtraRows { get; }
 
+    private (int Other, int Winner)[]? _pairs;
+
+    /// <summary>The winner rows z_other(x) &lt;= z_winner(x) (flat hidden indices; empty without max pools).</summary>
+    public (int Other, int Winner)[] WinnerPairs => _pairs ??= Pattern.WinnerPairs();
+
+    /// <summary>
+    /// The selection of layer l's masked outputs a (<c>[layer width]</c>) that the next layer reads: a itself, or with a
+    /// max pool the winners' entries (<c>[windows]</c>).
+    /// </summary>
+    internal ReadOnlySpan<double> Select(int l, ReadOnlySpan<double> a)
+    {
+        var pools = Network.Pools;
+        if (pools is null || Network.Layers[l].MaxPool is not { } mp) return a;
+        var outp = new double[mp.Outputs];
+        int first = pools.WindowOffsets[l], off = Network.HiddenOffsets[l];
+        for (int o = 0; o < outp.Length; o++) outp[o] = a[Pattern.Winners![first + o] - off];
+        return outp;
+    }
+
+    /// <summary>
+    /// The transpose of <see cref="Select"/> followed by the mask diag(s_l): v (<c>[what the next layer reads]</c>) to
+    /// <c>[layer width]</c>, zero at inactive neurons and at pooled neurons that do not win their window.
+    /// </summary>
+    internal double[] SelectTransposeMasked(int l, ReadOnlySpan<double> v)
+    {
+        var layer = Network.Layers[l];
+        int off = Network.HiddenOffsets[l];
+        var outv = new double[layer.Outputs];
+        if (Network.Pools is { } pools && layer.MaxPool is { } mp)
+        {
+            int first = pools.WindowOffsets[l];
+            for (int o = 0; o < mp.Outputs; o++)
+            {
+                int k = Pattern.Winners![first + o] - off;
+                if (Pattern[off + k]) outv[k] = v[o];
+            }
+            return outv;
+        }
+        for (int k = 0; k < outv.Length; k++) if (Pattern[off + k]) outv[k] = v[k];
+        return outv;
+    }
+
     /// <summary>The same pattern with one more half-space.</summary>
     public LinearRegion Cut(HalfSpace row) => new(Network, Pattern, Domain, [.. ExtraRows, row]) { _g = _g, _h = _h, _f = _f, _e = _e };
 
@@ -61,6 +110,7 @@ public sealed class LinearRegion
         {
             if (Pattern[j] ? z[j] < 0 : z[j] > 0) return false;
         }
+        foreach (var (k, w) in WinnerPairs) if (z[k] > z[w]) return false;
         return true;
     }
 
@@ -128,7 +178,7 @@ public sealed class LinearRegion
 
     /// <summary>
     /// The polytope rows A x &lt;= b without the box: one per hidden neuron (active: -g.x &lt;= h;
-    /// inactive: g.x &lt;= -h) then the extra rows.
+    /// inactive: g.x &lt;= -h), then the extra rows, then the winner rows (g_k - g_w).x &lt;= h_w - h_k.
     /// </summary>
     public IReadOnlyList<HalfSpace> PolytopeRows()
     {
@@ -143,6 +193,12 @@ public sealed class LinearRegion
             rows.Add(new HalfSpace(a, -sign * _h![j]));
         }
         rows.AddRange(ExtraRows);
+        foreach (var (k, w) in WinnerPairs)
+        {
+            var a = new double[n];
+            for (int i = 0; i < n; i++) a[i] = g[k * n + i] - g[w * n + i];
+            rows.Add(new HalfSpace(a, _h![w] - _h![k]));
+        }
         return rows;
     }
 
@@ -193,12 +249,7 @@ public sealed class LinearRegion
                     {
                         var v = new double[layers[k].Inputs];
                         layers[k].Map.ApplyTranspose(cur, v);
-                        if (k > 0)
-                        {
-                            int off = Network.HiddenOffsets[k - 1];
-                            for (int j = 0; j < v.Length; j++) if (!Pattern[off + j]) v[j] = 0;
-                        }
-                        cur = v;
+                        cur = k > 0 ? SelectTransposeMasked(k - 1, v) : v;
                     }
                     cur.CopyTo(f.AsSpan(o * n, n));
                 });
@@ -209,8 +260,9 @@ public sealed class LinearRegion
             }
             int hOff = Network.HiddenOffsets[l];
             z.CopyTo(h, hOff);
-            prev = new double[layer.Outputs];
-            for (int j = 0; j < z.Length; j++) prev[j] = Pattern[hOff + j] ? z[j] : 0;
+            var masked = new double[layer.Outputs];
+            for (int j = 0; j < z.Length; j++) masked[j] = Pattern[hOff + j] ? z[j] : 0;
+            prev = Select(l, masked).ToArray();
         }
     }
 
@@ -238,7 +290,7 @@ public sealed class LinearRegion
                     g[(long)(off + j) * n + i] = z[j];
                     if (!Pattern[off + j]) z[j] = 0;
                 }
-                cur = z;
+                cur = layer.MaxPool is null ? z : Select(l, z);
             }
             unit[i] = 0;
             return buf;

@@ -64,7 +64,7 @@ public static class Repairer
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        network.RequireNoMaxPool("repair");
+        network.RequireAnalysablePools("repair");
         options ??= new RepairOptions();
         options.Validate();
         if (network.HiddenCount == 0)

@@ -164,7 +164,7 @@ public sealed class ConvImportTests
     }
 
     [TestMethod]
-    public void MaxPoolAfterReluEvaluatesExactlyAndIsRefusedForRegions()
+    public void MaxPoolAfterReluEvaluatesExactlyAndCarriesItsWinnersInRegions()
     {
         // x [2, 5, 6] -> Conv 3 x 2x2 -> Relu -> MaxPool 2x2 stride 2 pads 0,0,1,1 -> Flatten -> Gemm 3.
         var bytes = new ModelBuilder("x", [2, 5, 6], "y")
@@ -180,13 +180,41 @@ public sealed class ConvImportTests
         Assert.AreEqual(3 * 4 * 5, net.HiddenCount);
         Assert.AreEqual(18, net.Layers[0].ActivationWidth);
         Assert.IsLessThanOrEqualTo(1e-5, CompareWithOrt(bytes, 60, 19));
-        // Regions, proofs and repairs need the winners, which this version does not carry: RSR1015, never an approximation.
+        // Regions carry the winner of every window (one per pooled output, the padded window included): on the region
+        // of x the network is its affine map (method.md §12).
         var x = Values(60, 20);
-        var e = Assert.ThrowsExactly<ReassureException>(() => new Reassure.Regions.LinearRegion(net, net.Pattern(x), InputBox.Uniform(60, -1, 1)));
+        var pattern = net.Pattern(x);
+        Assert.HasCount(18, pattern.Winners!);
+        var region = new Reassure.Regions.LinearRegion(net, pattern, InputBox.Uniform(60, -1, 1));
+        Assert.IsTrue(region.Contains(x));
+        var y = net.Evaluate(x);
+        var f = region.OutputMatrix;
+        for (int o = 0; o < 3; o++)
+        {
+            double v = region.OutputOffset[o];
+            for (int i = 0; i < 60; i++) v += f[o * 60 + i] * x[i];
+            Assert.AreEqual(y[o], v, 1e-12);
+        }
+        // What has no exact treatment of the winners yet refuses with RSR1015, never an approximation: enumerating the
+        // regions of a box, and a max pool in a network with more than one hidden layer.
+        var e = Assert.ThrowsExactly<ReassureException>(() => Reassure.Lp.RegionEnumerator.Enumerate(net, InputBox.Uniform(60, -1, 1), null, _ => true));
         Assert.AreEqual(ErrorCodes.MaxPoolNotAnalysable, e.Code);
-        e = Assert.ThrowsExactly<ReassureException>(() => Reassure.Repair.Repairer.Repair(net, [new Reassure.Repair.BuggyInput(x, new Reassure.Specifications.ClassificationSpecification(0, 1e-3))]));
+        StringAssert.Contains(e.Message, "winners");
+        var deeper = new ModelBuilder("x", [2, 5, 6], "y")
+            .Float("w", [3, 2, 2, 2], Values(24, 15)).Float("b", [3], Values(3, 16))
+            .Float("gw", [4, 3 * 2 * 3], Values(72, 17)).Float("gb", [4], Values(4, 18))
+            .Float("hw", [2, 4], Values(8, 21)).Float("hb", [2], Values(2, 22))
+            .Node("Conv", "conv", ["x", "w", "b"], "c")
+            .Node("Relu", "relu", ["c"], "r")
+            .Node("MaxPool", "pool", ["r"], "p", ModelBuilder.Ints("kernel_shape", 2, 2), ModelBuilder.Ints("strides", 2, 2), ModelBuilder.Ints("pads", 0, 0, 1, 1))
+            .Node("Flatten", "flat", ["p"], "f", ModelBuilder.Int("axis", 1))
+            .Node("Gemm", "gemm", ["f", "gw", "gb"], "g", ModelBuilder.Int("transB", 1))
+            .Node("Relu", "relu2", ["g"], "gr")
+            .Node("Gemm", "gemm2", ["gr", "hw", "hb"], "y", ModelBuilder.Int("transB", 1)).Bytes();
+        var deep = OnnxImporter.Load(deeper, "deeper.onnx").Network;
+        e = Assert.ThrowsExactly<ReassureException>(() => Reassure.Repair.Repairer.Repair(deep, [new Reassure.Repair.BuggyInput(x, new Reassure.Specifications.ClassificationSpecification(0, 1e-3))]));
         Assert.AreEqual(ErrorCodes.MaxPoolNotAnalysable, e.Code);
-        StringAssert.Contains(e.Message, "winner");
+        StringAssert.Contains(e.Message, "more than one hidden layer");
     }
 
     [TestMethod]

@@ -18,9 +18,21 @@ public sealed class ConvRepairTests
 {
     [TestMethod]
     [DoNotParallelize]
-    public void VerivitalAvgpool_FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime()
+    public void VerivitalAvgpool_FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime() =>
+        FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime("Convnet_avgpool.onnx");
+
+    /// <summary>
+    /// The verivital maxpool net (Conv + Relu + MaxPool 4x4 stride 4 + Gemm): the regions carry the winner of every
+    /// window (method.md §12), so the same guarantees hold exactly.
+    /// </summary>
+    [TestMethod]
+    [DoNotParallelize]
+    public void VerivitalMaxpool_FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime() =>
+        FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime("Convnet_maxpool.onnx");
+
+    private static void FirstThreeMisclassified_FixedProvedAndLocalInOnnxRuntime(string file)
     {
-        var path = TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx");
+        var path = TestData.File("vnncomp", "verivital", file);
         var model = OnnxImporter.Load(path);
         var net = model.Network;
         var xs = Inputs.MnistImages;

@@ -62,7 +62,7 @@ public static class FeatureSplitter
             var last = prefixLayers[^1];
             if (last.MaxPool is not null)
                 throw new ReassureException(ErrorCodes.MaxPoolNotAnalysable,
-                    "it is the output of a MaxPool, whose winners are part of the linear regions (not carried by this version); expected a tensor of a layer without MaxPool", where);
+                    "it is the output of a MaxPool, whose winners are part of the linear regions (not carried across a feature split); expected a tensor of a layer without MaxPool", where);
             prefixLayers[^1] = new Layer(last.Map, last.Bias, relu: false, last.Names);
         }
         else

@@ -10,6 +10,7 @@ namespace Reassure.Formats.Onnx;
 ///   q = Clip(gamma z, -1, 1)                                       per (gamma, delta) group of patches
 ///   -kappa D = q (kappa/2 S') - (kappa/2) |q|_1                     S' the +-1 patterns [H, P]: one product over H
 ///            (+ Clip(gamma (A x - b), 0, 1) summed per patch, times -kappa, for explicit rows)
+///            (+ Clip(gamma (max_window z - z_winner), 0, 1) summed per patch, times -kappa, for max-pool winners)
 ///   g = Clip(kappa - kappa D - beta, 0, 1)                          beta bounds the float32 rounding of D
 ///   out = f(x) + g D_patches          where no row of the batch has two non-zero gates (If, else branch)
 ///   out = f(x) + G D'                 otherwise, G_l = max(g_l, ..., g_P) (two 1-D MaxPools, see SuffixMax)
@@ -123,6 +124,25 @@ internal static class PatchGraph
         string? zH = null, z2H = null;
         string ZH() => zH ??= preActivations.Count == 1 ? preActivations[0] : b.Node("Concat", [.. preActivations], null, OnnxBuilder.Int("axis", 1));
         string Z2H() => z2H ??= b.Node("Concat", [.. preActivations, .. preActivations], null, OnnxBuilder.Int("axis", 1));
+        // Max-pool windows (method.md §12), each padded to kMax entries with copies of its first: the margins
+        // max_window(z) - z_k >= 0 [N, windows * kMax], exactly 0 at a window's largest entries (max is exact).
+        var pools = net.Original.Pools;
+        int kMax = 0;
+        if (pools is not null) for (int o = 0; o < pools.WindowCount; o++) kMax = Math.Max(kMax, pools.Window(o).Length);
+        string? margins = null;
+        string Margins()
+        {
+            if (margins is not null) return margins;
+            var index = new long[pools!.WindowCount * kMax];
+            for (int o = 0; o < pools.WindowCount; o++)
+            {
+                var window = pools.Window(o);
+                for (int e = 0; e < kMax; e++) index[o * kMax + e] = window[e < window.Length ? e : 0];
+            }
+            string entries = b.Node("Reshape", [b.Node("Gather", [ZH(), b.Int64s("pindex", index)], null, OnnxBuilder.Int("axis", 1)), b.Int64s("pshape", -1, pools.WindowCount, kMax)]);
+            string windowMax = b.Node("ReduceMax", [entries], null, OnnxBuilder.Ints("axes", 2), OnnxBuilder.Int("keepdims", 1)); // [N, windows, 1]
+            return margins = b.Node("Reshape", [b.Node("Sub", [windowMax, entries]), b.Int64s("mshape", -1, pools.WindowCount * kMax)]);
+        }
 
         // Gates g [N, P], built per distinct (gamma, dead zone) and scattered into patch order. Every part below writes
         // -kappa D_part [N, pg] (kappa = 1 / (1 - delta)); g = Clip(kappa - kappa D, 0, 1).
@@ -133,11 +153,12 @@ internal static class PatchGraph
             var members = group.ToArray();
             int pg = members.Length;
             int maxRows = members.Max(p => patches[p].Support.Rows.Count);
+            int maxWinners = members.Max(p => patches[p].Support.WinnerWindows.Length);
             string? sum = null;
             double beta = 0;
             if (h > 0 && members.Any(p => patches[p].Support.Pattern is not null))
             {
-                if (SignedFormIsExact(h, deadZone, maxRows))
+                if (SignedFormIsExact(h, deadZone, maxRows + maxWinners))
                 {
                     beta += SignedFormError(h, kappa);
                     // q = Clip(gamma z, -1, 1); a neuron's deficit is relu(-s' q) = (|q| - s' q) / 2, so
@@ -178,6 +199,28 @@ internal static class PatchGraph
                     string e = b.Node("Clip", [b.Node("Mul", [Z2H(), b.Constant("gamma", scale, 2 * h)]), Zero(), one]);
                     sum = b.Node("MatMul", [e, b.Constant("signs", s2, 2 * h, pg)]);
                 }
+            }
+            if (maxWinners > 0)
+            {
+                // Winner rows (Support): -kappa sum over the windows o whose winner w_o is active of
+                // Clip(gamma (max_window(z) - z_w), 0, 1), as Clip(gamma margins, 0, 1) [N, windows kMax] times a 0/-kappa
+                // owner matrix [windows kMax, pg] (the winner's first slot in its window). Every term is >= 0 and exactly
+                // 0 where the winner is a largest entry, so inside a region the sum is exactly 0.
+                var owner = new double[pools!.WindowCount * kMax * pg];
+                for (int c = 0; c < pg; c++)
+                {
+                    var support = patches[members[c]].Support;
+                    foreach (int o in support.WinnerWindows)
+                    {
+                        int slot = pools.Window(o).IndexOf(support.Pattern!.Winners![o]);
+                        owner[(o * kMax + slot) * pg + c] = -kappa;
+                    }
+                }
+                string scaledMargins = gamma == 1 ? Margins() : b.Node("Mul", [Margins(), b.Constant("wgamma", [gamma], 1)]);
+                string terms = b.Node("Clip", [scaledMargins, Zero(), one]);
+                string winnerSum = b.Node("MatMul", [terms, b.Constant("wowner", owner, pools.WindowCount * kMax, pg)]);
+                if (deadZone > 0) beta += NonNegativeSumError(maxWinners, kappa);
+                sum = sum is null ? winnerSum : b.Node("Add", [sum, winnerSum]);
             }
             var rows = members.SelectMany((p, c) => patches[p].Support.Rows.Select(r => (Row: r, Column: c))).ToList();
             if (rows.Count > 0)

@@ -10,7 +10,7 @@ namespace Reassure.Formats.Onnx;
 /// <summary>
 /// The patches of a repaired network as JSON, stored in the exported ONNX file's <c>metadata_props</c> under
 /// <see cref="Key"/>, so that the file alone is enough to rebuild the repaired network in double and to re-verify it
-/// (ONNX Runtime ignores metadata). Per patch: region pattern (hex of its bits), split rows, support pattern flag,
+/// (ONNX Runtime ignores metadata). Per patch: region pattern (hex of its bits), the max-pool winners (flat hidden indices; null without max pools), split rows, support pattern flag,
 /// support rows, gamma, the gate's dead zone (absent: 0, files written before it), the support's box part (feature-space repair; absent: none), d, C, max-norm, and the specification it was built for (bounds +-infinity as null).
 /// </summary>
 internal static class RepairMetadata
@@ -26,6 +26,7 @@ internal static class RepairMetadata
             patches.Add(new JsonObject
             {
                 ["pattern"] = Hex(gp.Region.Pattern),
+                ["winners"] = gp.Region.Pattern.Winners is { } winners ? new JsonArray(winners.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()) : null,
                 ["regionRows"] = Rows(gp.Region.ExtraRows),
                 ["supportPattern"] = gp.Support.Pattern is not null,
                 ["supportRows"] = Rows(gp.Support.Rows),
@@ -60,6 +61,13 @@ internal static class RepairMetadata
             {
                 var p = node!.AsObject();
                 var pattern = Pattern(p["pattern"]!.GetValue<string>(), original.HiddenCount);
+                if (original.Pools is { } pools)
+                {
+                    // A max pool's winners are part of the region (method.md §12); absent only in files of networks without one.
+                    if (p["winners"] is not JsonArray winners) throw new InvalidDataException("a patch of a network with max pools has no winners");
+                    pattern = pattern.WithWinners(pools, winners.Select(v => v!.GetValue<int>()).ToArray());
+                }
+                else if (p["winners"] is JsonArray) throw new InvalidDataException("a patch has max-pool winners, the network has no max pool");
                 var region = new LinearRegion(original, pattern, domain, ReadRows(p["regionRows"]!));
                 var patch = new AffinePatch(original.InputSize, p["c"] is JsonArray c ? Finite(Doubles(c), "c") : null, Finite(Doubles(p["d"]!), "d"));
                 double gamma = Finite(p["gamma"]!.GetValue<double>(), "gamma");

@@ -35,6 +35,9 @@ public sealed class MaxPoolWindows
     /// <summary>What the pool is, for <c>inspect</c>.</summary>
     public string Kind { get; }
 
+    /// <summary>The entries (indices into the pooled layer) of window o, in ascending order of position.</summary>
+    public ReadOnlySpan<int> Window(int o) => _index.AsSpan(_start[o], _start[o + 1] - _start[o]);
+
     /// <summary>y_o = max over window o of a (<c>[out]</c> from <c>[in]</c>).</summary>
     public void Apply(ReadOnlySpan<double> a, Span<double> y)
     {

@@ -5,8 +5,9 @@ namespace Reassure.Formats.Onnx.Operators;
 
 /// <summary>
 /// MaxPool (2-D, NCHW) directly after a Relu: the layer the Relu closed gets a max pool over its outputs
-/// (<see cref="Layer.MaxPool"/>), evaluated exactly. Max pooling is piecewise linear, not affine; regions, LPs, proofs and
-/// repairs refuse such a network with RSR1015 instead of approximating it (method.md §12). A MaxPool anywhere else (on an
+/// (<see cref="Layer.MaxPool"/>), evaluated exactly. Max pooling is piecewise linear, not affine: the regions carry the
+/// winner of every window (<see cref="PoolLayout"/>, method.md §12); what has no exact treatment of them refuses with
+/// RSR1015 instead of approximating. A MaxPool anywhere else (on an
 /// affine value, or a second one on the same layer) and the Indices output are refused with RSR1003.
 /// </summary>
 internal static class MaxPoolOperator
