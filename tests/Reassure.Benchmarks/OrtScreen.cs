@@ -25,25 +25,31 @@ internal static class OrtScreen
         var (xs, _) = SharedData.LoadMnistTest();
         var repaired = OrtRatio.LoadOrRepair(model, points, file, noise).Repaired;
         var screened = RepairedOnnxExporter.ToBytes(repaired, model);
-        var before = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
+        var before = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.IdentityElse);
         var twoLevels = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two);
+        var oneLevel = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.One);
+        var twoFlat = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.TailFlat);
         var graphs = new List<(string Label, byte[] Onnx)>
         {
             ("original", File.ReadAllBytes(SharedData.MnistModelPath)),
             ("unscreened export", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false)),
             ("screened, last layer in the main graph (before)", before),
             ("screened export (last layer in the If's branches)", screened),
-            ("screened, last layer in the branches, then branch reading the outer weights", OuterWeights(screened)),
             ("screened, If -> Where (before; no subgraph)", IfToWhere(before)),
-            ("screened, forced two levels", twoLevels),
-            ("screened, screen as Gemm", ScreenAsGemm(screened, transposed: false, columns: null)),
+            ("screened, forced one level", oneLevel),
+            ("screened, forced two levels (inner If)", twoLevels),
+            ("screened, forced two levels (no inner If)", twoFlat),
             ("screened, Gemm transB, 1 column", ScreenAsGemm(screened, transposed: true, columns: 1)),
         };
+        if (args.Contains("--focus"))
+            graphs = graphs.Where(g => g.Label is "original" || g.Label.StartsWith("screened, forced", StringComparison.Ordinal) || g.Label.StartsWith("screened export", StringComparison.Ordinal)).ToList();
         var singles = xs.Take(256).Count(x => repaired.InAnySupport(x));
         Console.WriteLine($"single images: {singles} of the 256 cycled are in some support");
         Console.WriteLine($"load before: {MnistMacro.LoadAverage()}; {repaired.Patches.Count} patches from {file}");
         OrtFloor.PrintTable(graphs, model.InputName, xs, rounds);
         OrtProfile.PrintSingle("screened", screened, model.InputName, xs);
+        OrtProfile.Print("screened", screened, model.InputName, xs, nodes: 40);
+        OrtProfile.Print("screened, forced two levels", twoLevels, model.InputName, xs, nodes: 40);
         return 0;
     }
 

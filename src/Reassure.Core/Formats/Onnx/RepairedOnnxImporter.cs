@@ -123,7 +123,7 @@ public static class RepairedOnnxImporter
         try { (repaired, specs) = RepairMetadata.Read(metas[0].Value, onnx.Network, sourceName); }
         catch (ReassureException e) { throw Mismatch(sourceName, $"the repair metadata does not fit the graph's network: {e.Detail}"); }
         string? firstDifference = null;
-        foreach (var candidate in Reexports(repaired, onnx))
+        foreach (var candidate in Reexports(repaired, onnx, ScreenLevelsOf(file.Graph)))
         {
             var again = ModelProto.Parser.ParseFrom(candidate);
             firstDifference = Difference(again, file);
@@ -135,19 +135,26 @@ public static class RepairedOnnxImporter
 
     /// <summary>
     /// The ways the exporter writes a repaired file: on the original file's graph, or rebuilt from the network (NNet
-    /// sources); each with the screened gate (<see cref="ScreenedGate"/>), in its form with the last layer in the If's
-    /// branches or in the one before, or in the form written before the screen.
+    /// sources); each with the screened gate (<see cref="ScreenedGate"/>) in the form written now or in one written
+    /// before (<see cref="ScreenForm"/>), with the screen's levels the file has, or in the form written before the screen.
     /// </summary>
-    private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx)
+    private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx, ScreenLevels levels)
     {
-        yield return RepairedOnnxExporter.ToBytes(repaired, onnx);
-        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired); // Gemm/Relu layers cannot hold a max pool
-        // The screened form written before the original's last layer moved into the If's branches.
-        yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
-        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, ScreenLevels.Auto, tailInBranches: false);
+        foreach (var form in new[] { ScreenForm.Nested, ScreenForm.TailFlat, ScreenForm.IdentityElse })
+        {
+            yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: true, levels, form);
+            if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, levels, form); // Gemm/Relu layers cannot hold a max pool
+        }
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: false);
         if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
     }
+
+    /// <summary>
+    /// The levels of a screened file's screen: two where its main graph holds a group screen, else one. Only which
+    /// export to compare with follows from it; the comparison itself decides.
+    /// </summary>
+    private static ScreenLevels ScreenLevelsOf(GraphProto graph) =>
+        graph.Initializer.Any(t => t.Name.StartsWith(RepairedOnnxExporter.Prefix + "groupscreen", StringComparison.Ordinal)) ? ScreenLevels.Two : ScreenLevels.One;
 
     private static bool HasPatchNodes(GraphProto graph) =>
         graph.Node.Any(n => n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)

@@ -60,21 +60,18 @@ internal static class ScreenedGate
     /// <param name="flatten">Whether the patch network's x is Flatten(input) (a source graph) or the input itself (<c>[N, n]</c>).</param>
     /// <param name="original">The original output <c>[N, m]</c>.</param>
     /// <param name="output">The repaired output to write.</param>
-    /// <param name="levels">One or two levels of screens; by default two from <see cref="TwoLevelFrom"/> patches on (the form the importer reads).</param>
+    /// <param name="levels">One or two levels of screens; by default two from <see cref="TwoLevelFrom"/> patches on.</param>
     /// <param name="tail">
     /// The original nodes that write <paramref name="original"/> from the last hidden activation, taken out of the main
     /// graph by <see cref="TakeTail"/> with their constants, or null (then the main graph writes <paramref name="original"/>
     /// and the else branch is an Identity of it: the form written before the tail moved).
     /// </param>
-    /// <param name="ownWeights">
-    /// Whether the then branch's copies of the original nodes read copies of their constants held by the branch, or the
-    /// main graph's (what files carry: with copies held by the branch the single-image and batch times did not change
-    /// measurably on MNIST, 100 patches, and the file doubled).
-    /// </param>
+    /// <param name="form">The form written (<see cref="ScreenForm"/>; the forms before are still written for the importer).</param>
     public static void Add(OnnxBuilder b, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
         IReadOnlyList<string> preActivations, string firstActivation, bool flatten, string original, string output, ScreenLevels levels = ScreenLevels.Auto,
-        Tail? tail = null, bool ownWeights = false)
+        Tail? tail = null, ScreenForm form = ScreenForm.Nested)
     {
+        bool nested = form == ScreenForm.Nested;
         var patches = net.Patches;
         int pCount = patches.Count, w1 = net.Original.Layers[0].Outputs, m = net.Original.OutputSize;
         var inactive = patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray();
@@ -85,11 +82,11 @@ internal static class ScreenedGate
         string originalIn = tail is null ? original : CopyTail(open, tail, original, open.Name("original"));
         string outOpen;
         string screen;
-        if (levels == ScreenLevels.One || (levels == ScreenLevels.Auto && pCount < TwoLevelFrom))
+        if (levels == ScreenLevels.One || (levels == ScreenLevels.Auto && pCount < TwoLevelFrom(form)))
         {
             screen = b.Node("MatMul", [firstActivation, b.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // L [N, P]
             var (rows, nonZero) = OpenRows(open, screen, threshold);
-            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Transpose", [nonZero]), ownWeights ? b.Graph : null);
+            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Transpose", [nonZero]), null);
         }
         else
         {
@@ -102,12 +99,31 @@ internal static class ScreenedGate
             var (rows1, _) = OpenRows(open, screen, threshold);                                                         // [k1]
             string a1 = open.Node("Gather", [firstActivation, rows1], null, OnnxBuilder.Int("axis", 0));                // [k1, w_1]
             string perPatch = open.Node("MatMul", [a1, open.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // [k1, P]
-            // No inner If: in a subgraph two levels down, a copy of the original nodes computed other pre-activations
-            // than the main graph's on some rows (tested); one level down it computes the same. The patch network runs on
-            // the k2 rows still open, none for most inputs the first level lets through.
-            var (rows2, _) = OpenRows(open, perPatch, threshold);                                                       // [k2], into rows1
-            string rows = open.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                        // [k2], into the batch
-            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]), ownWeights ? b.Graph : null);
+            if (!nested)
+            {
+                // No inner If (the form before): the patch network runs on the k2 rows still open, none for most inputs
+                // the first level lets through, but its nodes run on those empty tensors.
+                var (rows2, _) = OpenRows(open, perPatch, threshold);                                                   // [k2], into rows1
+                string rows = open.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                    // [k2], into the batch
+                outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]), null);
+            }
+            else
+            {
+                // An inner If on the per-patch screen: where it closes every row the first level let through, the branch
+                // is an Identity. Two levels down, copies of the original nodes reading the main graph's weights computed
+                // other pre-activations than the main graph on some rows (ONNX Runtime pre-packs a graph's own weights,
+                // and outer ones one level down only), so the inner branch holds its own copies of them.
+                var exact = open.SubgraphWithConstants("exact");
+                var (rows2, _) = OpenRows(exact, perPatch, threshold);                                                  // [k2], into rows1
+                string rows = exact.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                   // [k2], into the batch
+                string outExact = Exact(exact, net, input, originalNodes, preActivations, flatten, originalIn, rows, exact.Node("Unsqueeze", [rows, exact.Int64s("axes", 1)]), b.Graph);
+                exact.Graph.Output.Add(OnnxBuilder.FloatInfo(outExact, "N", m));
+                var none = open.Subgraph("none");
+                string unchanged = none.Node("Identity", [originalIn]);
+                none.Graph.Output.Add(OnnxBuilder.FloatInfo(unchanged, "N", m));
+                string anyPatch = open.Node("Less", [open.Node("ReduceMin", [perPatch], null, OnnxBuilder.Int("keepdims", 0)), open.Constant("threshold", [Threshold])]);
+                outOpen = open.Node("If", [anyPatch], null, OnnxBuilder.GraphAttribute("then_branch", exact.Graph), OnnxBuilder.GraphAttribute("else_branch", none.Graph));
+            }
         }
         open.Graph.Output.Add(OnnxBuilder.FloatInfo(outOpen, "N", m));
         string anyOpen = b.Node("Less", [b.Node("ReduceMin", [screen], null, OnnxBuilder.Int("keepdims", 0)), threshold]);
@@ -216,8 +232,12 @@ internal static class ScreenedGate
         return output;
     }
 
-    /// <summary>From this many patches on, the screen has two levels (groups, then patches).</summary>
-    internal const int TwoLevelFrom = 256;
+    /// <summary>
+    /// From this many patches on, the screen has two levels (groups, then patches): 100 in the nested form (at 100
+    /// patches on MNIST two nested levels were faster than one for batches and no slower for single images; fewer
+    /// patches not measured), 256 in the forms before.
+    /// </summary>
+    internal static int TwoLevelFrom(ScreenForm form) => form == ScreenForm.Nested ? 100 : 256;
 
     /// <summary>Groups of the first level: 2 sqrt(P), rounded up.</summary>
     internal static int GroupCount(int patches) => (int)Math.Ceiling(2 * Math.Sqrt(patches));
@@ -325,6 +345,22 @@ internal static class ScreenedGate
 
 /// <summary>The original nodes after the last hidden activation that write the original output, and the constants only they read (<see cref="ScreenedGate.TakeTail"/>).</summary>
 internal sealed record Tail(IReadOnlyList<NodeProto> Nodes, IReadOnlyList<TensorProto> Constants);
+
+/// <summary>
+/// The forms of the screened export, each still written for the importer, which exports again and compares (a file
+/// reads back in the form it was written in).
+/// </summary>
+internal enum ScreenForm
+{
+    /// <summary>The original's last layer in the main graph, the If's else branch an Identity of its output; two flat levels from 256 patches (written 2026-12-05 09:21 to 12:47).</summary>
+    IdentityElse,
+
+    /// <summary>The last layer moved into both If branches; two flat levels from 256 patches (written 12:47 to 13:30).</summary>
+    TailFlat,
+
+    /// <summary>The last layer in both branches; two levels from 100 patches, the second deciding an inner If whose then branch holds its own copies of the original weights.</summary>
+    Nested,
+}
 
 /// <summary>The levels of the screen (<see cref="ScreenedGate"/>): by the patch count (what files carry), or forced (tests, benchmarks).</summary>
 internal enum ScreenLevels
