@@ -6,7 +6,7 @@ namespace Reassure.Benchmarks;
 /// <summary>Where ONNX Runtime spends the time of a graph: its own profiler over batches of 1024, node time summed by operator type.</summary>
 internal static class OrtProfile
 {
-    public static void Print(string label, byte[] onnx, string inputName, double[][] images, int batches = 20)
+    public static void Print(string label, byte[] onnx, string inputName, double[][] images, int batches = 20, int nodes = 8)
     {
         var tensor = InferenceRatios.Rows(images, 1024);
         string prefix = Path.Combine(Path.GetTempPath(), $"reassure-ort-profile-{Environment.ProcessId}-{label}");
@@ -40,7 +40,7 @@ internal static class OrtProfile
         File.Delete(file);
         Console.WriteLine($"  ORT profile, {label}: kernel time per batch of 1024 {total / (batches + 3) / 1000:F2} ms; by operator: " +
             string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Take(8).Select(kv => $"{kv.Key} {100 * kv.Value / total:F0} %")));
-        Console.WriteLine("    by node: " + string.Join(", ", byNode.OrderByDescending(kv => kv.Value).Take(8).Select(kv => $"{kv.Key.Replace("_kernel_time", "", StringComparison.Ordinal)} {kv.Value / (batches + 3) / 1000:F2} ms")));
+        Console.WriteLine("    by node: " + string.Join(", ", byNode.OrderByDescending(kv => kv.Value).Take(nodes).Select(kv => $"{kv.Key.Replace("_kernel_time", "", StringComparison.Ordinal)} {kv.Value / (batches + 3):F0} us")));
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ using Reassure.Benchmarks;
 // to pass, exit code 2.
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data acas-area [search seconds, default 15] [boxes|auto|regions, default boxes] [net/prop]   (issue 21: table beside the anchors)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE]   (issue 21: ours beside VNN-COMP)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--noise 0] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
@@ -45,8 +46,8 @@ static int Run(string[] args)
         case "verify-table":
             return VerifyTable.Run(args[1..]);
         case "acas-area":
-            return Benchmarks.AcasArea(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 116,
-                args.Length > 2 ? Enum.Parse<Reassure.Repair.AreaRepairStrategy>(args[2], ignoreCase: true) : Reassure.Repair.AreaRepairStrategy.Auto,
+            return Benchmarks.AcasArea(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 15,
+                args.Length > 2 ? Enum.Parse<Reassure.Repair.AreaRepairStrategy>(args[2], ignoreCase: true) : Reassure.Repair.AreaRepairStrategy.Boxes,
                 args.Length > 3 ? args[3] : null);
         case "acas-files":
             return Benchmarks.AcasFiles(args[1]);

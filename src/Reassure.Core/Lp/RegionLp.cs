@@ -231,6 +231,8 @@ public sealed class RegionLp : IDisposable
         var cols = new int[layer.Map.MaxRowEntries];
         var vals = new double[layer.Map.MaxRowEntries];
         var pending = new List<int>();
+        var pendingOffset = new List<double>();
+        var pendingGeq = new List<bool>();
         var pendingCols = new List<int>();
         var pendingVals = new List<double>();
         var pendingStart = new List<int> { 0 };
@@ -248,6 +250,8 @@ public sealed class RegionLp : IDisposable
             if (region.Pattern[j] ? lo > slack : hi < -slack) continue;
             // The others wait until a solution violates them (AddViolatedRows).
             pending.Add(j);
+            pendingOffset.Add(layer.Bias[j]);
+            pendingGeq.Add(region.Pattern[j]);
             for (int e = 0; e < count; e++)
             {
                 if (vals[e] == 0) continue;
@@ -256,11 +260,6 @@ public sealed class RegionLp : IDisposable
             }
             pendingStart.Add(pendingCols.Count);
         }
-        _pending = pending;
-        _pendingCols = pendingCols.ToArray();
-        _pendingVals = pendingVals.ToArray();
-        _pendingStart = pendingStart.ToArray();
-        _pendingIndex = Enumerable.Range(0, pending.Count).ToList();
         for (int e = 0; e < region.ExtraRows.Count; e++)
         {
             var extra = region.ExtraRows[e];
@@ -268,8 +267,8 @@ public sealed class RegionLp : IDisposable
             _rows[net.HiddenCount + e] = row;
             for (int i = 0; i < _n; i++) if (extra.A[i] != 0) row.SetCoefficient(_vars[i], extra.A[i]);
         }
-        // Winner rows of the max pool (method.md §12): z_k <= z_w, i.e. (W_k - W_w) x <= b_w - b_k, the few stored
-        // entries of both rows (a coefficient both share is summed).
+        // Winner rows of the max pool (method.md §12): z_k - z_w = (b_k - b_w) + (W_k - W_w) x <= 0, the few stored
+        // entries of both rows (a coefficient both share is summed); lazy like the neuron rows.
         var pairs = region.WinnerPairs;
         int winnerStart = net.HiddenCount + region.ExtraRows.Count;
         var coeff = new Dictionary<int, double>();
@@ -289,14 +288,31 @@ public sealed class RegionLp : IDisposable
                 size += Math.Abs(v) * Math.Max(Math.Abs(box.Lower[i]), Math.Abs(box.Upper[i]));
             }
             if (top < -1e-9 * (1 + size)) continue;
-            var row = solver.MakeConstraint(-inf, layer.Bias[w] - layer.Bias[k], "");
-            _rows[winnerStart + p] = row;
-            foreach (var (i, v) in coeff) if (v != 0) row.SetCoefficient(_vars[i], v);
+            pending.Add(winnerStart + p);
+            pendingOffset.Add(layer.Bias[k] - layer.Bias[w]);
+            pendingGeq.Add(false);
+            foreach (var (i, v) in coeff)
+            {
+                if (v == 0) continue;
+                pendingCols.Add(i);
+                pendingVals.Add(v);
+            }
+            pendingStart.Add(pendingCols.Count);
         }
+        _pending = pending;
+        _pendingOffset = pendingOffset.ToArray();
+        _pendingGeq = pendingGeq.ToArray();
+        _pendingCols = pendingCols.ToArray();
+        _pendingVals = pendingVals.ToArray();
+        _pendingStart = pendingStart.ToArray();
+        _pendingIndex = Enumerable.Range(0, pending.Count).ToList();
     }
 
-    // Input form, lazy rows: the neurons' rows not yet in the model (neuron, and its stored entries in CSR form).
+    // Input form, lazy rows: the rows not yet in the model (their index in _rows, the constant c and sense of
+    // c + a . x >= 0 or &lt;= 0, and a's stored entries in CSR form): neuron rows, then max-pool winner rows.
     private List<int> _pending = [];
+    private double[] _pendingOffset = [];
+    private bool[] _pendingGeq = [];
     private List<int> _pendingIndex = [];   // positions into _pending of the rows still left out
     private int[] _pendingCols = [];
     private double[] _pendingVals = [];
@@ -315,21 +331,19 @@ public sealed class RegionLp : IDisposable
     private bool AddViolatedRows()
     {
         if (_pendingIndex.Count == 0) return false;
-        var layer = _region.Network.Layers[0];
         var x = new double[_n];
         for (int i = 0; i < _n; i++) x[i] = _vars[i].SolutionValue();
         var violated = new List<(double Excess, int Position)>();
         foreach (int q in _pendingIndex)
         {
-            int j = _pending[q];
-            double z = layer.Bias[j], size = Math.Abs(layer.Bias[j]);
+            double z = _pendingOffset[q], size = Math.Abs(_pendingOffset[q]);
             for (int e = _pendingStart[q]; e < _pendingStart[q + 1]; e++)
             {
                 double t = _pendingVals[e] * x[_pendingCols[e]];
                 z += t;
                 size += Math.Abs(t);
             }
-            double excess = _region.Pattern[j] ? -z : z;
+            double excess = _pendingGeq[q] ? -z : z;
             if (excess > 1e-9 * (1 + size)) violated.Add((excess, q));
         }
         if (violated.Count == 0) return false;
@@ -338,10 +352,9 @@ public sealed class RegionLp : IDisposable
         double inf = double.PositiveInfinity;
         foreach (var (_, q) in violated.Take(RowsPerRound))
         {
-            int j = _pending[q];
-            double rhs = -layer.Bias[j];
-            var row = _region.Pattern[j] ? _glop!.MakeConstraint(rhs, inf, "") : _glop!.MakeConstraint(-inf, rhs, "");
-            _rows[j] = row;
+            double rhs = -_pendingOffset[q];
+            var row = _pendingGeq[q] ? _glop!.MakeConstraint(rhs, inf, "") : _glop!.MakeConstraint(-inf, rhs, "");
+            _rows[_pending[q]] = row;
             for (int e = _pendingStart[q]; e < _pendingStart[q + 1]; e++) row.SetCoefficient(_vars[_pendingCols[e]], _pendingVals[e]);
             taken.Add(q);
         }

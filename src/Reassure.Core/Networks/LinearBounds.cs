@@ -121,7 +121,7 @@ public static class LinearBounds
     /// </summary>
     public static (double Lower, double[] Lambda, double Offset) OutputLowerBound(Network network, InputBox box, NeuronBounds bounds, ReadOnlySpan<double> c)
     {
-        network.RequireNoMaxPool("symbolic output bounds");
+        network.RequireAnalysablePools("symbolic output bounds");
         var last = network.Layers[^1];
         int inW = last.Inputs;
         var lam = new double[inW];
@@ -149,6 +149,7 @@ public static class LinearBounds
         {
             var layer = layers[k];
             int w = layer.Outputs, inW = layer.Inputs, off = network.HiddenOffsets[k];
+            if (layer.MaxPool is { } pool) (lam, c) = PoolRelaxation(network, k, pool, lower, upper, lam, c, rows);
             // relu relaxation: a_k -> z_k
             for (int r = 0; r < rows; r++)
             {
@@ -180,6 +181,49 @@ public static class LinearBounds
             lam = next;
         }
         return (lam, c);
+    }
+
+    /// <summary>
+    /// Rows over a max pool's outputs (<c>[r, windows]</c>) to rows over the pooled ReLU outputs a_k (<c>[r, w]</c>) as
+    /// lower bounds (method.md §12), with z in [L, U]: for a coefficient v > 0, pooled_o >= a_j for any entry j of the
+    /// window (the one with the largest L, then U); for v &lt; 0, pooled_o = a_j when entry j's L is at least every other
+    /// entry's U (it always wins), else pooled_o &lt;= max_j relu(U_j), a constant. Sound for every x with z in [L, U].
+    /// </summary>
+    private static (double[] Lam, double[] C) PoolRelaxation(Network network, int k, MaxPoolWindows pool, double[] lower, double[] upper, double[] lam, double[] c, int rows)
+    {
+        int w = pool.Inputs, off = network.HiddenOffsets[k];
+        var best = new int[pool.Outputs];
+        var dominant = new bool[pool.Outputs];
+        var top = new double[pool.Outputs];
+        for (int o = 0; o < pool.Outputs; o++)
+        {
+            var window = pool.Window(o);
+            int j = window[0];
+            foreach (int e in window)
+                if (lower[off + e] > lower[off + j] || (lower[off + e] == lower[off + j] && upper[off + e] > upper[off + j])) j = e;
+            best[o] = j;
+            double otherTop = double.NegativeInfinity, maxTop = 0;
+            foreach (int e in window)
+            {
+                maxTop = Math.Max(maxTop, Math.Max(0, upper[off + e]));
+                if (e != j) otherTop = Math.Max(otherTop, upper[off + e]);
+            }
+            dominant[o] = lower[off + j] >= otherTop;
+            top[o] = maxTop;
+        }
+        var next = new double[rows * w];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = lam.AsSpan(r * pool.Outputs, pool.Outputs);
+            var dst = next.AsSpan(r * w, w);
+            for (int o = 0; o < row.Length; o++)
+            {
+                double v = row[o];
+                if (v > 0 || (v < 0 && dominant[o])) dst[best[o]] += v;
+                else if (v < 0) c[r] += v * top[o];
+            }
+        }
+        return (next, c);
     }
 
     private static double[] Concretize(double[] lam, double[] c, int rows, InputBox box)

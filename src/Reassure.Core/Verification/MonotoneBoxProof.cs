@@ -71,6 +71,12 @@ public static class MonotoneBoxProof
     }
 
     /// <summary>Proves or refutes the property on the repaired network; null when <see cref="Check"/> fails.</summary>
+    /// <remarks>
+    /// The sub-boxes are bounded on all cores (<see cref="VerificationOptions.MaxDegreeOfParallelism"/>; a shared stack,
+    /// workers pop, bound and push the halves): every box is decided on its own, so "holds" does not depend on the order;
+    /// a "violated" answer carries whichever confirmed point was found first. A box that strictly holds a patch's box is
+    /// split without bounding it: its bound, with no shift, cannot exclude the violation the patch repairs.
+    /// </remarks>
     public static VerificationResult? Verify(RepairedNetwork repaired, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default)
     {
         if (Check(repaired, property) is not null) return null;
@@ -83,18 +89,51 @@ public static class MonotoneBoxProof
         string? budget = null;
         string detail = "";
         bool undecided = false;
-        for (int c = 0; c < property.Cases.Count; c++)
+        double[]? cex = null, cexY = null;
+        var gate = new object();
+        int threads = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
+        for (int c = 0; c < property.Cases.Count && cex is null && budget is null; c++)
         {
             var cs = property.Cases[c];
             var stack = new Stack<(InputBox Box, int Depth)>();
             stack.Push((cs.Box, 0));
-            while (stack.Count > 0)
+            int busy = 0;
+            void Worker()
+            {
+                while (true)
+                {
+                    InputBox box;
+                    int depth;
+                    lock (gate)
+                    {
+                        while (stack.Count == 0 && busy > 0 && cex is null && budget is null) Monitor.Wait(gate);
+                        if (stack.Count == 0 || cex is not null || budget is not null) { Monitor.PulseAll(gate); return; }
+                        if (options.MaxTime is TimeSpan t && clock.Elapsed > t) { budget = "seconds"; Monitor.PulseAll(gate); return; }
+                        if (nodes >= options.MaxRegions) { budget = "boxes"; Monitor.PulseAll(gate); return; }
+                        (box, depth) = stack.Pop();
+                        nodes++;
+                        busy++;
+                    }
+                    List<(InputBox, int)>? children = null;
+                    try { children = Decide(box, depth); }
+                    finally
+                    {
+                        lock (gate)
+                        {
+                            if (children is not null) foreach (var ch in children) stack.Push(ch);
+                            busy--;
+                            Monitor.PulseAll(gate);
+                        }
+                    }
+                }
+            }
+
+            // Decides one sub-box: null when it is closed (proved, refuted or handed to the exact verifier), else its halves.
+            List<(InputBox, int)>? Decide(InputBox box, int depth)
             {
                 ct.ThrowIfCancellationRequested();
-                if (options.MaxTime is TimeSpan t && clock.Elapsed > t) { budget = "seconds"; break; }
-                if (nodes >= options.MaxRegions) { budget = "boxes"; break; }
-                var (box, depth) = stack.Pop();
-                nodes++;
+                var split = depth < options.MaxDepth ? MonotoneShift.Split(box, cs.Box) : null;
+                if (split is { } early && HoldsPatchBox(boxes, box)) return [(early.High, depth + 1), (early.Low, depth + 1)];
                 var shift = Shift(repaired, boxes, box);
                 var bounds = LinearBounds.Compute(net, box);
                 var candidates = new List<double[]> { box.Center() };
@@ -110,48 +149,72 @@ public static class MonotoneBoxProof
                     }
                     if (!excluded) { proved = false; break; }
                 }
-                if (proved) continue;
+                if (proved) return null;
                 foreach (var x in candidates)
                 {
                     var y = repaired.Evaluate(x);
                     if (cs.IsUnsafe(y) && cs.Box.Contains(x))
-                        return new VerificationResult(VerificationStatus.Violated, x, y, regions, nodes, lps, clock.Elapsed, null,
-                            "counterexample on the repaired network", []);
+                    {
+                        lock (gate) { if (cex is null) { cex = x; cexY = y; } }
+                        return null;
+                    }
                 }
-                var split = depth < options.MaxDepth ? MonotoneShift.Split(box, cs.Box) : null;
-                if (split is { } s)
-                {
-                    stack.Push((s.High, depth + 1));
-                    stack.Push((s.Low, depth + 1));
-                    continue;
-                }
+                if (split is { } s) return [(s.High, depth + 1), (s.Low, depth + 1)];
                 // Depth limit: exact linear regions of f on this box against the shifted unsafe set.
                 var shifted = new VnnLibCase(box, cs.Unsafe.Select(k => new OutputConjunction(
                     k.Constraints.Select(r => new OutputConstraint(r.A, r.B - Blas.Dot(r.A, shift))).ToList())).ToList());
                 var rest = options.MaxTime is TimeSpan total ? total - clock.Elapsed : (TimeSpan?)null;
                 var exact = PropertyVerifier.Verify(net, new VnnLibProperty(n, net.OutputSize, [shifted], property.Source),
-                    options with { MaxTime = rest, CollectAll = false }, ct);
-                regions += exact.Regions;
-                lps += exact.LinearPrograms;
-                if (exact.Status == VerificationStatus.Holds) continue;
+                    options with { MaxTime = rest, CollectAll = false, MaxDegreeOfParallelism = 1 }, ct);
+                lock (gate)
+                {
+                    regions += exact.Regions;
+                    lps += exact.LinearPrograms;
+                }
+                if (exact.Status == VerificationStatus.Holds) return null;
                 if (exact.Counterexample is { } cx)
                 {
                     var y = repaired.Evaluate(cx);
                     if (cs.IsUnsafe(y) && cs.Box.Contains(cx))
-                        return new VerificationResult(VerificationStatus.Violated, cx, y, regions, nodes, lps, clock.Elapsed, null,
-                            "counterexample on the repaired network", []);
+                    {
+                        lock (gate) { if (cex is null) { cex = cx; cexY = y; } }
+                        return null;
+                    }
                 }
-                undecided = true;
-                detail = $"a box at depth {depth} was not decided ({exact.StatusText}: {exact.Detail})";
-                budget ??= exact.Budget;
+                lock (gate)
+                {
+                    undecided = true;
+                    detail = $"a box at depth {depth} was not decided ({exact.StatusText}: {exact.Detail})";
+                    budget ??= exact.Budget;
+                }
+                return null;
             }
-            if (budget is not null) break;
+
+            if (threads == 1) Worker();
+            else
+            {
+                var tasks = new Task[threads];
+                for (int t = 0; t < threads; t++) tasks[t] = Task.Factory.StartNew(Worker, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                try { Task.WaitAll(tasks, ct); }
+                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
+            }
         }
+        if (cex is not null)
+            return new VerificationResult(VerificationStatus.Violated, cex, cexY, regions, nodes, lps, clock.Elapsed, null,
+                "counterexample on the repaired network", []);
         var status = budget is null && !undecided ? VerificationStatus.Holds : VerificationStatus.Unknown;
         if (status == VerificationStatus.Holds)
             detail = $"proved on {nodes} boxes: every patch is a monotone constant shift gated to its box ({repaired.Patches.Count} patches)";
         else if (budget is not null) detail = $"{budget} budget hit";
         return new VerificationResult(status, null, null, regions, nodes, lps, clock.Elapsed, budget, detail, []);
+    }
+
+    /// <summary>Whether <paramref name="box"/> strictly holds some patch's box (it holds it and is larger).</summary>
+    private static bool HoldsPatchBox(InputBox[] boxes, InputBox box)
+    {
+        foreach (var b in boxes)
+            if (box.Contains(b) && !b.Contains(box)) return true;
+        return false;
     }
 
     /// <summary>p_j of the last patch (largest j) whose box contains <paramref name="box"/>; zero if none.</summary>

@@ -110,13 +110,17 @@ public static class PropertyVerifier
     public static VerificationResult Verify(Network network, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        network.RequireNoMaxPool("proving a VNN-LIB property");
+        network.RequireAnalysablePools("proving a VNN-LIB property");
         return new Search(network, null, property, options ?? new VerificationOptions(), ct).Run();
     }
 
     /// <summary>Verifies <paramref name="property"/> on a repaired network (the area repair's re-verification).</summary>
-    public static VerificationResult Verify(RepairedNetwork repaired, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default) =>
-        new Search(repaired.Original, repaired, property, options ?? new VerificationOptions(), ct).Run();
+    public static VerificationResult Verify(RepairedNetwork repaired, VnnLibProperty property, VerificationOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(repaired);
+        repaired.Original.RequireNoMaxPool("proving a VNN-LIB property on a repaired network");
+        return new Search(repaired.Original, repaired, property, options ?? new VerificationOptions(), ct).Run();
+    }
 
     private sealed class Search(Network net, RepairedNetwork? repaired, VnnLibProperty property, VerificationOptions options, CancellationToken ct)
     {
@@ -247,7 +251,7 @@ public static class PropertyVerifier
                     for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
                     if (!options.CollectAll && Found(caseIndex, vertex)) return;
                 }
-                if (!excluded && patchesOff && options.AlphaIterations > 0)
+                if (!excluded && patchesOff && options.AlphaIterations > 0 && !net.HasMaxPool) // alpha-CROWN has no max-pool relaxation
                 {
                     // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
@@ -263,6 +267,17 @@ public static class PropertyVerifier
             if (depth == 0 && !options.CollectAll && Attack(caseIndex, remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity)))) return;
             var center = box.Center();
             if (!options.CollectAll && Found(caseIndex, center)) return;
+            if (net.HasMaxPool)
+            {
+                // Neither the MILP nor the exact region enumeration encodes a max pool's winners: what the bounds and the
+                // counterexample search left open stays open ("unknown"), never a guess (method.md §12).
+                lock (_found)
+                {
+                    _undecided = true;
+                    _detail = "the bounds did not close every unsafe conjunction and no counterexample was found; a network with a MaxPool has no exact search beyond them (MILP and region enumeration do not encode the winners)";
+                }
+                return;
+            }
             if (depth == 0 && patchesOff && repaired is null && !options.CollectAll && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available)
             {
                 // the conjunction with the lowest bound first: the likeliest to hold a counterexample
@@ -617,6 +632,7 @@ public static class PropertyVerifier
         private double[] Gradient(double[] x, double[] c)
         {
             var z = net.PreActivations(x);
+            var winners = net.Pools?.Winners(z); // a max pool passes the gradient to its window's winner (method.md §12)
             var layers = net.Layers;
             var v = (double[])c.Clone();
             for (int l = layers.Count - 1; l >= 0; l--)
@@ -625,6 +641,13 @@ public static class PropertyVerifier
                 if (l < layers.Count - 1)
                 {
                     int off = net.HiddenOffsets[l];
+                    if (layer.MaxPool is not null)
+                    {
+                        var scattered = new double[layer.Outputs];
+                        int first = net.Pools!.WindowOffsets[l];
+                        for (int o = 0; o < v.Length; o++) scattered[winners![first + o] - off] = v[o];
+                        v = scattered;
+                    }
                     for (int j = 0; j < v.Length; j++) if (z[off + j] < 0) v[j] = 0;
                 }
                 var next = new double[layer.Inputs];

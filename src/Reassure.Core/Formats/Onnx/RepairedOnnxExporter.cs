@@ -26,7 +26,12 @@ public static class RepairedOnnxExporter
     /// <paramref name="screened"/> false, the form written before the screen (<see cref="ScreenedGate"/>), which
     /// <see cref="RepairedOnnxImporter"/> still reads.
     /// </summary>
-    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto)
+    /// <param name="network">The repaired network.</param>
+    /// <param name="specs">Per patch, optional.</param>
+    /// <param name="screened">Whether the screen is written (<see cref="ScreenedGate"/>).</param>
+    /// <param name="levels">The screen's levels.</param>
+    /// <param name="form">The screened form (<see cref="ScreenForm"/>): the one written now, or one written before, which the importer still reads.</param>
+    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Nested)
     {
         var net = network.Original;
         net.RequireNoMaxPool("writing the repaired network as Gemm/Relu layers (without the original ONNX graph)");
@@ -58,7 +63,8 @@ public static class RepairedOnnxExporter
         else if (screened && ScreenedGate.Applies(network, firstActivation))
         {
             var copied = graph.Node.Take(graph.Node.Count - 1).ToList(); // every node but the output layer's Gemm
-            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels);
+            var tail = form != ScreenForm.IdentityElse ? ScreenedGate.TakeTail(graph, current, original) : null;
+            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels, tail, form);
         }
         else
         {
@@ -81,12 +87,12 @@ public static class RepairedOnnxExporter
         ToBytes(network, source, specs, screened: true);
 
     /// <summary>As <see cref="ToBytes(RepairedNetwork, OnnxModel, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>; with <paramref name="screened"/> false, the form written before the screen.</summary>
-    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto)
+    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Nested)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;
         var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
-        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened, levels);
+        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened, levels, form);
         var model = source.Proto.Clone();
         var graph = model.Graph;
         OpsetUpgrade.To13(graph, source.OpsetVersion); // the patch operators need opset 13; older nodes are rewritten to mean the same under it
@@ -109,7 +115,9 @@ public static class RepairedOnnxExporter
         else if (screened && ScreenedGate.Applies(network, layers[0].Names.Activation) && LastProducer(graph, pre[^1]!) is int last and >= 0)
         {
             // The original nodes up to the last pre-activation, copied into the screen's then branch.
-            ScreenedGate.Add(b, network, source.InputName, graph.Node.Take(last + 1).ToList(), pre!, layers[0].Names.Activation!, flatten: true, original, output, levels);
+            var copied = graph.Node.Take(last + 1).ToList();
+            var tail = form != ScreenForm.IdentityElse && layers[^2].Names.Activation is { } lastActivation ? ScreenedGate.TakeTail(graph, lastActivation, original) : null;
+            ScreenedGate.Add(b, network, source.InputName, copied, pre!, layers[0].Names.Activation!, flatten: true, original, output, levels, tail, form);
         }
         else
         {

@@ -85,7 +85,19 @@ public static class RepairedOnnxImporter
         var stripped = file.Clone();
         var graph = stripped.Graph;
         string output = graph.Output.Count == 1 ? graph.Output[0].Name : throw Mismatch(sourceName, $"the repaired graph has {graph.Output.Count} outputs; expected one");
-        var keep = graph.Node.Where(n => !n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
+        var keep = new List<NodeProto>();
+        var lifted = new List<TensorProto>();
+        foreach (var node in graph.Node)
+        {
+            if (!node.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)) { keep.Add(node); continue; }
+            // The screen's If holds the original's last layer in its else branch (the tail, ScreenedGate.TakeTail): its
+            // nodes keep their own names there and write the original output; they go back to where the If was.
+            if (node.OpType != "If" || node.Attribute.FirstOrDefault(a => a.Name == "else_branch")?.G is not { } closed) continue;
+            var tail = closed.Node.Where(n => !n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
+            if (tail.Count == 0) continue;
+            keep.AddRange(tail);
+            lifted.AddRange(closed.Initializer);
+        }
         graph.Node.Clear();
         graph.Node.AddRange(keep);
         foreach (var node in graph.Node)
@@ -96,6 +108,7 @@ public static class RepairedOnnxImporter
         var inits = graph.Initializer.Where(t => !t.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)).ToList();
         graph.Initializer.Clear();
         graph.Initializer.AddRange(inits);
+        graph.Initializer.AddRange(lifted);
         stripped.MetadataProps.Remove(stripped.MetadataProps.First(p => p.Key == RepairMetadata.Key));
         OnnxModel onnx;
         try { onnx = OnnxImporter.Load(stripped.ToByteArray(), sourceName); }
@@ -110,7 +123,7 @@ public static class RepairedOnnxImporter
         try { (repaired, specs) = RepairMetadata.Read(metas[0].Value, onnx.Network, sourceName); }
         catch (ReassureException e) { throw Mismatch(sourceName, $"the repair metadata does not fit the graph's network: {e.Detail}"); }
         string? firstDifference = null;
-        foreach (var candidate in Reexports(repaired, onnx))
+        foreach (var candidate in Reexports(repaired, onnx, ScreenLevelsOf(file.Graph)))
         {
             var again = ModelProto.Parser.ParseFrom(candidate);
             firstDifference = Difference(again, file);
@@ -122,15 +135,26 @@ public static class RepairedOnnxImporter
 
     /// <summary>
     /// The ways the exporter writes a repaired file: on the original file's graph, or rebuilt from the network (NNet
-    /// sources); each with the screened gate (<see cref="ScreenedGate"/>) or in the form written before it.
+    /// sources); each with the screened gate (<see cref="ScreenedGate"/>) in the form written now or in one written
+    /// before (<see cref="ScreenForm"/>), with the screen's levels the file has, or in the form written before the screen.
     /// </summary>
-    private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx)
+    private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx, ScreenLevels levels)
     {
-        yield return RepairedOnnxExporter.ToBytes(repaired, onnx);
-        if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired); // Gemm/Relu layers cannot hold a max pool
+        foreach (var form in new[] { ScreenForm.Nested, ScreenForm.TailFlat, ScreenForm.IdentityElse })
+        {
+            yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: true, levels, form);
+            if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, levels, form); // Gemm/Relu layers cannot hold a max pool
+        }
         yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: false);
         if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: false);
     }
+
+    /// <summary>
+    /// The levels of a screened file's screen: two where its main graph holds a group screen, else one. Only which
+    /// export to compare with follows from it; the comparison itself decides.
+    /// </summary>
+    private static ScreenLevels ScreenLevelsOf(GraphProto graph) =>
+        graph.Initializer.Any(t => t.Name.StartsWith(RepairedOnnxExporter.Prefix + "groupscreen", StringComparison.Ordinal)) ? ScreenLevels.Two : ScreenLevels.One;
 
     private static bool HasPatchNodes(GraphProto graph) =>
         graph.Node.Any(n => n.Name.StartsWith(RepairedOnnxExporter.Prefix, StringComparison.Ordinal)

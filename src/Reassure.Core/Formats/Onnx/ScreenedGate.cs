@@ -23,11 +23,14 @@ namespace Reassure.Formats.Onnx;
 /// the original Gemm/Relu pairs fusable by ONNX Runtime (nothing else reads z on the closed path).
 /// </para>
 /// <para>
-/// The graph: <c>If(ReduceMin(L) &lt; T)</c>. Its else branch is the original output itself; its then branch takes the rows
-/// with some L_p &lt; T (NonZero), recomputes their pre-activations with copies of the original nodes, runs the patch
-/// network of <see cref="PatchGraph"/> on those rows only, and writes their outputs back with ScatterND. On those rows
-/// the float32 operations are the unscreened export's (the same nodes on the same row values); on the others every
-/// gate is 0 and the output is the original's, as the unscreened export computes it there.
+/// The graph: <c>If(ReduceMin(L) &lt; T)</c>. Its else branch is the original's last layer (moved out of the main graph
+/// with its constants, so the closed path is the original nodes plus MatMul, ReduceMin, Less and the If); its then branch
+/// computes that layer too, takes the rows with some L_p &lt; T (NonZero), recomputes their pre-activations with copies
+/// of the original nodes, runs the patch network of <see cref="PatchGraph"/> on those rows only, and writes their
+/// outputs back with ScatterND. On those rows the float32 operations are the unscreened export's (the same nodes on
+/// the same row values); on the others every gate is 0 and the output is the original's, as the unscreened export
+/// computes it there. From <see cref="TwoLevelFrom"/> patches, groups of patches are screened first and the per-patch
+/// screen of the rows they leave open decides an inner If.
 /// </para>
 /// </summary>
 internal static class ScreenedGate
@@ -60,22 +63,33 @@ internal static class ScreenedGate
     /// <param name="flatten">Whether the patch network's x is Flatten(input) (a source graph) or the input itself (<c>[N, n]</c>).</param>
     /// <param name="original">The original output <c>[N, m]</c>.</param>
     /// <param name="output">The repaired output to write.</param>
-    /// <param name="levels">One or two levels of screens; by default two from <see cref="TwoLevelFrom"/> patches on (the form the importer reads).</param>
+    /// <param name="levels">One or two levels of screens; by default two from <see cref="TwoLevelFrom"/> patches on.</param>
+    /// <param name="tail">
+    /// The original nodes that write <paramref name="original"/> from the last hidden activation, taken out of the main
+    /// graph by <see cref="TakeTail"/> with their constants, or null (then the main graph writes <paramref name="original"/>
+    /// and the else branch is an Identity of it: the form written before the tail moved).
+    /// </param>
+    /// <param name="form">The form written (<see cref="ScreenForm"/>; the forms before are still written for the importer).</param>
     public static void Add(OnnxBuilder b, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
-        IReadOnlyList<string> preActivations, string firstActivation, bool flatten, string original, string output, ScreenLevels levels = ScreenLevels.Auto)
+        IReadOnlyList<string> preActivations, string firstActivation, bool flatten, string original, string output, ScreenLevels levels = ScreenLevels.Auto,
+        Tail? tail = null, ScreenForm form = ScreenForm.Nested)
     {
+        bool nested = form == ScreenForm.Nested;
         var patches = net.Patches;
         int pCount = patches.Count, w1 = net.Original.Layers[0].Outputs, m = net.Original.OutputSize;
         var inactive = patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray();
         string threshold = b.Constant("threshold", [Threshold]);                                                        // T, a scalar
         var open = b.SubgraphWithConstants("open");
+        // With the tail in the branches, the then branch computes the original output [N, m] itself first (a copy of
+        // the tail on every row, with its own constants), for the rows it leaves as they are.
+        string originalIn = tail is null ? original : CopyTail(open, tail, original, open.Name("original"));
         string outOpen;
         string screen;
-        if (levels == ScreenLevels.One || (levels == ScreenLevels.Auto && pCount < TwoLevelFrom))
+        if (levels == ScreenLevels.One || (levels == ScreenLevels.Auto && pCount < TwoLevelFrom(form)))
         {
             screen = b.Node("MatMul", [firstActivation, b.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // L [N, P]
             var (rows, nonZero) = OpenRows(open, screen, threshold);
-            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, original, rows, open.Node("Transpose", [nonZero]));
+            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Transpose", [nonZero]), null);
         }
         else
         {
@@ -88,23 +102,145 @@ internal static class ScreenedGate
             var (rows1, _) = OpenRows(open, screen, threshold);                                                         // [k1]
             string a1 = open.Node("Gather", [firstActivation, rows1], null, OnnxBuilder.Int("axis", 0));                // [k1, w_1]
             string perPatch = open.Node("MatMul", [a1, open.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // [k1, P]
-            // No inner If: in a subgraph two levels down, a copy of the original nodes computed other pre-activations
-            // than the main graph's on some rows (tested); one level down it computes the same. The patch network runs on
-            // the k2 rows still open, none for most inputs the first level lets through.
-            var (rows2, _) = OpenRows(open, perPatch, threshold);                                                       // [k2], into rows1
-            string rows = open.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                        // [k2], into the batch
-            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, original, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]));
+            if (!nested)
+            {
+                // No inner If (the form before): the patch network runs on the k2 rows still open, none for most inputs
+                // the first level lets through, but its nodes run on those empty tensors.
+                var (rows2, _) = OpenRows(open, perPatch, threshold);                                                   // [k2], into rows1
+                string rows = open.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                    // [k2], into the batch
+                outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]), null);
+            }
+            else
+            {
+                // An inner If on the per-patch screen: where it closes every row the first level let through, the branch
+                // is an Identity. Two levels down, copies of the original nodes reading the main graph's weights computed
+                // other pre-activations than the main graph on some rows (tested; one level down they compute the same),
+                // so the inner branch holds its own copies of them (ONNX Runtime pre-packs a graph's own weights).
+                var exact = open.SubgraphWithConstants("exact");
+                var (rows2, _) = OpenRows(exact, perPatch, threshold);                                                  // [k2], into rows1
+                string rows = exact.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                   // [k2], into the batch
+                string outExact = Exact(exact, net, input, originalNodes, preActivations, flatten, originalIn, rows, exact.Node("Unsqueeze", [rows, exact.Int64s("axes", 1)]), b.Graph);
+                exact.Graph.Output.Add(OnnxBuilder.FloatInfo(outExact, "N", m));
+                var none = open.Subgraph("none");
+                string unchanged = none.Node("Identity", [originalIn]);
+                none.Graph.Output.Add(OnnxBuilder.FloatInfo(unchanged, "N", m));
+                string anyPatch = open.Node("Less", [open.Node("ReduceMin", [perPatch], null, OnnxBuilder.Int("keepdims", 0)), open.Constant("threshold", [Threshold])]);
+                outOpen = open.Node("If", [anyPatch], null, OnnxBuilder.GraphAttribute("then_branch", exact.Graph), OnnxBuilder.GraphAttribute("else_branch", none.Graph));
+            }
         }
         open.Graph.Output.Add(OnnxBuilder.FloatInfo(outOpen, "N", m));
         string anyOpen = b.Node("Less", [b.Node("ReduceMin", [screen], null, OnnxBuilder.Int("keepdims", 0)), threshold]);
-        var closed = b.Subgraph("closed");
-        string same = closed.Node("Identity", [original]);
+        string same;
+        OnnxBuilder closed;
+        if (tail is null)
+        {
+            closed = b.Subgraph("closed");
+            same = closed.Node("Identity", [original]);
+        }
+        else
+        {
+            // The else branch is the original's own tail (same node names, same constants, held by the branch), so the
+            // closed path has no node beyond the screen's: ONNX Runtime wants a node between an outer value and a
+            // branch output, and this one is work the original does anyway.
+            closed = b.SubgraphWithConstants("closed");
+            foreach (var t in tail.Constants) closed.Graph.Initializer.Add(t.Clone());
+            foreach (var node in tail.Nodes) closed.Graph.Node.Add(node.Clone());
+            same = original;
+        }
         closed.Graph.Output.Add(OnnxBuilder.FloatInfo(same, "N", m));
         b.Node("If", [anyOpen], output, OnnxBuilder.GraphAttribute("then_branch", open.Graph), OnnxBuilder.GraphAttribute("else_branch", closed.Graph));
     }
 
-    /// <summary>From this many patches on, the screen has two levels (groups, then patches).</summary>
-    internal const int TwoLevelFrom = 256;
+    /// <summary>
+    /// The original nodes that compute <paramref name="original"/> from <paramref name="lastActivation"/> (and from
+    /// constants only they read), removed from <paramref name="graph"/> with those constants; null (nothing removed)
+    /// when the nodes after the last activation are not such a closed tail (another node reads one of their values
+    /// or constants, or they read another tensor). Both in graph order; the constants in order of first use.
+    /// </summary>
+    internal static Tail? TakeTail(GraphProto graph, string lastActivation, string original)
+    {
+        var nodes = graph.Node;
+        int from = -1, to = -1;
+        for (int n = 0; n < nodes.Count; n++)
+        {
+            if (nodes[n].Output.Contains(lastActivation)) from = n;
+            if (nodes[n].Output.Contains(original)) to = n;
+        }
+        if (from < 0 || to <= from) return null;
+        // The tail: the producer of the original output and, backwards, every node after the last activation all of
+        // whose values only tail nodes read.
+        var readers = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int n = 0; n < nodes.Count; n++)
+            foreach (var name in nodes[n].Input.Concat(nodes[n].Attribute.Where(a => a.G is not null).SelectMany(a => SubgraphReads(a.G))))
+                (readers.TryGetValue(name, out var list) ? list : readers[name] = []).Add(n);
+        var members = new SortedSet<int> { to };
+        for (bool grew = true; grew;)
+        {
+            grew = false;
+            for (int n = to - 1; n > from; n--)
+            {
+                if (members.Contains(n)) continue;
+                var outs = nodes[n].Output.Where(o => o.Length > 0).ToList();
+                if (outs.Count > 0 && outs.All(o => readers.TryGetValue(o, out var r) && r.All(members.Contains)) && outs.Any(o => readers[o].Count > 0))
+                {
+                    members.Add(n);
+                    grew = true;
+                }
+            }
+        }
+        var produced = members.SelectMany(n => nodes[n].Output).ToHashSet(StringComparer.Ordinal);
+        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var constants = new List<TensorProto>();
+        var graphOutputs = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (int n in members)
+        {
+            var node = nodes[n];
+            if (node.Attribute.Any(a => a.G is not null || a.Graphs.Count > 0)) return null;
+            if (node.Output.Any(o => graphOutputs.Contains(o) || (readers.TryGetValue(o, out var r) && (o == original || !r.All(members.Contains))))) return null;
+            foreach (var input in node.Input)
+            {
+                if (input.Length == 0 || input == lastActivation || produced.Contains(input)) continue;
+                if (!initializers.TryGetValue(input, out var t) || !readers[input].All(members.Contains)) return null;
+                if (!constants.Contains(t)) constants.Add(t);
+            }
+        }
+        var tailNodes = members.Select(n => nodes[n]).ToList();
+        foreach (var node in tailNodes) nodes.Remove(node);
+        foreach (var t in constants) graph.Initializer.Remove(t);
+        return new Tail(tailNodes, constants);
+    }
+
+    private static IEnumerable<string> SubgraphReads(GraphProto g) =>
+        g.Node.SelectMany(n => n.Input.Concat(n.Attribute.Where(a => a.G is not null).SelectMany(a => SubgraphReads(a.G))));
+
+    /// <summary>Copies of the tail's nodes and constants in a branch (fresh node and value names), writing <paramref name="output"/> for <paramref name="original"/>.</summary>
+    private static string CopyTail(OnnxBuilder branch, Tail tail, string original, string output)
+    {
+        foreach (var t in tail.Constants) branch.Graph.Initializer.Add(t.Clone());
+        var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in tail.Nodes)
+        {
+            var copy = node.Clone();
+            copy.Name = branch.Name("copy");
+            for (int k = 0; k < copy.Input.Count; k++) if (renamed.TryGetValue(copy.Input[k], out var r)) copy.Input[k] = r;
+            for (int k = 0; k < copy.Output.Count; k++)
+            {
+                if (copy.Output[k].Length == 0) continue;
+                string fresh = copy.Output[k] == original ? output : branch.Name("row");
+                renamed[copy.Output[k]] = fresh;
+                copy.Output[k] = fresh;
+            }
+            branch.Graph.Node.Add(copy);
+        }
+        return output;
+    }
+
+    /// <summary>
+    /// From this many patches on, the screen has two levels (groups, then patches): 100 in the nested form (at 100
+    /// patches on MNIST two nested levels were faster than one for batches and no slower for single images; fewer
+    /// patches not measured), 256 in the forms before.
+    /// </summary>
+    internal static int TwoLevelFrom(ScreenForm form) => form == ScreenForm.Nested ? 100 : 256;
 
     /// <summary>Groups of the first level: 2 sqrt(P), rounded up.</summary>
     internal static int GroupCount(int patches) => (int)Math.Ceiling(2 * Math.Sqrt(patches));
@@ -132,16 +268,29 @@ internal static class ScreenedGate
     /// <c>[k, 1]</c> (the same rows). Returns the repaired output <c>[N, m]</c>.
     /// </summary>
     private static string Exact(OnnxBuilder open, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
-        IReadOnlyList<string> preActivations, bool flatten, string original, string rows, string scatterIndices)
+        IReadOnlyList<string> preActivations, bool flatten, string original, string rows, string scatterIndices, GraphProto? weightsFrom)
     {
         var patches = net.Patches;
         string rowsInput = open.Node("Gather", [input, rows], null, OnnxBuilder.Int("axis", 0));                               // [k, ...]
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal) { [input] = rowsInput };
+        var outer = weightsFrom?.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var node in originalNodes)
         {
             var copy = node.Clone();
             copy.Name = open.Name("copy");
-            for (int k = 0; k < copy.Input.Count; k++) if (renamed.TryGetValue(copy.Input[k], out var r)) copy.Input[k] = r;
+            for (int k = 0; k < copy.Input.Count; k++)
+            {
+                if (renamed.TryGetValue(copy.Input[k], out var r)) copy.Input[k] = r;
+                else if (outer is not null && outer.TryGetValue(copy.Input[k], out var t))
+                {
+                    // The branch's own copy of the constant (fresh name: a branch value may not shadow an outer one).
+                    var own = t.Clone();
+                    own.Name = open.Name("weight");
+                    open.Graph.Initializer.Add(own);
+                    renamed[copy.Input[k]] = own.Name;
+                    copy.Input[k] = own.Name;
+                }
+            }
             for (int k = 0; k < copy.Output.Count; k++)
             {
                 if (copy.Output[k].Length == 0) continue;
@@ -195,6 +344,25 @@ internal static class ScreenedGate
         }
         return groups.Where(g => g.Count > 0).ToList();
     }
+}
+
+/// <summary>The original nodes after the last hidden activation that write the original output, and the constants only they read (<see cref="ScreenedGate.TakeTail"/>).</summary>
+internal sealed record Tail(IReadOnlyList<NodeProto> Nodes, IReadOnlyList<TensorProto> Constants);
+
+/// <summary>
+/// The forms of the screened export, each still written for the importer, which exports again and compares (a file
+/// reads back in the form it was written in).
+/// </summary>
+internal enum ScreenForm
+{
+    /// <summary>The original's last layer in the main graph, the If's else branch an Identity of its output; two flat levels from 256 patches (written 2026-12-05 09:21 to 12:47).</summary>
+    IdentityElse,
+
+    /// <summary>The last layer moved into both If branches; two flat levels from 256 patches (written 12:47 to 12:59).</summary>
+    TailFlat,
+
+    /// <summary>The last layer in both branches; two levels from 100 patches, the second deciding an inner If whose then branch holds its own copies of the original weights.</summary>
+    Nested,
 }
 
 /// <summary>The levels of the screen (<see cref="ScreenedGate"/>): by the patch count (what files carry), or forced (tests, benchmarks).</summary>
