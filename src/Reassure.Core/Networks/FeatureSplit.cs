@@ -5,6 +5,7 @@ namespace Reassure.Networks;
 /// phi the fixed feature map from the input to u and the suffix s the sub-network from u to the output.
 /// <code>
 ///   phi(x) = P(x)           or relu(P(x))  when u is the output of a Relu (<see cref="PrefixRelu"/>)
+///                           or maxpool(relu(P(x))) when u is the output of a MaxPool on a Relu (<see cref="PrefixPool"/>)
 ///   s(u)   = W_L relu(... relu(W_1 u + b_1) ...) + b_L        a ReLU network of its own, input u
 /// </code>
 /// P is a <see cref="Network"/> ending in an affine layer (the pre-activation of u's Relu, or u itself). Repairs are
@@ -15,18 +16,28 @@ public sealed class FeatureSplit
     private const double Slack = 1e-9;
 
     /// <summary>Creates a split; the prefix's output width must equal the suffix's input width.</summary>
-    public FeatureSplit(string tensor, Network prefix, bool prefixRelu, Network suffix)
+    public FeatureSplit(string tensor, Network prefix, bool prefixRelu, Network suffix, MaxPoolWindows? prefixPool = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(tensor);
         ArgumentNullException.ThrowIfNull(prefix);
         ArgumentNullException.ThrowIfNull(suffix);
-        if (prefix.OutputSize != suffix.InputSize)
-            throw new ArgumentException($"The prefix gives {prefix.OutputSize} features but the suffix takes {suffix.InputSize}.", nameof(suffix));
+        if (prefixPool is not null && (!prefixRelu || prefixPool.Inputs != prefix.OutputSize))
+            throw new ArgumentException("A max pool of the features pools the prefix's ReLU outputs.", nameof(prefixPool));
+        int width = prefixPool?.Outputs ?? prefix.OutputSize;
+        if (width != suffix.InputSize)
+            throw new ArgumentException($"The prefix gives {width} features but the suffix takes {suffix.InputSize}.", nameof(suffix));
         Tensor = tensor;
         Prefix = prefix;
         PrefixRelu = prefixRelu;
+        PrefixPool = prefixPool;
         Suffix = suffix;
     }
+
+    /// <summary>
+    /// A max pool over relu(P(x)) that gives u (ONNX Relu then MaxPool, method.md §12), or null. The features are
+    /// computed exactly; the suffix is repaired over a box of them, so the pool's winners are no part of its regions.
+    /// </summary>
+    public MaxPoolWindows? PrefixPool { get; }
 
     /// <summary>The name of the tensor u the network is cut at (an ONNX tensor name).</summary>
     public string Tensor { get; }
@@ -51,6 +62,12 @@ public sealed class FeatureSplit
     {
         var u = Prefix.Evaluate(x);
         if (PrefixRelu) for (int i = 0; i < u.Length; i++) u[i] = u[i] > 0 ? u[i] : 0.0;
+        if (PrefixPool is { } pool)
+        {
+            var pooled = new double[pool.Outputs];
+            pool.Apply(u, pooled);
+            return pooled;
+        }
         return u;
     }
 
@@ -94,6 +111,14 @@ public sealed class FeatureSplit
                     lo[j] = PrefixRelu ? Math.Max(0, a) : a;
                     hi[j] = PrefixRelu ? Math.Max(0, b) : b;
                 }
+                if (PrefixPool is { } pool)
+                {
+                    // max is monotone: [max of the lower ends, max of the upper ends] per window.
+                    var plo = new double[pool.Outputs];
+                    var phi = new double[pool.Outputs];
+                    pool.ApplyInterval(lo, hi, plo, phi);
+                    return new InputBox(plo, phi);
+                }
                 return new InputBox(lo, hi);
             }
             if (symbolic is not null)
@@ -109,6 +134,13 @@ public sealed class FeatureSplit
             {
                 lo[j] = Math.Max(0, lo[j]);
                 hi[j] = Math.Max(0, hi[j]);
+            }
+            if (layer.MaxPool is { } hiddenPool)
+            {
+                var plo = new double[hiddenPool.Outputs];
+                var phi = new double[hiddenPool.Outputs];
+                hiddenPool.ApplyInterval(lo, hi, plo, phi);
+                (lo, hi) = (plo, phi);
             }
             inLo = lo;
             inHi = hi;

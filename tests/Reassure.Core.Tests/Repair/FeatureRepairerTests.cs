@@ -123,10 +123,37 @@ public sealed class FeatureRepairerTests
     /// </summary>
     [TestMethod]
     [DoNotParallelize]
-    public void VerivitalAvgpool_FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical()
+    public void VerivitalAvgpool_FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical() =>
+        FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical("Convnet_avgpool.onnx", "9");
+
+    /// <summary>
+    /// The verivital maxpool network (Conv, Relu, MaxPool 4x4, Flatten, Gemm) cut at its flattened features: the prefix
+    /// computes maxpool(relu(conv x)) exactly (method.md §12) and the dense suffix is repaired over a box of features.
+    /// </summary>
+    [TestMethod]
+    [DoNotParallelize]
+    public void VerivitalMaxpool_FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical()
     {
-        var model = OnnxImporter.Load(TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx"));
-        var split = FeatureSplitter.Split(model, "9");
+        var model = OnnxImporter.Load(TestData.File("vnncomp", "verivital", "Convnet_maxpool.onnx"));
+        var tensors = FeatureSplitter.Tensors(model);
+        var flat = tensors.Single(t => t.Operator == "Flatten");
+        var pooled = tensors.Single(t => t.Operator == "MaxPool");
+        Assert.IsNull(flat.Refusal, flat.Refusal);
+        Assert.IsNull(pooled.Refusal, pooled.Refusal);
+        var xs = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), 20);
+        foreach (var name in new[] { flat.Name, pooled.Name })
+        {
+            var split = FeatureSplitter.Split(model, name).Split;
+            Assert.IsNotNull(split.PrefixPool);
+            foreach (var x in xs) CollectionAssert.AreEqual(model.Network.Evaluate(x), split.Evaluate(x), "the cut network is the network, bit for bit");
+        }
+        FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical("Convnet_maxpool.onnx", flat.Name);
+    }
+
+    private static void FlattenedFeatures_BoxSupports_Fixed_OthersBitIdentical(string file, string tensor)
+    {
+        var model = OnnxImporter.Load(TestData.File("vnncomp", "verivital", file));
+        var split = FeatureSplitter.Split(model, tensor);
         Assert.AreEqual(1152, split.Split.FeatureSize);
         var xs = MnistIdx.ReadImages(TestData.File("mnist", "t10k-images-idx3-ubyte.gz"), 1000);
         var buggy = new[] { 10, 20, 30 }.Select(i =>
@@ -141,7 +168,7 @@ public sealed class FeatureRepairerTests
         Assert.IsTrue(result.Suffix.Patches.All(p => p.Verified));
         var bytes = FeatureOnnxExporter.ToBytes(split, result.Suffix.Network, result.Suffix.Specs);
         using var repaired = new Microsoft.ML.OnnxRuntime.InferenceSession(bytes);
-        using var original = new Microsoft.ML.OnnxRuntime.InferenceSession(File.ReadAllBytes(TestData.File("vnncomp", "verivital", "Convnet_avgpool.onnx")));
+        using var original = new Microsoft.ML.OnnxRuntime.InferenceSession(File.ReadAllBytes(TestData.File("vnncomp", "verivital", file)));
         var outside = Enumerable.Range(0, xs.Length).Where(i => !result.InAnySupport(xs[i])).ToList();
         Assert.IsTrue(outside.Count >= xs.Length - 3, $"{xs.Length - outside.Count} test images in a support");
         var a = OnnxRuntimeFloat32Evaluator.Run(original, model, outside.Select(i => xs[i]).ToList());

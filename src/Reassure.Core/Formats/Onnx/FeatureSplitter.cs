@@ -57,14 +57,16 @@ public static class FeatureSplitter
             throw Refuse(where, $"it depends on ReLU layer {u.Base} but a later ReLU layer has been closed; expected a plain chain of layers");
         bool reluOutput = u.Map is null && u.WeightName is null && u.Offset.All(v => v == 0);
         var prefixLayers = ctx.Layers.ToList();
+        MaxPoolWindows? pool = null;
         if (reluOutput)
         {
+            // u = relu(P(x)), or maxpool(relu(P(x))) after a MaxPool (the features are computed exactly; the suffix is
+            // repaired over a box of them, method.md §12).
             var last = prefixLayers[^1];
-            if (last.MaxPool is not null)
-                throw new ReassureException(ErrorCodes.MaxPoolNotAnalysable,
-                    "it is the output of a MaxPool, whose winners are part of the linear regions (not carried across a feature split); expected a tensor of a layer without MaxPool", where);
+            pool = last.MaxPool;
             prefixLayers[^1] = new Layer(last.Map, last.Bias, relu: false, last.Names);
         }
+
         else
         {
             prefixLayers.Add(new Layer(u.MapOrDenseIdentity(), (double[])u.Offset.Clone(), relu: false,
@@ -100,7 +102,7 @@ public static class FeatureSplitter
         suffixLayers.Add(new Layer(result.MapOrDenseIdentity(), (double[])result.Offset.Clone(), relu: false,
             new LayerNames(result.WeightName, result.BiasName, model.LogitsName, null)));
         var suffix = new Network(suffixLayers, tensor, model.LogitsName);
-        return new OnnxFeatureSplit(model, new FeatureSplit(tensor, prefix, reluOutput, suffix), u.Shape);
+        return new OnnxFeatureSplit(model, new FeatureSplit(tensor, prefix, reluOutput, suffix, pool), u.Shape);
     }
 
     /// <summary>

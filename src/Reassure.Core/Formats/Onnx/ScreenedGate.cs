@@ -23,11 +23,14 @@ namespace Reassure.Formats.Onnx;
 /// the original Gemm/Relu pairs fusable by ONNX Runtime (nothing else reads z on the closed path).
 /// </para>
 /// <para>
-/// The graph: <c>If(ReduceMin(L) &lt; T)</c>. Its else branch is the original output itself; its then branch takes the rows
-/// with some L_p &lt; T (NonZero), recomputes their pre-activations with copies of the original nodes, runs the patch
-/// network of <see cref="PatchGraph"/> on those rows only, and writes their outputs back with ScatterND. On those rows
-/// the float32 operations are the unscreened export's (the same nodes on the same row values); on the others every
-/// gate is 0 and the output is the original's, as the unscreened export computes it there.
+/// The graph: <c>If(ReduceMin(L) &lt; T)</c>. Its else branch is the original's last layer (moved out of the main graph
+/// with its constants, so the closed path is the original nodes plus MatMul, ReduceMin, Less and the If); its then branch
+/// computes that layer too, takes the rows with some L_p &lt; T (NonZero), recomputes their pre-activations with copies
+/// of the original nodes, runs the patch network of <see cref="PatchGraph"/> on those rows only, and writes their
+/// outputs back with ScatterND. On those rows the float32 operations are the unscreened export's (the same nodes on
+/// the same row values); on the others every gate is 0 and the output is the original's, as the unscreened export
+/// computes it there. From <see cref="TwoLevelFrom"/> patches, groups of patches are screened first and the per-patch
+/// screen of the rows they leave open decides an inner If.
 /// </para>
 /// </summary>
 internal static class ScreenedGate
@@ -111,8 +114,8 @@ internal static class ScreenedGate
             {
                 // An inner If on the per-patch screen: where it closes every row the first level let through, the branch
                 // is an Identity. Two levels down, copies of the original nodes reading the main graph's weights computed
-                // other pre-activations than the main graph on some rows (ONNX Runtime pre-packs a graph's own weights,
-                // and outer ones one level down only), so the inner branch holds its own copies of them.
+                // other pre-activations than the main graph on some rows (tested; one level down they compute the same),
+                // so the inner branch holds its own copies of them (ONNX Runtime pre-packs a graph's own weights).
                 var exact = open.SubgraphWithConstants("exact");
                 var (rows2, _) = OpenRows(exact, perPatch, threshold);                                                  // [k2], into rows1
                 string rows = exact.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                   // [k2], into the batch
@@ -355,7 +358,7 @@ internal enum ScreenForm
     /// <summary>The original's last layer in the main graph, the If's else branch an Identity of its output; two flat levels from 256 patches (written 2026-12-05 09:21 to 12:47).</summary>
     IdentityElse,
 
-    /// <summary>The last layer moved into both If branches; two flat levels from 256 patches (written 12:47 to 13:30).</summary>
+    /// <summary>The last layer moved into both If branches; two flat levels from 256 patches (written 12:47 to 12:59).</summary>
     TailFlat,
 
     /// <summary>The last layer in both branches; two levels from 100 patches, the second deciding an inner If whose then branch holds its own copies of the original weights.</summary>
