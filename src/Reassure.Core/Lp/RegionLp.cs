@@ -446,20 +446,15 @@ public sealed class RegionLp : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (TrySimplex(w, c, c0, limit, cancellationToken, out var fast)) return fast;
         double constant = SetObjective(w, c, c0);
-        if (_inputForm)
-        {
-            // With presolve GLOP does not stop at an objective limit: the input form solves every row exactly.
-            var exact = Solve(constant, "an output row");
-            return new LpBound(exact.Value, true, exact.X, Certificate());
-        }
+        // The input form (no presolve) stops at the limit as the layered form does, in any round of its lazy rows: a
+        // model with fewer rows is a relaxation of the region, so its bound below the limit is the region's.
         string withLimit = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{_parameters} use_dual_simplex:true objective_lower_limit:{limit - constant:R}");
         Glop.SetSolverSpecificParametersAsString(withLimit);
         Solver.ResultStatus status;
         try
         {
-            status = Glop.Solve();
-            Solves++;
+            status = SolveGlop();
         }
         finally
         {
