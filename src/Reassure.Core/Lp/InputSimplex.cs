@@ -19,7 +19,8 @@ namespace Reassure.Lp;
 /// <para>
 /// The iteration is the textbook dual simplex for boxed inputs (Koberstein, "The dual simplex method, techniques for a
 /// fast and stable implementation", PhD thesis, Paderborn 2005, Alg. 4 and 7): dual steepest edge pricing (Forrest and
-/// Goldfarb 1992; the weights are updated every iteration and recomputed exactly at every refactorisation), the bound
+/// Goldfarb 1992; the weights are updated every iteration and recomputed exactly at every periodic refactorisation and at a
+/// new start; measured on 20 MNIST regions: without the periodic recomputation 169 039 iterations against 57 658), the bound
 /// flipping ratio test over the boxed inputs, and a random cost perturbation of relative size 1e-6 against dual
 /// degeneracy, removed for a second pass from the basis the first one ended with. M is updated by the bordering and
 /// rank-one formulas for a row/column added, removed or replaced, and rebuilt by Gauss-Jordan every
