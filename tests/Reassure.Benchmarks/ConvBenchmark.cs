@@ -8,11 +8,13 @@ using Reassure.Specifications;
 namespace Reassure.Benchmarks;
 
 /// <summary>
-/// <c>conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n]</c> (issue 18): point repair of the first N
+/// <c>conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n] [--baseline-points 10|0]</c> (issue 18): point repair of the first N
 /// misclassified MNIST test images on the VNN-COMP verivital convolutional networks, end to end (regions, LPs, patches,
 /// soundness in double and float32, the independent check, export on the original graph). Prints seconds and LP counts,
 /// fixed/proved counts, the test accuracy before and after, and whether every test image outside all supports keeps its
-/// outputs bit for bit (in double through the engine, and in float32 through ONNX Runtime on the exported file).
+/// outputs bit for bit (in double through the engine, and in float32 through ONNX Runtime on the exported file). Then, in
+/// the same run, the first <c>--baseline-points</c> repaired with every region row in GLOP's model from the start
+/// (<see cref="Reassure.Lp.RegionLpEngine.GlopAllRows"/>), and the ratio to this run's figure for as many points.
 /// </summary>
 internal static class ConvBenchmark
 {
@@ -23,6 +25,7 @@ internal static class ConvBenchmark
         var points = BenchmarkArgs.Option(args, "--points", "10,100").Split(',').Select(s => int.Parse(s, Inv)).ToArray();
         int threads = int.Parse(BenchmarkArgs.Option(args, "--threads", Environment.ProcessorCount.ToString(Inv)), Inv);
         string which = BenchmarkArgs.Option(args, "--net", "both");
+        int baselinePoints = int.Parse(BenchmarkArgs.Option(args, "--baseline-points", "10"), Inv); // 0: no baseline
         var nets = which == "both" ? new[] { "avgpool", "maxpool" } : [which];
         Console.WriteLine($"Reassure conv benchmark  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  {Environment.ProcessorCount} cores, threads {threads}, .NET {Environment.Version}; load {MnistMacro.LoadAverage()}");
         var (xs, ys) = SharedData.LoadMnistTest();
@@ -46,6 +49,7 @@ internal static class ConvBenchmark
             var warm = Stopwatch.StartNew();
             Repairer.Repair(net, [Buggy(wrong[^1])], new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model), MaxDegreeOfParallelism = threads });
             Console.WriteLine($"  warm-up (not counted): one repair of test[{wrong[^1]}] in {warm.Elapsed.TotalSeconds:F2} s");
+            var seconds10 = new Dictionary<int, double>();
             foreach (int count in points)
             {
                 var buggy = wrong.Take(count).Select(Buggy).ToList();
@@ -72,10 +76,26 @@ internal static class ConvBenchmark
                 bool good = result.FixedCount == count && proved == result.Patches.Count && correctAfter >= correctBefore
                     && doubleSame == outside.Count && floatSame == outside.Count && ortFixed == count;
                 ok &= good;
-                Console.WriteLine($"  points {count}: {seconds:F2} s (regions {t.Regions.TotalSeconds:F2}, patches+LPs {t.Patches.TotalSeconds:F2}, soundness {t.Soundness.TotalSeconds:F2}, " +
+                seconds10[count] = seconds;
+                Console.WriteLine($"  points {count}: {seconds:F2} s{Target(count)} (regions {t.Regions.TotalSeconds:F2}, patches+LPs {t.Patches.TotalSeconds:F2}, soundness {t.Soundness.TotalSeconds:F2}, " +
                     $"check {t.Verify.TotalSeconds:F2}, export {export:F2}), {t.LinearPrograms} LPs; fixed {result.FixedCount}/{count}, patches {result.Patches.Count}, proved {proved}/{result.Patches.Count}; " +
                     $"accuracy {100.0 * correctBefore / xs.Length:F2} % -> {100.0 * correctAfter / xs.Length:F2} %; outside every support {outside.Count} images: " +
                     $"bit-identical {doubleSame} (double), {floatSame} (ONNX Runtime float32); repaired file fixes {ortFixed}/{count} in ONNX Runtime; load {MnistMacro.LoadAverage()} {(good ? "OK" : "FAILED")}");
+            }
+            if (baselinePoints > 0)
+            {
+                // Baseline in the same run: the same points with every region row in GLOP's model from the start and
+                // presolve on (RegionLpEngine.GlopAllRows, the input form before lazy rows), end to end as above.
+                var buggy = wrong.Take(baselinePoints).Select(Buggy).ToList();
+                var options = new RepairOptions { Float32Evaluator = new OnnxRuntimeFloat32Evaluator(model), MaxDegreeOfParallelism = threads, LpEngine = Reassure.Lp.RegionLpEngine.GlopAllRows };
+                var clock = Stopwatch.StartNew();
+                var result = Repairer.Repair(net, buggy, options);
+                _ = RepairedOnnxExporter.ToBytes(result.Network, model);
+                double baseline = clock.Elapsed.TotalSeconds;
+                var t = result.Timings;
+                string ratio = seconds10.TryGetValue(baselinePoints, out double ours) ? $"; baseline / this run's {ours:F2} s = {baseline / ours:F2}x" : "";
+                Console.WriteLine($"  baseline, points {baselinePoints}, every row in GLOP's model, presolve on: {baseline:F2} s (patches+LPs {t.Patches.TotalSeconds:F2}), {t.LinearPrograms} LPs, " +
+                    $"fixed {result.FixedCount}/{baselinePoints}, proved {result.Patches.Count(p => p.Verified)}/{result.Patches.Count}{ratio}; load {MnistMacro.LoadAverage()}");
             }
         }
         if (BenchmarkArgs.Option(args, "--cifar", "on") != "off" && File.Exists(Path.Combine(SharedData.Root, "vnncomp", "marabou-cifar10", "cifar10_small.onnx")))
@@ -107,6 +127,9 @@ internal static class ConvBenchmark
         }
         return ok ? 0 : 1;
     }
+
+    /// <summary>The issue 18 target beside a figure: 100 points in under 60 s (2 cores).</summary>
+    private static string Target(int count) => count == 100 ? " (target < 60 s, issue 18)" : "";
 
     /// <summary>float32 outputs of ONNX Runtime for the listed images, one image per call (the verivital files have batch 1).</summary>
     private static float[][] Ort(byte[] model, string inputName, double[][] xs, List<int> rows)

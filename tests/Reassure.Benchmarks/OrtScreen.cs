@@ -29,6 +29,13 @@ internal static class OrtScreen
         var twoLevels = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two);
         var oneLevel = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.One);
         var twoFlat = RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.TailFlat);
+        var factors = new List<(string, byte[])>();
+        foreach (double c in new[] { 1.0, 3, 4, 6 })
+        {
+            ScreenedGate.GroupFactor = c;
+            factors.Add(($"screened, forced two levels (inner If), {ScreenedGate.GroupCount(repaired.Patches.Count)} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two)));
+        }
+        ScreenedGate.GroupFactor = 2;
         var graphs = new List<(string Label, byte[] Onnx)>
         {
             ("original", File.ReadAllBytes(SharedData.MnistModelPath)),
@@ -41,6 +48,7 @@ internal static class OrtScreen
             ("screened, forced two levels (no inner If)", twoFlat),
             ("screened, Gemm transB, 1 column", ScreenAsGemm(screened, transposed: true, columns: 1)),
         };
+        graphs.AddRange(factors);
         if (args.Contains("--focus"))
             graphs = graphs.Where(g => g.Label is "original" || g.Label.StartsWith("screened, forced", StringComparison.Ordinal) || g.Label.StartsWith("screened export", StringComparison.Ordinal)).ToList();
         var singles = xs.Take(256).Count(x => repaired.InAnySupport(x));

@@ -14,7 +14,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- vnncomp [acasxu|mnistfc] [factor]
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- hcas
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data acas-area [search seconds, default 15] [boxes|auto|regions, default boxes] [net/prop]   (issue 21: table beside the anchors)
-//   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE]   (issue 21: ours beside VNN-COMP)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE] [--only "net prop" substring]   (issue 21: ours beside VNN-COMP)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--noise 0] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-floor [--points 100] [--file path] [--rounds 9]   (ORT: the repaired graph against graphs with parts taken away)
@@ -22,7 +22,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- watermark [--rule previous|best-other] [--threads n]   (issue 17: watermark removal with --avoid)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]   (issue 17: causal fault localization vs naive)
-//   dotnet run -c Release --project tests/Reassure.Benchmarks -- conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n]   (issue 18: point repair on the verivital conv nets)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n] [--baseline-points 10|0]   (issue 18: point repair on the verivital conv nets)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data feature [--net cifar10|avgpool|all] [--layer NAME] [--threads n]   (issue 18: feature-space repair)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -85,14 +85,14 @@ static int Run(string[] args)
             return 0;
         default:
             Console.WriteLine("usage: [--data PATH] COMMAND ...   (data: --data PATH or $REASSURE_DATA, a folder laid out as shared/data; default the repository's tests/data)");
-            Console.WriteLine("       verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE]");
+            Console.WriteLine("       verify-table [--categories acasxu,mnistfc] [--factor 1] [--markdown FILE] [--only NET_PROP_SUBSTRING]");
             Console.WriteLine("       vnncomp [acasxu|mnistfc] [timeout factor] | acas-area [seconds] [auto|regions|boxes] [net/prop, e.g. 2_1/2] | acas-files DIR | hcas");
             Console.WriteLine("       mnist --points 10|100|10,100 [--threads n] [--lp auto|glop] [--baseline on|off] [--baseline-points 10] [--inference on|off] [--memory on|off] [--warmup on|off]");
             Console.WriteLine("       ort-ratio [--points 100] [--noise 0] [--file path] [--rounds 5] | ort-floor [--points 100] [--file path] [--rounds 9]");
             Console.WriteLine("       ort-fused --library path [--points 100] [--file path] [--rounds 9] | lp-profile [--points 10] [--cold]");
             Console.WriteLine("       localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]");
             Console.WriteLine("       watermark [--rule previous|best-other] [--threads n]");
-            Console.WriteLine("       conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n]");
+            Console.WriteLine("       conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n] [--baseline-points 10|0]");
             Console.WriteLine("       feature [--net cifar10|avgpool|all] [--layer NAME] [--threads n]");
             Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
             return 2;

@@ -34,6 +34,7 @@ internal static class VerifyTable
         var categories = BenchmarkArgs.Option(args, "--categories", "acasxu,mnistfc").Split(',');
         double factor = double.Parse(BenchmarkArgs.Option(args, "--factor", "1"), Inv);
         string? markdown = BenchmarkArgs.Option(args, "--markdown", "");
+        string only = BenchmarkArgs.Option(args, "--only", ""); // substring of "net prop", to rerun some instances
         string loadBefore = LoadAverage();
         var started = DateTime.UtcNow;
         Console.WriteLine($"verify-table {started:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load before {loadBefore}, timeout factor {factor}");
@@ -43,6 +44,7 @@ internal static class VerifyTable
             foreach (var line in File.ReadAllLines(SharedData.File("vnncomp", category, "expected-results.csv")).Skip(1))
             {
                 var f = line.Split(',');
+                if (only.Length > 0 && !$"{Path.GetFileNameWithoutExtension(f[1])} {Path.GetFileNameWithoutExtension(f[2])}".Contains(only, StringComparison.Ordinal)) continue;
                 var net = OnnxImporter.Load(SharedData.Listed(f[1])).Network;
                 var prop = VnnLibReader.Read(SharedData.Listed(f[2]));
                 double timeout = double.Parse(f[3], Inv) * factor;

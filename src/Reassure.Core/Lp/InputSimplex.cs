@@ -19,7 +19,8 @@ namespace Reassure.Lp;
 /// <para>
 /// The iteration is the textbook dual simplex for boxed inputs (Koberstein, "The dual simplex method, techniques for a
 /// fast and stable implementation", PhD thesis, Paderborn 2005, Alg. 4 and 7): dual steepest edge pricing (Forrest and
-/// Goldfarb 1992; the weights are updated every iteration and recomputed exactly at every refactorisation), the bound
+/// Goldfarb 1992; the weights are updated every iteration and recomputed exactly at every periodic refactorisation and at a
+/// new start; measured on 20 MNIST regions: without the periodic recomputation 169 039 iterations against 57 658), the bound
 /// flipping ratio test over the boxed inputs, and a random cost perturbation of relative size 1e-6 against dual
 /// degeneracy, removed for a second pass from the basis the first one ended with. M is updated by the bordering and
 /// rank-one formulas for a row/column added, removed or replaced, and rebuilt by Gauss-Jordan every
@@ -92,8 +93,18 @@ internal sealed class InputSimplex : IDisposable
         _pooledRows = pooledRows;
         _b = b;
         _at = System.Buffers.ArrayPool<double>.Shared.Rent(_n * _m);
-        for (int i = 0; i < _m; i++)
-            for (int j = 0; j < _n; j++) _at[j * _m + i] = a[i * _n + j];
+        // A^T in 32 x 32 tiles (a plain row-by-row transpose writes 784 cache lines per row).
+        const int Tile = 32;
+        for (int i0 = 0; i0 < _m; i0 += Tile)
+        {
+            int i1 = Math.Min(_m, i0 + Tile);
+            for (int j0 = 0; j0 < _n; j0 += Tile)
+            {
+                int j1 = Math.Min(_n, j0 + Tile);
+                for (int j = j0; j < j1; j++)
+                    for (int i = i0; i < i1; i++) _at[j * _m + i] = a[i * _n + j];
+            }
+        }
         _lo = lo;
         _hi = hi;
         _x = new double[_n];
@@ -299,7 +310,24 @@ internal sealed class InputSimplex : IDisposable
         }
         var v = _v.AsSpan();
         v.Clear();
-        for (int q = 0; q < k; q++) if (u[q] != 0) Blas.Axpy(u[q], _a.AsSpan(_kRows[q] * n, n), v);
+        {
+            // v += sum_q u_q a_{K_q}, four rows a pass (v is read and written once per four rows).
+            Span<int> rows = stackalloc int[4];
+            Span<double> coef = stackalloc double[4];
+            int held = 0;
+            for (int q = 0; q < k; q++)
+            {
+                if (u[q] == 0) continue;
+                rows[held] = _kRows[q];
+                coef[held++] = u[q];
+                if (held == 4)
+                {
+                    Axpy4(coef, _a.AsSpan(rows[0] * n, n), _a.AsSpan(rows[1] * n, n), _a.AsSpan(rows[2] * n, n), _a.AsSpan(rows[3] * n, n), v);
+                    held = 0;
+                }
+            }
+            for (int h = 0; h < held; h++) Blas.Axpy(coef[h], _a.AsSpan(rows[h] * n, n), v);
+        }
 
         double value, target;
         if (pIsRow) { value = _s[p]; target = 0; }
@@ -345,6 +373,23 @@ internal sealed class InputSimplex : IDisposable
             }
         }
         if (count == 0) return false; // dual unbounded: the region would be empty
+        // A row has no upper bound, so the test never passes one: the smallest row ratio bounds the entering ratio, and
+        // breakpoints beyond it (plus the tie tolerance) can neither be passed nor enter. Leaving them out of the heap
+        // keeps its result (up to the order of exact ties) and spares most of its building (a tenth of the solve time).
+        double rowBound = double.PositiveInfinity;
+        for (int c = 0; c < count; c++) if (ids[c] >= n && ratios[c] < rowBound) rowBound = ratios[c];
+        if (!double.IsPositiveInfinity(rowBound))
+        {
+            double keep = rowBound + 2 * DualTolerance;
+            int kept = 0;
+            for (int c = 0; c < count; c++)
+            {
+                if (ratios[c] > keep) continue;
+                ratios[kept] = ratios[c];
+                ids[kept++] = ids[c];
+            }
+            count = kept;
+        }
         double AbsAlpha(int id) => id < n ? Math.Abs(_alphaX[id]) : Math.Abs(_alphaS[id - n]);
 
         // Bound flipping ratio test: pass breakpoints in increasing ratio while the leaving variable stays infeasible
@@ -480,7 +525,10 @@ internal sealed class InputSimplex : IDisposable
         tauS.Clear();
         colS.Clear();
         var dxJ = _dxJ.AsSpan(0, k);
-        for (int b = 0; b < k; b++) Axpy3(tauJ[b], colJ[b], dxJ[b], _at.AsSpan(_jCols[b] * m, m), tauS, colS, _s);
+        int b2 = 0;
+        for (; b2 + 1 < k; b2 += 2)
+            Axpy3x2(tauJ[b2], colJ[b2], dxJ[b2], _at.AsSpan(_jCols[b2] * m, m), tauJ[b2 + 1], colJ[b2 + 1], dxJ[b2 + 1], _at.AsSpan(_jCols[b2 + 1] * m, m), tauS, colS, _s);
+        if (b2 < k) Axpy3(tauJ[b2], colJ[b2], dxJ[b2], _at.AsSpan(_jCols[b2] * m, m), tauS, colS, _s);
         if (pIsRow) tauS[p] += 1;
         if (!qIsRow) Blas.Axpy(-1, _at.AsSpan(q * m, m), colS);
         double ap = pIsRow ? colS[p] : colJ[_colPos[p]];
@@ -535,6 +583,65 @@ internal sealed class InputSimplex : IDisposable
             // The basic inputs' columns move the rows in UpdateWeights' single pass over them (by _dxJ).
             if (_colPos[j] < 0) Blas.Axpy(dj, _at.AsSpan(j * m, m), _s);
             _x[j] += dj;
+        }
+    }
+
+    /// <summary>y += c0 x0 + c1 x1 + c2 x2 + c3 x3 in one pass over y.</summary>
+    private static void Axpy4(ReadOnlySpan<double> c, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2, ReadOnlySpan<double> x3, Span<double> y)
+    {
+        int n = y.Length, i = 0;
+        double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= System.Numerics.Vector<double>.Count)
+        {
+            var v0 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x0[..n]);
+            var v1 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x1[..n]);
+            var v2 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x2[..n]);
+            var v3 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x3[..n]);
+            var vy = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y);
+            var b0 = new System.Numerics.Vector<double>(c0);
+            var b1 = new System.Numerics.Vector<double>(c1);
+            var b2 = new System.Numerics.Vector<double>(c2);
+            var b3 = new System.Numerics.Vector<double>(c3);
+            for (int k = 0; k < vy.Length; k++) vy[k] += b0 * v0[k] + b1 * v1[k] + b2 * v2[k] + b3 * v3[k];
+            i = vy.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; i < n; i++) y[i] += c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
+    }
+
+    /// <summary>The same as <see cref="Axpy3"/> for two vectors x and z at once (each y read and written once).</summary>
+    private static void Axpy3x2(double a1, double a2, double a3, ReadOnlySpan<double> x, double b1, double b2, double b3, ReadOnlySpan<double> z,
+        Span<double> y1, Span<double> y2, Span<double> y3)
+    {
+        int n = x.Length, i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= System.Numerics.Vector<double>.Count)
+        {
+            var vx = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x);
+            var vz = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(z[..n]);
+            var v1 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y1[..n]);
+            var v2 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y2[..n]);
+            var v3 = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y3[..n]);
+            var p1 = new System.Numerics.Vector<double>(a1);
+            var p2 = new System.Numerics.Vector<double>(a2);
+            var p3 = new System.Numerics.Vector<double>(a3);
+            var q1 = new System.Numerics.Vector<double>(b1);
+            var q2 = new System.Numerics.Vector<double>(b2);
+            var q3 = new System.Numerics.Vector<double>(b3);
+            for (int k = 0; k < vx.Length; k++)
+            {
+                var xv = vx[k];
+                var zv = vz[k];
+                v1[k] += p1 * xv + q1 * zv;
+                v2[k] += p2 * xv + q2 * zv;
+                v3[k] += p3 * xv + q3 * zv;
+            }
+            i = vx.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; i < n; i++)
+        {
+            double xv = x[i], zv = z[i];
+            y1[i] += a1 * xv + b1 * zv;
+            y2[i] += a2 * xv + b2 * zv;
+            y3[i] += a3 * xv + b3 * zv;
         }
     }
 

@@ -147,6 +147,9 @@ public static class AreaRepairer
     {
         var domain = options.Domain ?? property.Hull();
         var errors = new List<string>();
+        // The proof's region lists do not depend on the patches: enumerated on another core while the patches are built.
+        var enumeration = before.Violating.Count == 0 ? null : Task.Run(() => property.Cases
+            .Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(network, cs.Box, options.CertificateMaxRegions + 1, ct)).ToList(), ct);
         var patchClock = Stopwatch.StartNew();
         var built = new List<(LinearRegion Region, AffinePatch Patch, double Norm, int Case, LinearSpecification Spec)>();
         foreach (var v in before.Violating)
@@ -177,7 +180,7 @@ public static class AreaRepairer
         if (built.Count > 0)
         {
             // Soundness over the whole area (method.md §6), proved per region by LP; gamma raised only where a band leaks.
-            var regions = property.Cases.Select(cs => (IReadOnlyList<RegionPiece>)RegionEnumerator.All(network, cs.Box, options.CertificateMaxRegions + 1, ct)).ToList();
+            var regions = enumeration!.GetAwaiter().GetResult();
             bool complete = regions.All(r => r.Count <= options.CertificateMaxRegions);
             if (!complete) errors.Add($"{ErrorCodes.BudgetExceeded}: more than {options.CertificateMaxRegions} linear regions in a box; the region-by-region proof was not attempted");
             var specs = built.Select(b => b.Spec).ToList();

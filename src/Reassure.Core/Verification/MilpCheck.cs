@@ -12,8 +12,11 @@ namespace Reassure.Verification;
 ///   a &gt;= 0, a &gt;= z, a &lt;= z - L (1 - d), a &lt;= U d, d in {0, 1};   A (W_L a_{L-1} + b_L) &lt;= b + margin
 /// </code>
 /// solved by SCIP (OR-Tools). Infeasible proves that no x of the box reaches the conjunction (the margin, a relative
-/// tolerance, makes the unsafe set slightly larger than stated). A feasible point is only a candidate: the caller
-/// confirms it with the plain evaluator. Used where input splitting cannot work (many inputs).
+/// tolerance, makes the unsafe set slightly larger than stated) <b>up to SCIP's own tolerances</b>: SCIP works in floating
+/// point with its feasibility and integrality tolerances (1e-6 and 1e-6 by default) and its "infeasible" carries no
+/// certificate that is re-checked here, so a "holds" decided by this check trusts SCIP as the GLOP stops of the region
+/// LPs trust GLOP (no exact re-check; the margin only absorbs errors smaller than itself). A feasible point is only a
+/// candidate: the caller confirms it with the plain evaluator. Used where input splitting cannot work (many inputs).
 /// </summary>
 internal static class MilpCheck
 {

@@ -243,7 +243,10 @@ internal static class ScreenedGate
     internal static int TwoLevelFrom(ScreenForm form) => form == ScreenForm.Nested ? 100 : 256;
 
     /// <summary>Groups of the first level: 2 sqrt(P), rounded up.</summary>
-    internal static int GroupCount(int patches) => (int)Math.Ceiling(2 * Math.Sqrt(patches));
+    internal static int GroupCount(int patches) => (int)Math.Ceiling(GroupFactor * Math.Sqrt(patches));
+
+    /// <summary>c in c sqrt(P) groups (benchmarks try others; files are written with 2).</summary>
+    internal static double GroupFactor { get; set; } = 2;
 
     /// <summary>Screen weights <c>[w_1, columns]</c>: gamma of the column at each of its neurons, else 0.</summary>
     private static double[] Columns(int[][] neurons, double[] gamma, int w1)
