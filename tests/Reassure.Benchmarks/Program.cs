@@ -23,7 +23,7 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]   (issue 17: causal fault localization vs naive)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n] [--baseline-points 10|0]   (issue 18: point repair on the verivital conv nets)
-//   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data feature [--net cifar10|avgpool|all] [--layer NAME] [--threads n]   (issue 18: feature-space repair)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- --data /work/shared/data feature [--net cifar10|avgpool|maxpool|all] [--layer NAME] [--threads n]   (issue 18: feature-space repair)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- micro [BenchmarkDotNet arguments, default --filter *]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -93,7 +93,7 @@ static int Run(string[] args)
             Console.WriteLine("       localize [--rows 100] [--threads n] [--grid 16] [--naive-neurons 64|all]");
             Console.WriteLine("       watermark [--rule previous|best-other] [--threads n]");
             Console.WriteLine("       conv [--net avgpool|maxpool|both] [--points 10,100] [--threads n] [--baseline-points 10|0]");
-            Console.WriteLine("       feature [--net cifar10|avgpool|all] [--layer NAME] [--threads n]");
+            Console.WriteLine("       feature [--net cifar10|avgpool|maxpool|all] [--layer NAME] [--threads n]");
             Console.WriteLine("       micro [BenchmarkDotNet arguments; default --filter *]");
             return 2;
     }
