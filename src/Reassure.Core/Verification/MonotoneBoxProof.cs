@@ -190,14 +190,7 @@ public static class MonotoneBoxProof
                 return null;
             }
 
-            if (threads == 1) Worker();
-            else
-            {
-                var tasks = new Task[threads];
-                for (int t = 0; t < threads; t++) tasks[t] = Task.Factory.StartNew(Worker, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-                try { Task.WaitAll(tasks, ct); }
-                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
-            }
+            WorkerThreads.Run(Worker, threads, ct);
         }
         if (cex is not null)
             return new VerificationResult(VerificationStatus.Violated, cex, cexY, regions, nodes, lps, clock.Elapsed, null,

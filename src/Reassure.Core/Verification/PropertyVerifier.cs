@@ -204,14 +204,7 @@ public static class PropertyVerifier
                     }
                 }
             }
-            if (threads == 1) Worker();
-            else
-            {
-                var tasks = new Task[threads];
-                for (int t = 0; t < threads; t++) tasks[t] = Task.Factory.StartNew(Worker, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-                try { Task.WaitAll(tasks, ct); }
-                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
-            }
+            WorkerThreads.Run(Worker, threads, ct);
             if (_budget is not null && stack.Count > 0)
             {
                 // how far the search got: the share of the case's box volume still open
