@@ -25,7 +25,8 @@ namespace Reassure.Lp;
 /// degeneracy, removed for a second pass from the basis the first one ended with. M is updated by the bordering and
 /// rank-one formulas for a row/column added, removed or replaced, and rebuilt by Gauss-Jordan every
 /// <see cref="RefactorEvery"/> iterations. The slack basis K = {} is dual feasible for any objective (every input at
-/// the bound its cost asks for); a basis kept from the previous objective is used when it is dual feasible.
+/// the bound its cost asks for); a basis kept from the previous objective is made dual feasible by dropping rows
+/// (<see cref="RepairKeptBasis"/>) and used as the start.
 /// </para>
 /// <para>
 /// Nothing here is trusted: the caller (<see cref="RegionLp"/>) turns the row multipliers into a
@@ -191,8 +192,8 @@ internal sealed class InputSimplex : IDisposable
     {
         _dualInfeasible = false;
         // A kept basis whose duals t_K = M^T c_J (M as the last solve left it) put a row at 0 with a positive reduced
-        // cost is not dual feasible for these costs: start from the slack basis without refactoring it first (the
-        // refactor below checks again on fresh values). With a fresh basis (the first pass ended on a refactor and only
+        // cost is not dual feasible for these costs: those rows are dropped from it first (RepairKeptBasis; the refactor
+        // below checks again on fresh values). With a fresh basis (the first pass ended on a refactor and only
         // the costs changed), M and the weights are kept and only the cost-dependent values are recomputed.
         bool fresh = false;
         if (freshBasis)
@@ -202,7 +203,7 @@ internal sealed class InputSimplex : IDisposable
         }
         else
         {
-            if (_k > 0 && KeptBasisDualInfeasible()) Reset();
+            if (_k > 0) RepairKeptBasis();
             if (!Refactor()) return Status.Failed;
             fresh = true;
         }
@@ -252,19 +253,54 @@ internal sealed class InputSimplex : IDisposable
         }
     }
 
-    /// <summary>Whether t_K = M^T c_J, with M as it stands, has an entry above the dual tolerance (O(k^2)).</summary>
-    private bool KeptBasisDualInfeasible()
+    /// <summary>Rows dropped from kept bases by <see cref="RepairKeptBasis"/>, summed over the solves.</summary>
+    public long RepairDrops { get; private set; }
+
+    /// <summary>Rows left in kept bases after <see cref="RepairKeptBasis"/>, summed over the solves.</summary>
+    public long RepairKept { get; private set; }
+
+    /// <summary>
+    /// Makes the kept basis dual feasible for the new costs by dropping rows from it: while t_K = M^T c_J (M as it
+    /// stands) has an entry above the dual tolerance, the row with the largest one leaves K (it becomes basic, free to
+    /// rise) together with the basic input of the largest pivot |M[b, a]| (that input goes to the bound its reduced cost
+    /// asks for, so every input stays dual feasible: they are boxed). Each drop costs O(k^2); every row gone is the slack
+    /// basis. Any dual feasible basis is a start for the dual simplex, and the refactor after this checks it on fresh
+    /// values. Measured on 20 MNIST regions (lp-profile): 57 441 -> 54 076 iterations, about 20 of 57 rows kept; the
+    /// consecutive objectives' optima share few rows (10-40 of 50-70) and put 100-340 inputs on the other bound, so a
+    /// primal simplex from the last optimum would have more to undo.
+    /// </summary>
+    private void RepairKeptBasis()
     {
-        int k = _k, cap = _cap;
-        var tK = _u1.AsSpan(0, k);
-        tK.Clear();
-        for (int p = 0; p < k; p++)
+        int cap = _cap;
+        while (_k > 0)
         {
-            double cj = _c[_jCols[p]];
-            if (cj != 0) Blas.Axpy(cj, _minv.AsSpan(p * cap, k), tK);
+            int k = _k;
+            var tK = _u1.AsSpan(0, k);
+            tK.Clear();
+            for (int p = 0; p < k; p++)
+            {
+                double cj = _c[_jCols[p]];
+                if (cj != 0) Blas.Axpy(cj, _minv.AsSpan(p * cap, k), tK);
+            }
+            int a = -1;
+            double worst = DualTolerance;
+            for (int q = 0; q < k; q++) if (tK[q] > worst) { worst = tK[q]; a = q; }
+            if (a < 0) break;
+            int b = 0;
+            double piv = 0;
+            for (int p = 0; p < k; p++)
+            {
+                double v = Math.Abs(_minv[p * cap + a]);
+                if (v > piv) { piv = v; b = p; }
+            }
+            if (!RemoveRowCol(a, b))
+            {
+                Reset();
+                return;
+            }
+            RepairDrops++;
         }
-        for (int q = 0; q < k; q++) if (tK[q] > DualTolerance) return true;
-        return false;
+        RepairKept += _k;
     }
 
     /// <summary>The basic variable with the largest scaled primal infeasibility, or -1.</summary>
