@@ -564,9 +564,9 @@ public static class PropertyVerifier
         }
 
         /// <summary>
-        /// The counterexample search at the root (<see cref="SignGradientDescent"/>), the open conjunctions in parallel,
-        /// lowest bound first: first a long descent with a decaying step from the point where each conjunction's
-        /// relaxation is lowest (the alpha-CROWN minimiser), then projected sign-gradient descents from random restarts.
+        /// The counterexample search at the root (<see cref="SignGradientDescent"/>) on the open conjunctions, lowest bound
+        /// first, the descents in parallel: first a long descent with a decaying step from the point where each
+        /// conjunction's relaxation is lowest (the alpha-CROWN minimiser), then descents from random restarts.
         /// </summary>
         private bool Attack(int caseIndex, IReadOnlyList<int> conjunctions, IReadOnlyDictionary<int, double[]> lowest)
         {
@@ -574,10 +574,11 @@ public static class PropertyVerifier
             var box = cs.Box;
             bool Halt() => Stop() || ct.IsCancellationRequested || (options.MaxTime is TimeSpan t && _clock.Elapsed > t);
             bool Confirmed(double[] x, double[] y) => cs.IsUnsafe(y) && Found(caseIndex, x);
-            bool EachConjunction(Func<int, bool> search)
+            // the searches in parallel, taken in the given order; the first confirmed point stops them all
+            bool Each<T>(IEnumerable<T> searches, Func<T, bool> search)
             {
                 bool hit = false;
-                Parallel.ForEach(conjunctions, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) }, (k, state) =>
+                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(searches, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) }, (k, state) =>
                 {
                     if (Halt()) { state.Stop(); return; }
                     if (search(k)) { hit = true; state.Stop(); }
@@ -588,7 +589,7 @@ public static class PropertyVerifier
             {
                 int steps = options.MinimizerAttackSteps;
                 double decay = Math.Pow(0.01, 1.0 / steps); // the step ends at 1 % of its start
-                if (EachConjunction(k => lowest.TryGetValue(k, out var start)
+                if (Each(conjunctions, k => lowest.TryGetValue(k, out var start)
                     && SignGradientDescent.Run(net, Eval, box, cs.Unsafe[k], start, steps, 0.5, decay, Confirmed, Halt) is not null)) return true;
             }
             if (OutOfTime() || options.AttackRestarts <= 0) return false;
@@ -604,18 +605,9 @@ public static class PropertyVerifier
                 if (cs.IsUnsafe(yp)) { Found(caseIndex, p); return true; }
                 pool.Add((p, yp));
             }
-            bool found = EachConjunction(k =>
-            {
-                var conj = cs.Unsafe[k];
-                var starts = pool.Select(t => (Gap: conj.Constraints.Max(row => -row.Slack(t.Y)), t.X))
-                    .OrderBy(t => t.Gap).Take(options.AttackRestarts).Select(t => t.X).ToList();
-                foreach (var start in starts)
-                {
-                    if (Halt()) return false;
-                    if (SignGradientDescent.Run(net, Eval, box, conj, start, 60, 0.25, 0.92, Confirmed, Halt) is not null) return true;
-                }
-                return false;
-            });
+            var restarts = conjunctions.SelectMany(k => pool.Select(t => (Gap: cs.Unsafe[k].Constraints.Max(row => -row.Slack(t.Y)), t.X))
+                .OrderBy(t => t.Gap).Take(options.AttackRestarts).Select(t => (K: k, t.X)));
+            bool found = Each(restarts, r => SignGradientDescent.Run(net, Eval, box, cs.Unsafe[r.K], r.X, 60, 0.25, 0.92, Confirmed, Halt) is not null);
             OutOfTime();
             return found;
         }
