@@ -79,6 +79,8 @@ static int Run(string[] args)
             return ConvBenchmark.Run(args[1..]);
         case "feature":
             return FeatureBenchmark.Run(args[1..]);
+        case "milp-probe":
+            return MilpProbe.Run(args[1..]);
         case "conv-lp":
             return ConvLpProbe.Run(args[1..]);
         case "micro":
