@@ -33,10 +33,11 @@ internal static class MilpCheck
     });
 
     /// <summary>Checks <paramref name="conj"/> on the box; <paramref name="stop"/> interrupts the solver (the answer is then neither).</summary>
-    public static Result Check(Network net, InputBox box, NeuronBounds bounds, OutputConjunction conj, double margin, TimeSpan limit, CancellationToken stop = default)
+    public static Result Check(Network net, InputBox box, NeuronBounds bounds, OutputConjunction conj, double margin, TimeSpan limit, CancellationToken stop = default, bool log = false)
     {
         using var solver = Solver.CreateSolver("SCIP");
         if (solver is null) return new Result(false, null, "SCIP not available");
+        if (log) solver.EnableOutput();
         solver.SetTimeLimit((long)Math.Max(1, limit.TotalMilliseconds));
         var layers = net.Layers;
         int n = net.InputSize;

@@ -52,6 +52,12 @@ public sealed record VerificationOptions
     /// <summary>Steps of the short gradient descent from the lowest point of a sub-box's bound (0: none).</summary>
     public int LocalAttackSteps { get; init; } = 8;
 
+    /// <summary>
+    /// Steps of the projected sign-gradient descent at the root from the point where each open conjunction's alpha-CROWN
+    /// bound is lowest (step 0.5 of the box width decaying to 1 % of it; 0: none), before the random restarts.
+    /// </summary>
+    public int MinimizerAttackSteps { get; init; } = 100;
+
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
 
@@ -233,6 +239,7 @@ public static class PropertyVerifier
             var remaining = new List<int>();
             var score = new double[net.InputSize];
             var gap = new Dictionary<int, double>();
+            var lowest = new Dictionary<int, double[]>(); // per conjunction the point where its relaxation is lowest
             foreach (int k in conj)
             {
                 bool excluded = false;
@@ -241,6 +248,7 @@ public static class PropertyVerifier
                     var (lb, lam, _) = LinearBounds.OutputLowerBound(net, box, bounds, row.A);
                     if (patchesOff && lb > row.B + Tolerance * (1 + Math.Abs(row.B))) { excluded = true; break; }
                     var vertex = box.Minimizer(lam);
+                    lowest.TryAdd(k, vertex);
                     for (int i = 0; i < vertex.Length; i++) score[i] += Math.Abs(lam[i]) * (box.Upper[i] - box.Lower[i]);
                     if (!options.CollectAll && Found(caseIndex, vertex)) return;
                 }
@@ -250,6 +258,7 @@ public static class PropertyVerifier
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
                     var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
                     gap[k] = opt.Bound / scale;
+                    lowest[k] = opt.Minimizer;
                     if (opt.Bound > Tolerance * scale) excluded = true;
                     else if (!options.CollectAll && (Found(caseIndex, opt.Minimizer) || Descend(caseIndex, cs.Unsafe[k], box, opt.Minimizer, options.LocalAttackSteps))) return;
                 }
@@ -257,7 +266,7 @@ public static class PropertyVerifier
             }
             if (remaining.Count == 0) return;
             // the counterexample search at the root, only on the conjunctions the root bounds left open, lowest bound first
-            if (depth == 0 && !options.CollectAll && Attack(caseIndex, remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity)))) return;
+            if (depth == 0 && !options.CollectAll && Attack(caseIndex, [.. remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity))], lowest)) return;
             var center = box.Center();
             if (!options.CollectAll && Found(caseIndex, center)) return;
             if (net.HasMaxPool)
@@ -554,14 +563,37 @@ public static class PropertyVerifier
             return (t.SolutionValue(), xs);
         }
 
-        /// <summary>Projected sign-gradient descent on max_r (a_r . f(x) - b_r) for every conjunction.</summary>
-        private bool Attack(int caseIndex, IEnumerable<int> conjunctions)
+        /// <summary>
+        /// The counterexample search at the root (<see cref="SignGradientDescent"/>) on the open conjunctions, lowest bound
+        /// first, the descents in parallel: first a long descent with a decaying step from the point where each
+        /// conjunction's relaxation is lowest (the alpha-CROWN minimiser), then descents from random restarts.
+        /// </summary>
+        private bool Attack(int caseIndex, IReadOnlyList<int> conjunctions, IReadOnlyDictionary<int, double[]> lowest)
         {
-            if (options.AttackRestarts <= 0) return false;
             var cs = property.Cases[caseIndex];
             var box = cs.Box;
+            bool Halt() => Stop() || ct.IsCancellationRequested || (options.MaxTime is TimeSpan t && _clock.Elapsed > t);
+            bool Confirmed(double[] x, double[] y) => cs.IsUnsafe(y) && Found(caseIndex, x);
+            // the searches in parallel, taken in the given order; the first confirmed point stops them all
+            bool Each<T>(IEnumerable<T> searches, Func<T, bool> search)
+            {
+                bool hit = false;
+                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(searches, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) }, (k, state) =>
+                {
+                    if (Halt()) { state.Stop(); return; }
+                    if (search(k)) { hit = true; state.Stop(); }
+                });
+                return hit || _cex is not null;
+            }
+            if (options.MinimizerAttackSteps > 0)
+            {
+                int steps = options.MinimizerAttackSteps;
+                double decay = Math.Pow(0.01, 1.0 / steps); // the step ends at 1 % of its start
+                if (Each(conjunctions, k => lowest.TryGetValue(k, out var start)
+                    && SignGradientDescent.Run(net, Eval, box, cs.Unsafe[k], start, steps, 0.5, decay, Confirmed, Halt) is not null)) return true;
+            }
+            if (OutOfTime() || options.AttackRestarts <= 0) return false;
             var rng = new Random(options.Seed);
-            int n = net.InputSize;
             // Starts: per conjunction, the restarts closest to it (smallest largest violated row) among 16 times as many
             // seeded random points of the box, drawn once; a sampled point in the unsafe set is a counterexample at once.
             var pool = new List<(double[] X, double[] Y)>(16 * options.AttackRestarts);
@@ -573,37 +605,11 @@ public static class PropertyVerifier
                 if (cs.IsUnsafe(yp)) { Found(caseIndex, p); return true; }
                 pool.Add((p, yp));
             }
-            foreach (var conj in conjunctions.Select(k => cs.Unsafe[k]))
-            {
-                var starts = pool.Select(t => (Gap: conj.Constraints.Max(row => -row.Slack(t.Y)), t.X))
-                    .OrderBy(t => t.Gap).Take(options.AttackRestarts).Select(t => (double[])t.X.Clone()).ToList();
-                for (int restart = 0; restart < starts.Count; restart++)
-                {
-                    if (OutOfTime()) return false;
-                    var x = starts[restart];
-                    double step = 0.25;
-                    for (int it = 0; it < 60; it++)
-                    {
-                        var y = Eval(x);
-                        if (cs.IsUnsafe(y)) { Found(caseIndex, x); return true; }
-                        int worst = 0;
-                        double worstV = double.NegativeInfinity;
-                        for (int r = 0; r < conj.Constraints.Count; r++)
-                        {
-                            double v = -conj.Constraints[r].Slack(y);
-                            if (v > worstV) { worstV = v; worst = r; }
-                        }
-                        var grad = Gradient(x, conj.Constraints[worst].A);
-                        for (int i = 0; i < n; i++)
-                        {
-                            double w = box.Upper[i] - box.Lower[i];
-                            x[i] = Math.Clamp(x[i] - step * w * Math.Sign(grad[i]), box.Lower[i], box.Upper[i]);
-                        }
-                        step *= 0.92;
-                    }
-                }
-            }
-            return false;
+            var restarts = conjunctions.SelectMany(k => pool.Select(t => (Gap: cs.Unsafe[k].Constraints.Max(row => -row.Slack(t.Y)), t.X))
+                .OrderBy(t => t.Gap).Take(options.AttackRestarts).Select(t => (K: k, t.X)));
+            bool found = Each(restarts, r => SignGradientDescent.Run(net, Eval, box, cs.Unsafe[r.K], r.X, 60, 0.25, 0.92, Confirmed, Halt) is not null);
+            OutOfTime();
+            return found;
         }
 
         /// <summary>
@@ -613,54 +619,7 @@ public static class PropertyVerifier
         private bool Descend(int caseIndex, OutputConjunction conj, InputBox box, double[] start, int steps)
         {
             var cs = property.Cases[caseIndex];
-            var x = (double[])start.Clone();
-            double step = 0.1;
-            for (int it = 0; it < steps; it++)
-            {
-                var y = Eval(x);
-                if (cs.IsUnsafe(y)) return Found(caseIndex, x);
-                int worst = 0;
-                double worstV = double.NegativeInfinity;
-                for (int r = 0; r < conj.Constraints.Count; r++)
-                {
-                    double v = -conj.Constraints[r].Slack(y);
-                    if (v > worstV) { worstV = v; worst = r; }
-                }
-                var grad = Gradient(x, conj.Constraints[worst].A);
-                for (int i = 0; i < x.Length; i++)
-                    x[i] = Math.Clamp(x[i] - step * (box.Upper[i] - box.Lower[i]) * Math.Sign(grad[i]), box.Lower[i], box.Upper[i]);
-                step *= 0.8;
-            }
-            return false;
-        }
-
-        /// <summary>Gradient of c . f(x) (of the original network) by one backward pass with x's activation masks.</summary>
-        private double[] Gradient(double[] x, double[] c)
-        {
-            var z = net.PreActivations(x);
-            var winners = net.Pools?.Winners(z); // a max pool passes the gradient to its window's winner (method.md §12)
-            var layers = net.Layers;
-            var v = (double[])c.Clone();
-            for (int l = layers.Count - 1; l >= 0; l--)
-            {
-                var layer = layers[l];
-                if (l < layers.Count - 1)
-                {
-                    int off = net.HiddenOffsets[l];
-                    if (layer.MaxPool is not null)
-                    {
-                        var scattered = new double[layer.Outputs];
-                        int first = net.Pools!.WindowOffsets[l];
-                        for (int o = 0; o < v.Length; o++) scattered[winners![first + o] - off] = v[o];
-                        v = scattered;
-                    }
-                    for (int j = 0; j < v.Length; j++) if (z[off + j] < 0) v[j] = 0;
-                }
-                var next = new double[layer.Inputs];
-                layer.Map.ApplyTranspose(v, next);
-                v = next;
-            }
-            return v;
+            return SignGradientDescent.Run(net, Eval, box, conj, start, steps, 0.1, 0.8, (x, y) => cs.IsUnsafe(y) && Found(caseIndex, x)) is not null;
         }
     }
 }
