@@ -47,14 +47,15 @@ internal static class OrtProfile
     /// Per-node time of single-image runs (one intra-op thread, cycling through the first 256 images): ONNX Runtime's
     /// profiler, microseconds per run for each node (kernel time, subgraph nodes included) and for the whole run.
     /// </summary>
-    public static void PrintSingle(string label, byte[] onnx, string inputName, double[][] images, int runs = 3000)
+    public static void PrintSingle(string label, byte[] onnx, string inputName, double[][] images, int runs = 3000, Action<SessionOptions>? configure = null)
     {
         var one = InferenceRatios.SingleImages(images, 256);
         string prefix = Path.Combine(Path.GetTempPath(), $"reassure-ort-profile1-{Environment.ProcessId}-{label}");
         string file;
         using (var so = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = prefix, IntraOpNumThreads = 1 })
-        using (var session = new InferenceSession(onnx, so))
         {
+            configure?.Invoke(so);
+            using var session = new InferenceSession(onnx, so);
             for (int k = 0; k < runs; k++)
             {
                 using var res = session.Run([NamedOnnxValue.CreateFromTensor(inputName, one[k % one.Length])]);

@@ -32,10 +32,9 @@ internal static class OrtScreen
         var factors = new List<(string, byte[])>();
         foreach (double c in new[] { 1.0, 3, 4, 6 })
         {
-            ScreenedGate.GroupFactor = c;
-            factors.Add(($"screened, forced two levels (inner If), {ScreenedGate.GroupCount(repaired.Patches.Count)} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two)));
+            int k = ScreenedGate.GroupCount(repaired.Patches.Count, c);
+            factors.Add(($"screened, forced two levels (inner If), {k} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, groupCount: k)));
         }
-        ScreenedGate.GroupFactor = 2;
         var graphs = new List<(string Label, byte[] Onnx)>
         {
             ("original", File.ReadAllBytes(SharedData.MnistModelPath)),

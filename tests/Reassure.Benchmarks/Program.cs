@@ -59,6 +59,10 @@ static int Run(string[] args)
             return OrtRatio.Run(args[1..]);
         case "screen-stats":
             return ScreenStats.Run(args);
+        case "ort-exp":
+            return OrtGateExp.Run(args);
+        case "screen-groups":
+            return ScreenGroupsExp.Run(args);
         case "ort-screen":
             return OrtScreen.Run(args);
         case "ort-floor":

@@ -240,7 +240,7 @@ public static class PropertyVerifier
             var cs = property.Cases[caseIndex];
             var (box, conj, depth, parent) = node;
             Interlocked.Increment(ref _boxes);
-            var bounds = LinearBounds.Compute(net, box, parent);
+            var bounds = LinearBounds.Compute(net, box, parent, unstableOnly: repaired is null);
             bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
             var remaining = new List<int>();
             var score = new double[net.InputSize];

@@ -123,7 +123,7 @@ public sealed class ScreenedGateTests
         }
         // The first level of a two-level screen: a group's screen >= T closes every member's gate.
         int w1 = model.Network.Layers[0].Outputs;
-        var groups = ScreenedGate.Groups(repaired.Patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray(), w1, ScreenedGate.GroupCount(pCount));
+        var groups = ScreenedGate.MergedGroups(repaired.Patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray(), w1, ScreenedGate.GroupCount(pCount));
         var first = WithOutput(RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two), n => n.OpType == "MatMul" && n.Input.Any(i => i.Contains("groupscreen", StringComparison.Ordinal)), groups.Count);
         var lg = RunOutput(first.Bytes, model.InputName, xs, first.Name, groups.Count);
         int closedGroups = 0;
@@ -151,8 +151,9 @@ public sealed class ScreenedGateTests
         var now = RepairedOnnxExporter.ToBytes(repaired, model);
         var forms = new[]
         {
-            (now, ScreenForm.Nested, ScreenLevels.One, "now, one level"),
-            (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two), ScreenForm.Nested, ScreenLevels.Two, "now, two levels"),
+            (now, ScreenForm.Merged, ScreenLevels.One, "now, one level"),
+            (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two), ScreenForm.Merged, ScreenLevels.Two, "now, two levels"),
+            (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.Nested), ScreenForm.Nested, ScreenLevels.Two, "two nested levels, groups farthest-first"),
             (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.TailFlat), ScreenForm.TailFlat, ScreenLevels.Two, "tail in the branches, two flat levels"),
             (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.IdentityElse), ScreenForm.IdentityElse, ScreenLevels.One, "identity else branch"),
         };
@@ -164,10 +165,10 @@ public sealed class ScreenedGateTests
         var gate = graph.Node.Single(n => n.OpType == "If");
         var closed = gate.Attribute.Single(a => a.Name == "else_branch").G;
         Assert.AreEqual("Gemm", closed.Node.Single().OpType, "the closed branch is the original's last layer only");
-        Assert.IsTrue(ModelProto.Parser.ParseFrom(forms[3].Item1).Graph.Node.Any(n => n.Input.Contains(lastGemm)));
+        Assert.IsTrue(ModelProto.Parser.ParseFrom(forms[4].Item1).Graph.Node.Any(n => n.Input.Contains(lastGemm)));
         // The two-level forms differ: an inner If in the one written now.
         Assert.IsTrue(Writes(ModelProto.Parser.ParseFrom(forms[1].Item1).Graph.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G, "ScatterND"));
-        Assert.IsFalse(forms[2].Item1.AsSpan().SequenceEqual(forms[1].Item1));
+        Assert.IsFalse(forms[3].Item1.AsSpan().SequenceEqual(forms[1].Item1));
         var images = xs.Take(300).Concat(buggy.Select(b => b.Input)).ToList();
         foreach (var (bytes, form, levels, name) in forms)
         {

@@ -31,7 +31,8 @@ public static class RepairedOnnxExporter
     /// <param name="screened">Whether the screen is written (<see cref="ScreenedGate"/>).</param>
     /// <param name="levels">The screen's levels.</param>
     /// <param name="form">The screened form (<see cref="ScreenForm"/>): the one written now, or one written before, which the importer still reads.</param>
-    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Nested)
+    /// <param name="groupCount">The screen's first-level group count (<see cref="ScreenedGate.GroupCount"/> by default; benchmarks try others).</param>
+    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Merged, int? groupCount = null)
     {
         var net = network.Original;
         net.RequireNoMaxPool("writing the repaired network as Gemm/Relu layers (without the original ONNX graph)");
@@ -64,7 +65,7 @@ public static class RepairedOnnxExporter
         {
             var copied = graph.Node.Take(graph.Node.Count - 1).ToList(); // every node but the output layer's Gemm
             var tail = form != ScreenForm.IdentityElse ? ScreenedGate.TakeTail(graph, current, original) : null;
-            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels, tail, form);
+            ScreenedGate.Add(b, network, net.InputName, copied, pre, firstActivation!, flatten: false, original, net.OutputName, levels, tail, form, groupCount);
         }
         else
         {
@@ -87,12 +88,12 @@ public static class RepairedOnnxExporter
         ToBytes(network, source, specs, screened: true);
 
     /// <summary>As <see cref="ToBytes(RepairedNetwork, OnnxModel, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>; with <paramref name="screened"/> false, the form written before the screen.</summary>
-    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Nested)
+    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Merged, int? groupCount = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;
         var pre = layers.Take(layers.Count - 1).Select(l => l.Names.PreActivation).ToList();
-        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened, levels, form);
+        if (pre.Any(p => p is null) || !ReferenceEquals(network.Original, source.Network)) return ToBytes(network, specs, screened, levels, form, groupCount);
         var model = source.Proto.Clone();
         var graph = model.Graph;
         OpsetUpgrade.To13(graph, source.OpsetVersion); // the patch operators need opset 13; older nodes are rewritten to mean the same under it
@@ -117,7 +118,7 @@ public static class RepairedOnnxExporter
             // The original nodes up to the last pre-activation, copied into the screen's then branch.
             var copied = graph.Node.Take(last + 1).ToList();
             var tail = form != ScreenForm.IdentityElse && layers[^2].Names.Activation is { } lastActivation ? ScreenedGate.TakeTail(graph, lastActivation, original) : null;
-            ScreenedGate.Add(b, network, source.InputName, copied, pre!, layers[0].Names.Activation!, flatten: true, original, output, levels, tail, form);
+            ScreenedGate.Add(b, network, source.InputName, copied, pre!, layers[0].Names.Activation!, flatten: true, original, output, levels, tail, form, groupCount);
         }
         else
         {

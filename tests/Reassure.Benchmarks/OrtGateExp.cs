@@ -1,0 +1,173 @@
+using Google.Protobuf;
+using Reassure.Formats.Onnx;
+using Reassure.Formats.Onnx.Proto;
+
+namespace Reassure.Benchmarks;
+
+/// <summary>Scratch: where the screened export's time goes on the open path.</summary>
+internal static class OrtGateExp
+{
+    public static int Run(string[] args)
+    {
+        var (points, noise, rounds, file) = BenchmarkArgs.SavedRepair(args, defaultRounds: 9);
+        var model = SharedData.LoadMnistModel();
+        var (xs, _) = SharedData.LoadMnistTest();
+        var repaired = OrtRatio.LoadOrRepair(model, points, file, noise).Repaired;
+        var screened = RepairedOnnxExporter.ToBytes(repaired, model);
+        if (args.Contains("--dump")) { Dump(ModelProto.Parser.ParseFrom(screened).Graph, ""); return 0; }
+        if (args.Contains("--optimized"))
+        {
+            foreach (var level in new[] { Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC, Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED, Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL })
+            {
+                string path = Path.Combine(Path.GetTempPath(), $"gate-opt-{level}.onnx");
+                using (var so = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = level, OptimizedModelFilePath = path })
+                using (var s = new Microsoft.ML.OnnxRuntime.InferenceSession(screened, so)) { }
+                Console.WriteLine($"== {level}");
+                Dump(ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph, "");
+            }
+            return 0;
+        }
+        Console.WriteLine($"batch rows in some support: {xs.Take(1024).Count(x => repaired.InAnySupport(x))}");
+        int pc = repaired.Patches.Count;
+        var graphs = new List<(string Label, byte[] Onnx)>
+        {
+            ("original", File.ReadAllBytes(SharedData.MnistModelPath)),
+            ("screened export (merged groups)", screened),
+            ("before: nested, farthest-first groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Nested)),
+            ($"merged, {ScreenedGate.GroupCount(pc, 3)} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Merged, ScreenedGate.GroupCount(pc, 3))),
+            ($"merged, {ScreenedGate.GroupCount(pc, 1.5)} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Merged, ScreenedGate.GroupCount(pc, 1.5))),
+            ("outer then = else (closed path only)", OuterClosed(screened)),
+            ("inner then = else (no exact)", InnerClosed(screened)),
+        };
+        Console.WriteLine($"load before: {MnistMacro.LoadAverage()}");
+        if (!args.Contains("--skip")) OrtFloor.PrintTable(graphs, model.InputName, xs, rounds);
+        if (args.Contains("--profile")) OrtProfile.Print("screened", screened, model.InputName, xs, nodes: 80);
+        if (args.Contains("--exact") || args.Contains("--exprof"))
+        {
+            var some = xs.Where(x => repaired.InAnySupport(x)).Take(8).ToArray(); var inSupport = Enumerable.Range(0, 1024).Select(k => some[k % some.Length]).ToArray();
+            var ex = new List<(string, byte[])> { graphs[0], ("unscreened", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false)), graphs[1], graphs[2],
+                ("two flat", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.TailFlat)),
+                ("identity else, one level", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.One, ScreenForm.IdentityElse)),
+                ("exact reads main z (unfused main)", ReadMainZ(screened)),
+                ("exact copies read main weights", InnerOuterWeights(screened)),
+                ("exact copies transB=0", CopiesUntransposed(screened)) };
+            if (args.Contains("--exprof")) goto prof;
+            Console.WriteLine("in-support images only:");
+            OrtFloor.PrintTable(ex, model.InputName, inSupport, rounds);
+            foreach (var (label, cfg) in new (string, Action<Microsoft.ML.OnnxRuntime.SessionOptions>)[] {
+                ("no mem pattern", so => so.EnableMemoryPattern = false),
+                ("no arena", so => so.EnableCpuMemArena = false),
+                ("opt basic", so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC),
+                ("no prepack", so => so.AddSessionConfigEntry("session.disable_prepacking", "1")) })
+            {
+                Console.WriteLine(label);
+                OrtFloor.PrintTable(ex.Take(3).ToList(), model.InputName, inSupport, rounds, cfg);
+            }
+            prof:
+            OrtProfile.PrintSingle("screened, in-support", screened, model.InputName, inSupport, runs: 400);
+            OrtProfile.PrintSingle("screened, in-support, basic", screened, model.InputName, inSupport, runs: 400, so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC);
+            OrtProfile.PrintSingle("screened, in-support, extended", screened, model.InputName, inSupport, runs: 400, so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED);
+        }
+        if (args.Contains("--only")) return 0;
+        return 0;
+    }
+
+    internal static void Dump(GraphProto g, string indent)
+    {
+        foreach (var t in g.Initializer) Console.WriteLine($"{indent}init {t.Name} [{string.Join(",", t.Dims)}]");
+        foreach (var n in g.Node)
+        {
+            Console.WriteLine($"{indent}{n.OpType} {n.Name} ({string.Join(", ", n.Input)}) -> ({string.Join(", ", n.Output)}) {string.Join(" ", n.Attribute.Where(a => a.G is null).Select(a => $"{a.Name}={a.I}{(a.Ints.Count > 0 ? "[" + string.Join(",", a.Ints) + "]" : "")}"))}");
+            foreach (var a in n.Attribute.Where(a => a.G is not null)) { Console.WriteLine($"{indent}  {a.Name}:"); Dump(a.G, indent + "    "); }
+        }
+    }
+
+    /// <summary>The inner exact branch gathers the main graph's pre-activations instead of recomputing them.</summary>
+    internal static byte[] ReadMainZ(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var open = TopIf(model.Graph).Attribute.Single(a => a.Name == "then_branch").G;
+        var exact = open.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G;
+        var mainGemms = model.Graph.Node.Where(n => n.OpType == "Gemm").ToList(); // z1, z2
+        var gatherInput = exact.Node.First(n => n.OpType == "Gather" && n.Input[0] == model.Graph.Input[0].Name);
+        string rows = gatherInput.Input[1];
+        var copies = exact.Node.Where(n => n.OpType == "Gemm" && n.Input[1].Contains("weight", StringComparison.Ordinal)).ToList();
+        for (int l = 0; l < copies.Count; l++)
+        {
+            var g = new NodeProto { OpType = "Gather", Name = copies[l].Name + "_z" };
+            g.Input.AddRange([mainGemms[l].Output[0], rows]);
+            g.Output.Add(copies[l].Output[0]);
+            g.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+            exact.Node[exact.Node.IndexOf(copies[l])] = g;
+        }
+        exact.Node.Remove(gatherInput);
+        foreach (var relu in exact.Node.Where(n => n.OpType == "Relu").ToList()) exact.Node.Remove(relu);
+        foreach (var t in exact.Initializer.Where(t => t.Name.Contains("weight", StringComparison.Ordinal)).ToList()) exact.Initializer.Remove(t);
+        return model.ToByteArray();
+    }
+
+    /// <summary>The inner exact branch's copies read the main graph's weights (no own copies).</summary>
+    internal static byte[] InnerOuterWeights(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var g = model.Graph;
+        var open = TopIf(g).Attribute.Single(a => a.Name == "then_branch").G;
+        var exact = open.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G;
+        var rename = new Dictionary<string, string>();
+        foreach (var t in exact.Initializer.ToList())
+        {
+            var outer = g.Initializer.FirstOrDefault(o => o.RawData.Equals(t.RawData) && o.Dims.Equals(t.Dims) && o.DataType == t.DataType);
+            if (outer is null) continue;
+            rename[t.Name] = outer.Name;
+            exact.Initializer.Remove(t);
+        }
+        foreach (var n in exact.Node)
+            for (int k = 0; k < n.Input.Count; k++) if (rename.TryGetValue(n.Input[k], out var r)) n.Input[k] = r;
+        return model.ToByteArray();
+    }
+
+    /// <summary>The inner exact branch's Gemm copies with their own weights transposed and transB=0.</summary>
+    internal static byte[] CopiesUntransposed(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var open = TopIf(model.Graph).Attribute.Single(a => a.Name == "then_branch").G;
+        var exact = open.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G;
+        foreach (var n in exact.Node.Where(n => n.OpType == "Gemm" && n.Input[1].Contains("weight", StringComparison.Ordinal)))
+        {
+            var t = exact.Initializer.Single(i => i.Name == n.Input[1]);
+            int rows = (int)t.Dims[0], cols = (int)t.Dims[1];
+            var data = new float[rows * cols];
+            Buffer.BlockCopy(t.RawData.ToByteArray(), 0, data, 0, data.Length * 4);
+            var tr = new float[rows * cols];
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) tr[j * rows + i] = data[i * cols + j];
+            var bytes = new byte[tr.Length * 4];
+            Buffer.BlockCopy(tr, 0, bytes, 0, bytes.Length);
+            t.RawData = ByteString.CopyFrom(bytes);
+            t.Dims.Clear();
+            t.Dims.AddRange([cols, rows]);
+            n.Attribute.Single(a => a.Name == "transB").I = 0;
+        }
+        return model.ToByteArray();
+    }
+
+    private static NodeProto TopIf(GraphProto g) => g.Node.Single(n => n.OpType == "If");
+
+    internal static byte[] OuterClosed(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var gate = TopIf(model.Graph);
+        var closed = gate.Attribute.Single(a => a.Name == "else_branch").G;
+        gate.Attribute.Single(a => a.Name == "then_branch").G = closed.Clone();
+        return model.ToByteArray();
+    }
+
+    internal static byte[] InnerClosed(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var open = TopIf(model.Graph).Attribute.Single(a => a.Name == "then_branch").G;
+        var inner = open.Node.Single(n => n.OpType == "If");
+        var none = inner.Attribute.Single(a => a.Name == "else_branch").G;
+        inner.Attribute.Single(a => a.Name == "then_branch").G = none.Clone();
+        return model.ToByteArray();
+    }
+}
