@@ -67,6 +67,14 @@ public sealed record VerificationOptions
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
 
+    /// <summary>
+    /// Random restarts at the root when a MILP decides the conjunctions left open (more inputs than
+    /// <see cref="MaxInputsForSplitting"/>, no max pool, not a repaired network). 0 by default: on every staged instance of
+    /// that kind (mnistfc 256x2, marabou-cifar10 small) the descent from the minimiser and the region walk found every
+    /// counterexample the restarts found, and the restarts cost about 1 s before each MILP (issue 21, docs/performance.md).
+    /// </summary>
+    public int AttackRestartsBeforeMilp { get; init; }
+
     /// <summary>Seed of the counterexample search.</summary>
     public int Seed { get; init; } = 1;
 
@@ -623,12 +631,15 @@ public static class PropertyVerifier
                     return a.Candidate is not null && Found(caseIndex, a.Candidate);
                 })) return true;
             }
-            if (OutOfTime() || options.AttackRestarts <= 0) return false;
+            // With many inputs the MILP decides what is left, counterexamples included (method.md §6, issue 21)
+            bool milpNext = repaired is null && !net.HasMaxPool && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available;
+            int restartCount = milpNext ? options.AttackRestartsBeforeMilp : options.AttackRestarts;
+            if (OutOfTime() || restartCount <= 0) return false;
             var rng = new Random(options.Seed);
             // Starts: per conjunction, the restarts closest to it (smallest largest violated row) among 16 times as many
             // seeded random points of the box, drawn once; a sampled point in the unsafe set is a counterexample at once.
-            var pool = new List<(double[] X, double[] Y)>(16 * options.AttackRestarts);
-            for (int s = 0; s < 16 * options.AttackRestarts; s++)
+            var pool = new List<(double[] X, double[] Y)>(16 * restartCount);
+            for (int s = 0; s < 16 * restartCount; s++)
             {
                 if ((s & 63) == 0 && OutOfTime()) return false;
                 var p = box.Sample(rng);
@@ -637,7 +648,7 @@ public static class PropertyVerifier
                 pool.Add((p, yp));
             }
             var restarts = conjunctions.SelectMany(k => pool.Select(t => (Gap: cs.Unsafe[k].Constraints.Max(row => -row.Slack(t.Y)), t.X))
-                .OrderBy(t => t.Gap).Take(options.AttackRestarts).Select(t => (K: k, t.X)));
+                .OrderBy(t => t.Gap).Take(restartCount).Select(t => (K: k, t.X)));
             bool found = Each(restarts, r => SignGradientDescent.Run(net, Eval, box, cs.Unsafe[r.K], r.X, 60, 0.25, 0.92, Confirmed, Halt).Counterexample is not null);
             OutOfTime();
             return found;
