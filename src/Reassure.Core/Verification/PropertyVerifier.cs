@@ -225,14 +225,18 @@ public static class PropertyVerifier
             }
         }
 
-        /// <summary>A sub-box of the branch and bound with the conjunctions still open on it and its parent's bounds.</summary>
-        private sealed record Node(InputBox Box, int[] Conj, int Depth, NeuronBounds? Parent);
+        /// <summary>
+        /// A sub-box of the branch and bound with the conjunctions still open on it, its parent's bounds and, per
+        /// conjunction (indexed like the case's unsafe list), the parent's best alpha-CROWN slopes and weights (or null).
+        /// </summary>
+        private sealed record Node(InputBox Box, int[] Conj, int Depth, NeuronBounds? Parent, AlphaCrown.AlphaStart?[]? Warm = null);
 
         /// <summary>Bounds one sub-box: closes it, decides it exactly, or adds its two halves to <paramref name="children"/>.</summary>
         private void Branch(int caseIndex, Node node, List<Node> children)
         {
             var cs = property.Cases[caseIndex];
-            var (box, conj, depth, parent) = node;
+            var (box, conj, depth, parent, warm) = node;
+            AlphaCrown.AlphaStart?[]? warmOut = null;
             Interlocked.Increment(ref _boxes);
             var bounds = LinearBounds.Compute(net, box, parent, unstableOnly: repaired is null);
             bool patchesOff = repaired is null || repaired.Patches.All(p => SupportOff(p.Support, bounds, box));
@@ -256,7 +260,8 @@ public static class PropertyVerifier
                 {
                     // alpha-CROWN with a Lagrangian over the conjunction's rows (AlphaCrown)
                     double scale = 1 + cs.Unsafe[k].Constraints.Max(r => Math.Abs(r.B));
-                    var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale);
+                    var opt = AlphaCrown.Optimize(net, box, bounds, cs.Unsafe[k].Constraints, options.AlphaIterations, Tolerance * scale, warm?[k]);
+                    (warmOut ??= new AlphaCrown.AlphaStart?[cs.Unsafe.Count])[k] = opt.Final;
                     gap[k] = opt.Bound / scale;
                     lowest[k] = opt.Minimizer;
                     if (opt.Bound > Tolerance * scale) excluded = true;
@@ -298,8 +303,8 @@ public static class PropertyVerifier
             var hiLo = (double[])box.Lower.Clone(); hiLo[dim] = mid;
             var loHi = (double[])box.Upper.Clone(); loHi[dim] = mid;
             var conjArr = remaining.ToArray();
-            children.Add(new Node(new InputBox(hiLo, box.Upper), conjArr, depth + 1, bounds));
-            children.Add(new Node(new InputBox(box.Lower, loHi), conjArr, depth + 1, bounds));
+            children.Add(new Node(new InputBox(hiLo, box.Upper), conjArr, depth + 1, bounds, warmOut));
+            children.Add(new Node(new InputBox(box.Lower, loHi), conjArr, depth + 1, bounds, warmOut));
         }
 
         /// <summary>
