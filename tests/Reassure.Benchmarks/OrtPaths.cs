@@ -4,8 +4,18 @@ using Reassure.Formats.Onnx.Proto;
 
 namespace Reassure.Benchmarks;
 
-/// <summary>Scratch: where the screened export's time goes on the open path.</summary>
-internal static class OrtGateExp
+/// <summary>
+/// <c>ort-paths [--points 100] [--noise 0] [--rounds 9] [--focus|--decompose] [--exact [--levels]] [--exprof] [--open] [--skip] [--dump] [--optimized] [--profile]</c>:
+/// where the screened export's time goes, by path (<see cref="ScreenedGate"/>), in ONNX Runtime. The table (cycled
+/// test images, as <c>ort-screen</c>) times the original, the export, the form before (farthest-first groups), other
+/// group counts, and two graphs that are not repairs: the outer If's then branch replaced by its else branch (the
+/// closed path alone) and the inner If's then branch by its Identity (no exact path). <c>--exact</c>: the same on
+/// images in some support only (every run takes the exact path), beside graphs whose exact path reads the main
+/// graph's pre-activations (unfused original Gemms), reads the main weights, or has transB=0 copies, and
+/// (<c>--levels</c>) under other graph optimization levels. <c>--open</c>: images the first level lets through that
+/// are in no support. <c>--dump</c>/<c>--optimized</c>: the export's nodes, as written / as ONNX Runtime optimizes them.
+/// </summary>
+internal static class OrtPaths
 {
     public static int Run(string[] args)
     {
@@ -40,6 +50,8 @@ internal static class OrtGateExp
             ("inner then = else (no exact)", InnerClosed(screened)),
         };
         Console.WriteLine($"load before: {MnistMacro.LoadAverage()}");
+        if (args.Contains("--focus")) graphs = graphs.Take(5).ToList();
+        if (args.Contains("--decompose")) graphs = [graphs[0], graphs[1], graphs[5], graphs[6]];
         if (!args.Contains("--skip")) OrtFloor.PrintTable(graphs, model.InputName, xs, rounds);
         if (args.Contains("--profile")) OrtProfile.Print("screened", screened, model.InputName, xs, nodes: 80);
         if (args.Contains("--exact") || args.Contains("--exprof"))
@@ -53,10 +65,9 @@ internal static class OrtGateExp
                 ("exact copies transB=0", CopiesUntransposed(screened)) };
             if (args.Contains("--exprof")) goto prof;
             Console.WriteLine("in-support images only:");
-            OrtFloor.PrintTable(ex, model.InputName, inSupport, rounds);
+            if (!args.Contains("--levels")) OrtFloor.PrintTable(ex, model.InputName, inSupport, rounds);
             foreach (var (label, cfg) in new (string, Action<Microsoft.ML.OnnxRuntime.SessionOptions>)[] {
-                ("no mem pattern", so => so.EnableMemoryPattern = false),
-                ("no arena", so => so.EnableCpuMemArena = false),
+                ("opt extended", so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED),
                 ("opt basic", so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC),
                 ("no prepack", so => so.AddSessionConfigEntry("session.disable_prepacking", "1")) })
             {
@@ -67,6 +78,23 @@ internal static class OrtGateExp
             OrtProfile.PrintSingle("screened, in-support", screened, model.InputName, inSupport, runs: 400);
             OrtProfile.PrintSingle("screened, in-support, basic", screened, model.InputName, inSupport, runs: 400, so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC);
             OrtProfile.PrintSingle("screened, in-support, extended", screened, model.InputName, inSupport, runs: 400, so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED);
+        }
+        if (args.Contains("--open"))
+        {
+            var net = model.Network;
+            int w1 = net.Layers[0].Outputs, pc2 = repaired.Patches.Count;
+            var inactive = repaired.Patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray();
+            var groups = ScreenedGate.MergedGroups(inactive, w1, ScreenedGate.GroupCount(pc2));
+            var common = groups.Select(g => g.Skip(1).Aggregate(inactive[g[0]].AsEnumerable(), (set, p) => set.Intersect(inactive[p])).ToArray()).ToArray();
+            var passing = xs.Where(x =>
+            {
+                var z = net.PreActivations(x);
+                return common.Any(c => c.Sum(j => Math.Max(z[j], 0)) < 1 + 1.0 / 1024) && !repaired.InAnySupport(x);
+            }).Take(16).ToArray();
+            Console.WriteLine($"{passing.Length} images pass the first level, none in a support");
+            var rows = Enumerable.Range(0, 1024).Select(k => passing[k % passing.Length]).ToArray();
+            OrtFloor.PrintTable(graphs.Take(3).Append(graphs[6]).ToList(), model.InputName, rows, rounds);
+            OrtProfile.PrintSingle("screened, open, not in a support", screened, model.InputName, rows, runs: 1000);
         }
         if (args.Contains("--only")) return 0;
         return 0;
