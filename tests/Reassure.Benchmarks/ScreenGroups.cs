@@ -45,7 +45,9 @@ internal static class ScreenGroups
         foreach (var set in inactive) foreach (int j in set) f[j] += 1;
         var active1 = f.Select(v => 1 - v / pCount).ToArray(); // fraction of patterns active at j
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var merged = ScreenedGate.MergedGroups(inactive, w1, ScreenedGate.GroupCount(pCount));
+            Console.WriteLine($"MergedGroups: {merged.Count} groups of {merged.Min(g => g.Count)}-{merged.Max(g => g.Count)} patches in {clock.Elapsed.TotalMilliseconds:F0} ms");
             var old = ScreenedGate.Groups(inactive, w1, ScreenedGate.GroupCount(pCount));
             Console.WriteLine($"first 256 images (the single-image cycle): merged groups leave {Open(merged, inactive, a1[..256])} open, farthest-first {Open(old, inactive, a1[..256])}, in some support {xs.Take(256).Count(x => repaired.InAnySupport(x))}; first 1024: {Open(merged, inactive, a1[..1024])} / {Open(old, inactive, a1[..1024])}");
         }
