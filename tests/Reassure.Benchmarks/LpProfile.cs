@@ -29,6 +29,7 @@ internal static class LpProfile
         double buildCpu = 0;
         double build = 0, buildNew = 0, check = 0, checkNew = 0, certTime = 0;
         int exact = 0, stopped = 0;
+        long iterations = 0;
         foreach (int i in wrong)
         {
             var region = new LinearRegion(net, net.Pattern(xs[i]), box);
@@ -43,6 +44,7 @@ internal static class LpProfile
             buildCpu += (CpuClock.ThreadUs() - cpu0) / 1e6;
             exact += certs.Upper.Count(c => c is not null);
             stopped += lp.EarlyStops;
+            iterations += lp.SimplexIterations;
             sw.Restart();
             var outcome = PatchVerifier.Check(region, patch, spec, PatchVerifier.CheckFormulation.Certificate, certs);
             certTime += sw.Elapsed.TotalSeconds;
@@ -78,9 +80,9 @@ internal static class LpProfile
                     Console.WriteLine($"  [{prm}] early rows in a fresh solver, ms: {string.Join(" ", times)}");
                 }
             }
-            Console.WriteLine($"test[{i}]: build {lp.Solves} LPs ({lp.EarlyStops} early; {lp.SimplexSolves} by the input-space simplex in {lp.SimplexIterations} iterations, {lp.Fallbacks} to GLOP), certificate check {outcome.Certified} rows + {outcome.LinearPrograms} LPs, verified {outcome.Verified}/{layered.Verified}");
+            Console.WriteLine($"test[{i}]: build {lp.Solves} LPs ({lp.EarlyStops} early; {lp.SimplexSolves} by the input-space simplex in {lp.SimplexIterations} iterations, warm starts kept {lp.SimplexWarmStarts.Kept} rows and dropped {lp.SimplexWarmStarts.Dropped}, {lp.Fallbacks} to GLOP), certificate check {outcome.Certified} rows + {outcome.LinearPrograms} LPs, verified {outcome.Verified}/{layered.Verified}");
         }
-        Console.WriteLine($"{wrong.Count} regions: build {build:F2} s (thread CPU {buildCpu:F2} s; solver construction {buildNew:F2}), exact rows {exact}, early stops {stopped}; " +
+        Console.WriteLine($"{wrong.Count} regions: build {build:F2} s (thread CPU {buildCpu:F2} s; solver construction {buildNew:F2}), exact rows {exact}, early stops {stopped}, simplex iterations {iterations}; " +
             $"layered check {check:F2} s (construction {checkNew:F2}); certificate check {certTime:F2} s");
         Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;

@@ -74,10 +74,15 @@ internal static class MnistMacro
             double seconds = t.Total.TotalSeconds + export;
 
             var after = result.Network.EvaluateBatch(xs);
-            int correct = 0;
+            int correct = 0, changed = 0, outsideChanged = 0;
             double nd = 0;
             for (int i = 0; i < xs.Length; i++)
             {
+                if (!after[i].AsSpan().SequenceEqual(before[i]))
+                {
+                    changed++;
+                    if (!result.Network.InAnySupport(xs[i])) outsideChanged++;
+                }
                 if (SharedData.ArgMax(after[i]) == ys[i]) correct++;
                 var sa = Softmax(after[i]);
                 double d = 0;
@@ -89,7 +94,7 @@ internal static class MnistMacro
                 result.Patches.Count == 0 ? 0 : result.Patches.Max(p => p.Gamma), allocated, ws, peak);
             rows.Add(row);
             Console.WriteLine($"points {count}: {seconds:F2} s{(Target(count) is double target ? $" (target {target:0.0} s: {seconds / target:F2}x of it)" : "")} (wall {wallSeconds:F2}; regions {row.Regions:F2}, patches+LPs {row.Patches:F2}, soundness {row.Soundness:F2}, " +
-                $"LP check {row.Verify:F2}, export {export:F2}), {row.Lps} LPs ({t.SimplexLinearPrograms} by the input-space simplex, {t.GlopFallbacks} handed to GLOP), fixed {row.Fixed}/{count}, patches {row.PatchCount}, max gamma {row.MaxGamma:G3}, " +
+                $"LP check {row.Verify:F2}, export {export:F2}), {row.Lps} LPs ({t.SimplexLinearPrograms} by the input-space simplex, {t.GlopFallbacks} handed to GLOP), fixed {row.Fixed}/{count}, patches {row.PatchCount} (proved {result.Patches.Count(p => p.Verified)}), test images changed {changed} ({outsideChanged} outside every support), max gamma {row.MaxGamma:G3}, " +
                 $"allocated {allocated / 1048576.0:F0} MB, working set {ws:F0} MB, peak {peak:F0} MB; load {LoadAverage()}");
             last = result;
             lastBytes = bytes;

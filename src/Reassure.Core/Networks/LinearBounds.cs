@@ -41,7 +41,17 @@ public static class LinearBounds
     /// As <see cref="Compute(Network, InputBox)"/>, intersected layer by layer with <paramref name="known"/>: sound bounds
     /// over a box holding this one (a branch-and-bound parent's), so each layer's relaxation starts from the tighter of both.
     /// </summary>
-    public static NeuronBounds Compute(Network network, InputBox box, NeuronBounds? known)
+    public static NeuronBounds Compute(Network network, InputBox box, NeuronBounds? known) => Compute(network, box, known, false);
+
+    /// <summary>
+    /// As <see cref="Compute(Network, InputBox, NeuronBounds)"/>; with <paramref name="unstableOnly"/> the symbolic bounds
+    /// are computed only for the neurons whose sign neither <paramref name="known"/> nor the interval bounds fix. A
+    /// stable neuron's relaxation is exact whatever its bounds' values, so every bound of an unstable neuron (and every
+    /// later bound) is the same as with the full computation up to where an interval bound was the tighter one; the
+    /// stable neurons keep the (sound, possibly looser) values of <paramref name="known"/> and the interval bounds. In a
+    /// branch and bound deep sub-boxes have few unstable neurons, so this is most of the cost saved (issue 21).
+    /// </summary>
+    public static NeuronBounds Compute(Network network, InputBox box, NeuronBounds? known, bool unstableOnly)
     {
         int hCount = network.HiddenCount;
         var lower = new double[hCount];
@@ -84,22 +94,35 @@ public static class LinearBounds
             bool pooledBefore = false;
             for (int k = 0; k < l; k++) pooledBefore |= layers[k].MaxPool is not null;
             if (pooledBefore) continue; // no linear relaxation of a max pool here: interval bounds only (sound)
-            // Symbolic bounds: rows 0..w-1 give lower bounds of z_j, rows w..2w-1 lower bounds of -z_j.
-            var lam = new double[2 * w * inW];
-            var c = new double[2 * w];
-            for (int j = 0; j < w; j++)
+            // Symbolic bounds of the selected neurons sel[0..q-1]: rows 0..q-1 give lower bounds of z_j, rows q..2q-1
+            // lower bounds of -z_j.
+            int[] sel;
+            if (unstableOnly && known is not null)
             {
-                layer.Map.AddRow(j, 1, lam.AsSpan(j * inW, inW));
-                layer.Map.AddRow(j, -1, lam.AsSpan((w + j) * inW, inW));
-                c[j] = layer.Bias[j];
-                c[w + j] = -layer.Bias[j];
+                var list = new List<int>();
+                for (int j = 0; j < w; j++) if (lower[off + j] < 0 && upper[off + j] > 0) list.Add(j);
+                sel = [.. list];
             }
-            var (lx, cx) = BackSubstitute(network, lower, upper, l - 1, lam, c, 2 * w);
-            var mins = Concretize(lx, cx, 2 * w, box);
-            for (int j = 0; j < w; j++)
+            else sel = [.. Enumerable.Range(0, w)];
+            int q = sel.Length;
+            if (q == 0) continue;
+            var lam = new double[2 * q * inW];
+            var c = new double[2 * q];
+            for (int r = 0; r < q; r++)
             {
-                lower[off + j] = Math.Max(lower[off + j], mins[j]);
-                upper[off + j] = Math.Min(upper[off + j], -mins[w + j]);
+                int j = sel[r];
+                layer.Map.AddRow(j, 1, lam.AsSpan(r * inW, inW));
+                layer.Map.AddRow(j, -1, lam.AsSpan((q + r) * inW, inW));
+                c[r] = layer.Bias[j];
+                c[q + r] = -layer.Bias[j];
+            }
+            var (lx, cx) = BackSubstitute(network, lower, upper, l - 1, lam, c, 2 * q);
+            var mins = Concretize(lx, cx, 2 * q, box);
+            for (int r = 0; r < q; r++)
+            {
+                int j = sel[r];
+                lower[off + j] = Math.Max(lower[off + j], mins[r]);
+                upper[off + j] = Math.Min(upper[off + j], -mins[q + r]);
             }
             if (known is not null) Intersect(known, lower, upper, off, w);
         }

@@ -32,6 +32,38 @@ public sealed class BoundSearchTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void LinearBounds_UnstableOnly_IsSoundAndAsTightAsTheFullPassBelowAParent(int seed)
+    {
+        var net = RegionEnumerationTests.RandomNet(3, [16, 16, 16], 2, seed);
+        var parentBox = InputBox.Uniform(3, -0.5, 0.5);
+        var parent = LinearBounds.Compute(net, parentBox);
+        var box = new InputBox([-0.5, -0.1, -0.3], [0, 0.3, -0.05]);
+        var full = LinearBounds.Compute(net, box, parent);
+        var part = LinearBounds.Compute(net, box, parent, unstableOnly: true);
+        Assert.IsGreaterThan(0, full.Unstable);
+        Assert.AreEqual(full.Unstable, part.Unstable, "the same neurons stay unstable");
+        for (int j = 0; j < full.Lower.Length; j++)
+        {
+            if (full.Lower[j] < 0 && full.Upper[j] > 0)
+            {
+                Assert.AreEqual(full.Lower[j], part.Lower[j], 1e-9 * (1 + Math.Abs(full.Lower[j])), $"lower of unstable neuron {j}");
+                Assert.AreEqual(full.Upper[j], part.Upper[j], 1e-9 * (1 + Math.Abs(full.Upper[j])), $"upper of unstable neuron {j}");
+            }
+            else Assert.AreEqual(full.Lower[j] >= 0, part.Lower[j] >= 0, $"sign of stable neuron {j}");
+        }
+        double[] c = [1, -1];
+        Assert.AreEqual(LinearBounds.OutputLowerBound(net, box, full, c).Lower, LinearBounds.OutputLowerBound(net, box, part, c).Lower, 1e-9);
+        foreach (var x in TinyNetworks.RandomPoints(3000, seed, box))
+        {
+            var z = net.PreActivations(x);
+            for (int j = 0; j < z.Length; j++)
+                Assert.IsTrue(part.Lower[j] - 1e-9 <= z[j] && z[j] <= part.Upper[j] + 1e-9, $"neuron {j}: {z[j]} outside [{part.Lower[j]}, {part.Upper[j]}]");
+        }
+    }
+
+    [TestMethod]
     public void AlphaCrown_OnAnAcasSubBox_TightensTheBound()
     {
         var net = OnnxImporter.Load(TestData.File("vnncomp", "acasxu", "ACASXU_run2a_1_1_batch_2000.onnx")).Network;
