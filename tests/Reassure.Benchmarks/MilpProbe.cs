@@ -12,14 +12,16 @@ internal static class MilpProbe
 {
     public static int Run(string[] args)
     {
-        var net = OnnxImporter.Load(SharedData.File("vnncomp", "mnistfc", args[0])).Network;
-        var prop = VnnLibReader.Read(SharedData.File("vnncomp", "mnistfc", args[1]));
+        string dir = args.Contains("--dir") ? args[Array.IndexOf(args, "--dir") + 1] : "mnistfc";
+        var net = OnnxImporter.Load(SharedData.File("vnncomp", dir, args[0])).Network;
+        var prop = VnnLibReader.Read(SharedData.File("vnncomp", dir, args[1]));
         bool log = args.Contains("--log");
         var cs = prop.Cases[0];
         var box = cs.Box;
         var sw = Stopwatch.StartNew();
         var bounds = LinearBounds.Compute(net, box);
         Console.WriteLine($"bounds {sw.Elapsed.TotalSeconds:F2} s, unstable {bounds.Unstable}");
+        if (net.HasMaxPool || !net.AllDense) { }
         for (int l = 0; l < net.Layers.Count - 1; l++) { int u = 0, on = 0; for (int j = net.HiddenOffsets[l]; j < net.HiddenOffsets[l] + net.Layers[l].Outputs; j++) { if (bounds.Lower[j] < 0 && bounds.Upper[j] > 0) u++; if (bounds.Lower[j] >= 0) on++; } Console.WriteLine($"layer {l}: unstable {u}, active {on}"); }
         for (int k = 0; k < cs.Unsafe.Count; k++)
         {
@@ -36,11 +38,12 @@ internal static class MilpProbe
         }
         if (args.Contains("--verify"))
         {
-            foreach (int restarts in new[] { 32, 0 })
+            double max = args.Contains("--max") ? double.Parse(args[Array.IndexOf(args, "--max") + 1], System.Globalization.CultureInfo.InvariantCulture) : 60;
+            foreach (var (restarts, minSteps) in new[] { (32, 100), (0, 100), (32, 0) })
             {
                 sw.Restart();
-                var r = PropertyVerifier.Verify(net, prop, new VerificationOptions { AttackRestarts = restarts, MaxTime = TimeSpan.FromSeconds(60) });
-                Console.WriteLine($"verify restarts {restarts}: {r.StatusText} {sw.Elapsed.TotalSeconds:F2} s LPs {r.LinearPrograms}");
+                var r = PropertyVerifier.Verify(net, prop, new VerificationOptions { AttackRestarts = restarts, AttackRestartsBeforeMilp = restarts, MinimizerAttackSteps = minSteps, RegionAscentLps = args.Contains("--ascent-lps") ? int.Parse(args[Array.IndexOf(args, "--ascent-lps") + 1]) : 8, MaxTime = TimeSpan.FromSeconds(max) });
+                Console.WriteLine($"verify restarts {restarts} minimiser steps {minSteps}: {r.StatusText} {sw.Elapsed.TotalSeconds:F2} s LPs {r.LinearPrograms} {r.Detail}");
             }
         }
         if (args.Contains("--pgd"))

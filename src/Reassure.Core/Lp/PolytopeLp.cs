@@ -7,9 +7,9 @@ namespace Reassure.Lp;
 /// <summary>
 /// Linear programs over an explicit polytope { x in D : A x &lt;= b } (method.md §1 rows, the box as bounds).
 /// A formulation independent of <see cref="RegionLp"/>: it is what the per-patch check uses, so that a fault in
-/// one formulation cannot hide itself.
+/// one formulation cannot hide itself. The GLOP backend of the <see cref="IPolytopeLp"/> seam.
 /// </summary>
-public sealed class PolytopeLp : IDisposable
+public sealed class PolytopeLp : IDisposable, IPolytopeLp
 {
     private readonly Solver _solver;
     private readonly Variable[] _x;
@@ -20,7 +20,7 @@ public sealed class PolytopeLp : IDisposable
     /// <summary>Builds the LP of the polytope with rows <paramref name="rows"/> inside <paramref name="box"/>.</summary>
     public PolytopeLp(IReadOnlyList<HalfSpace> rows, InputBox box, string? glopParameters = null)
     {
-        _solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
+        _solver = LpBackend.CreateGlop();
         _solver.SetSolverSpecificParametersAsString(glopParameters ?? RegionLp.DefaultParameters);
         int n = box.Dimension;
         _x = new Variable[n];

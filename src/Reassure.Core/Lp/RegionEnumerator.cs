@@ -84,7 +84,7 @@ public static class RegionEnumerator
                 double tol = Tolerance * scale;
                 var up = new HalfSpace(gj.ToArray(), -h[j]);                     // g.x <= -h   (z <= 0, inactive)
                 var down = new HalfSpace(gj.ToArray().Select(v => -v).ToArray(), h[j]); // -g.x <= h (z >= 0, active)
-                using var lp = new PolytopeLp(rows, box);
+                using var lp = LpBackend.Polytope(rows, box);
                 Interlocked.Increment(ref Lps);
                 if (zw >= 0)
                 {

@@ -168,7 +168,7 @@ public sealed class RegionLp : IDisposable
         var region = _region;
         var net = region.Network;
         var box = region.Domain;
-        var solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
+        var solver = LpBackend.CreateGlop();
         _glop = solver;
         _glop.SetSolverSpecificParametersAsString(_parameters);
         double inf = double.PositiveInfinity;
@@ -235,7 +235,7 @@ public sealed class RegionLp : IDisposable
         var region = _region;
         var net = region.Network;
         var box = region.Domain;
-        var solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
+        var solver = LpBackend.CreateGlop();
         _glop = solver;
         _glop.SetSolverSpecificParametersAsString(_parameters);
         double inf = double.PositiveInfinity;

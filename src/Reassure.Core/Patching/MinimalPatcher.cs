@@ -27,7 +27,7 @@ internal static class MinimalPatcher
         }
         var f = region.OutputMatrix; // [m, n]
         var e = region.OutputOffset; // [m]
-        using var solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools GLOP is not available.");
+        using var solver = LpBackend.CreateGlop();
         double inf = double.PositiveInfinity;
         var c = new Variable[m, n];
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[i, j] = solver.MakeNumVar(-inf, inf, "");

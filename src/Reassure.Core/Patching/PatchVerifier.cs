@@ -188,7 +188,7 @@ public static class PatchVerifier
         int n = region.Network.InputSize, m = spec.Outputs;
         var f = region.OutputMatrix;
         var e = region.OutputOffset;
-        using var lp = new PolytopeLp(region.PolytopeRows(), region.Domain);
+        using var lp = LpBackend.Polytope(region.PolytopeRows(), region.Domain);
         double worst = double.PositiveInfinity;
         bool ok = true;
         for (int r = 0; r < spec.Rows; r++)

@@ -58,8 +58,29 @@ public sealed record VerificationOptions
     /// </summary>
     public int MinimizerAttackSteps { get; init; } = 100;
 
+    /// <summary>
+    /// LPs of the exact region walk (<see cref="RegionAscent"/>) from the closest point of each root descent from the
+    /// minimiser, when that descent found no counterexample (0: none). Not on a repaired network or one with a max pool.
+    /// </summary>
+    public int RegionAscentLps { get; init; } = 8;
+
+    /// <summary>
+    /// Region walks (<see cref="RegionAscent"/>) from the closest points of the random restarts' descents, closest first,
+    /// when none of them found a counterexample (0: none). ACAS Xu N2_9 prop_8 (violated on ~0.03 % of its box): found at
+    /// the root with 4 or more walks, in the input-split search otherwise (0.4-88 s there, depending on the threads' order).
+    /// </summary>
+    public int RestartWalks { get; init; } = 8;
+
     /// <summary>Random restarts of the projected-gradient counterexample search at the root (0: none).</summary>
     public int AttackRestarts { get; init; } = 32;
+
+    /// <summary>
+    /// Random restarts at the root when a MILP decides the conjunctions left open (more inputs than
+    /// <see cref="MaxInputsForSplitting"/>, no max pool, not a repaired network). 0 by default: on every staged instance of
+    /// that kind (mnistfc 256x2, marabou-cifar10 small) the descent from the minimiser and the region walk found every
+    /// counterexample the restarts found, and the restarts cost about 1 s before each MILP (issue 21, docs/performance.md).
+    /// </summary>
+    public int AttackRestartsBeforeMilp { get; init; }
 
     /// <summary>Seed of the counterexample search.</summary>
     public int Seed { get; init; } = 1;
@@ -271,7 +292,7 @@ public static class PropertyVerifier
             }
             if (remaining.Count == 0) return;
             // the counterexample search at the root, only on the conjunctions the root bounds left open, lowest bound first
-            if (depth == 0 && !options.CollectAll && Attack(caseIndex, [.. remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity))], lowest)) return;
+            if (depth == 0 && !options.CollectAll && Attack(caseIndex, [.. remaining.OrderBy(k => gap.GetValueOrDefault(k, double.NegativeInfinity))], lowest, bounds)) return;
             var center = box.Center();
             if (!options.CollectAll && Found(caseIndex, center)) return;
             if (net.HasMaxPool)
@@ -335,6 +356,20 @@ public static class PropertyVerifier
                     _lps++;
                     if (r.Infeasible || found.IsCancellationRequested) return;
                     if (r.Candidate is not null && Found(caseIndex, r.Candidate)) { state.Stop(); found.Cancel(); return; }
+                }
+                if (r.Candidate is not null && !found.IsCancellationRequested)
+                {
+                    // a MILP point is feasible within SCIP's tolerances, often on the boundary of the unsafe set: the
+                    // region walk from it looks for a point strictly inside, which the evaluator then confirms
+                    var a = RegionAscent.Run(net, box, bounds, cs.Unsafe[k], r.Candidate, 4, () => found.IsCancellationRequested || Stop());
+                    lock (gate)
+                    {
+                        _lps += a.LinearPrograms;
+                        if (a.Candidate is not null && Found(caseIndex, a.Candidate)) { state.Stop(); found.Cancel(); return; }
+                    }
+                }
+                lock (gate)
+                {
                     open++;
                     if (r.Candidate is null && options.MaxTime is TimeSpan t && _clock.Elapsed >= t - TimeSpan.FromSeconds(1)) _budget ??= "seconds";
                     else if (r.Candidate is null) { _undecided = true; _detail = $"the MILP of an unsafe conjunction ended {r.Status}"; }
@@ -571,9 +606,10 @@ public static class PropertyVerifier
         /// <summary>
         /// The counterexample search at the root (<see cref="SignGradientDescent"/>) on the open conjunctions, lowest bound
         /// first, the descents in parallel: first a long descent with a decaying step from the point where each
-        /// conjunction's relaxation is lowest (the alpha-CROWN minimiser), then descents from random restarts.
+        /// conjunction's relaxation is lowest (the alpha-CROWN minimiser) and the exact region walk from its closest point
+        /// (<see cref="RegionAscent"/>), then descents from random restarts and region walks from their closest points.
         /// </summary>
-        private bool Attack(int caseIndex, IReadOnlyList<int> conjunctions, IReadOnlyDictionary<int, double[]> lowest)
+        private bool Attack(int caseIndex, IReadOnlyList<int> conjunctions, IReadOnlyDictionary<int, double[]> lowest, NeuronBounds bounds)
         {
             var cs = property.Cases[caseIndex];
             var box = cs.Box;
@@ -594,15 +630,28 @@ public static class PropertyVerifier
             {
                 int steps = options.MinimizerAttackSteps;
                 double decay = Math.Pow(0.01, 1.0 / steps); // the step ends at 1 % of its start
-                if (Each(conjunctions, k => lowest.TryGetValue(k, out var start)
-                    && SignGradientDescent.Run(net, Eval, box, cs.Unsafe[k], start, steps, 0.5, decay, Confirmed, Halt) is not null)) return true;
+                if (Each(conjunctions, k =>
+                {
+                    if (!lowest.TryGetValue(k, out var start)) return false;
+                    var d = SignGradientDescent.Run(net, Eval, box, cs.Unsafe[k], start, steps, 0.5, decay, Confirmed, Halt);
+                    if (d.Counterexample is not null) return true;
+                    // the exact regions around the descent's closest point (RegionAscent); not on a repaired network,
+                    // whose output on a region is not the original's affine map
+                    if (options.RegionAscentLps <= 0 || repaired is not null || Halt()) return false;
+                    var a = RegionAscent.Run(net, box, bounds, cs.Unsafe[k], d.Best, options.RegionAscentLps, Halt);
+                    Interlocked.Add(ref _lps, a.LinearPrograms);
+                    return a.Candidate is not null && Found(caseIndex, a.Candidate);
+                })) return true;
             }
-            if (OutOfTime() || options.AttackRestarts <= 0) return false;
+            // With many inputs the MILP decides what is left, counterexamples included (method.md §6, issue 21)
+            bool milpNext = repaired is null && !net.HasMaxPool && net.InputSize > options.MaxInputsForSplitting && MilpCheck.Available;
+            int restartCount = milpNext ? options.AttackRestartsBeforeMilp : options.AttackRestarts;
+            if (OutOfTime() || restartCount <= 0) return false;
             var rng = new Random(options.Seed);
             // Starts: per conjunction, the restarts closest to it (smallest largest violated row) among 16 times as many
             // seeded random points of the box, drawn once; a sampled point in the unsafe set is a counterexample at once.
-            var pool = new List<(double[] X, double[] Y)>(16 * options.AttackRestarts);
-            for (int s = 0; s < 16 * options.AttackRestarts; s++)
+            var pool = new List<(double[] X, double[] Y)>(16 * restartCount);
+            for (int s = 0; s < 16 * restartCount; s++)
             {
                 if ((s & 63) == 0 && OutOfTime()) return false;
                 var p = box.Sample(rng);
@@ -611,8 +660,25 @@ public static class PropertyVerifier
                 pool.Add((p, yp));
             }
             var restarts = conjunctions.SelectMany(k => pool.Select(t => (Gap: cs.Unsafe[k].Constraints.Max(row => -row.Slack(t.Y)), t.X))
-                .OrderBy(t => t.Gap).Take(options.AttackRestarts).Select(t => (K: k, t.X)));
-            bool found = Each(restarts, r => SignGradientDescent.Run(net, Eval, box, cs.Unsafe[r.K], r.X, 60, 0.25, 0.92, Confirmed, Halt) is not null);
+                .OrderBy(t => t.Gap).Take(restartCount).Select(t => (K: k, t.X)));
+            var closest = new System.Collections.Concurrent.ConcurrentBag<(int K, double V, double[] X)>();
+            bool found = Each(restarts, r =>
+            {
+                var d = SignGradientDescent.Run(net, Eval, box, cs.Unsafe[r.K], r.X, 60, 0.25, 0.92, Confirmed, Halt);
+                closest.Add((r.K, d.BestViolation, d.Best));
+                return d.Counterexample is not null;
+            });
+            if (!found && options.RegionAscentLps > 0 && options.RestartWalks > 0 && repaired is null && !Halt())
+            {
+                // the region walk from the closest points the restarts reached, closest first
+                var walks = closest.OrderBy(c => c.V).Take(options.RestartWalks).ToList();
+                found = Each(walks, c =>
+                {
+                    var a = RegionAscent.Run(net, box, bounds, cs.Unsafe[c.K], c.X, options.RegionAscentLps, Halt);
+                    Interlocked.Add(ref _lps, a.LinearPrograms);
+                    return a.Candidate is not null && Found(caseIndex, a.Candidate);
+                });
+            }
             OutOfTime();
             return found;
         }
@@ -624,7 +690,7 @@ public static class PropertyVerifier
         private bool Descend(int caseIndex, OutputConjunction conj, InputBox box, double[] start, int steps)
         {
             var cs = property.Cases[caseIndex];
-            return SignGradientDescent.Run(net, Eval, box, conj, start, steps, 0.1, 0.8, (x, y) => cs.IsUnsafe(y) && Found(caseIndex, x)) is not null;
+            return SignGradientDescent.Run(net, Eval, box, conj, start, steps, 0.1, 0.8, (x, y) => cs.IsUnsafe(y) && Found(caseIndex, x)).Counterexample is not null;
         }
     }
 }

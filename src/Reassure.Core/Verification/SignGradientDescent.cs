@@ -22,18 +22,20 @@ internal static class SignGradientDescent
     /// <summary>
     /// Runs <paramref name="steps"/> steps from <paramref name="start"/> (not changed) with step <paramref name="step"/>
     /// (share of each box width) times <paramref name="decay"/> per step; <paramref name="isCounterexample"/> is asked
-    /// at every point with its output and ends the search when it says yes. Returns that point, or null.
+    /// at every point with its output and ends the search when it says yes. Returns that point (or null) and the visited
+    /// point of least violation v(x).
     /// </summary>
-    public static double[]? Run(Network net, Func<double[], double[]> eval, InputBox box, OutputConjunction conj, double[] start,
+    public static Outcome Run(Network net, Func<double[], double[]> eval, InputBox box, OutputConjunction conj, double[] start,
         int steps, double step, double decay, Func<double[], double[], bool> isCounterexample, Func<bool>? stop = null)
     {
         int n = box.Dimension;
         var x = (double[])start.Clone();
+        double[] best = x;
+        double bestV = double.PositiveInfinity;
         for (int it = 0; it <= steps; it++)
         {
             var y = eval(x);
-            if (isCounterexample(x, y)) return x;
-            if (it == steps || (stop is not null && stop())) break;
+            if (isCounterexample(x, y)) return new Outcome(x, x, double.NegativeInfinity);
             int worst = 0;
             double worstV = double.NegativeInfinity;
             for (int r = 0; r < conj.Constraints.Count; r++)
@@ -41,6 +43,8 @@ internal static class SignGradientDescent
                 double v = -conj.Constraints[r].Slack(y);
                 if (v > worstV) { worstV = v; worst = r; }
             }
+            if (worstV < bestV) { bestV = worstV; best = x; }
+            if (it == steps || (stop is not null && stop())) break;
             var grad = Gradient(net, x, conj.Constraints[worst].A);
             var next = new double[n];
             bool moved = false;
@@ -53,8 +57,11 @@ internal static class SignGradientDescent
             x = next;
             step *= decay;
         }
-        return null;
+        return new Outcome(null, best, bestV);
     }
+
+    /// <summary>A confirmed counterexample (or null), and the visited point of least violation with its v(x).</summary>
+    public readonly record struct Outcome(double[]? Counterexample, double[] Best, double BestViolation);
 
     /// <summary>Gradient of c . f(x) (<c>[n]</c>, c <c>[m]</c>) by one backward pass with x's activation masks.</summary>
     public static double[] Gradient(Network net, double[] x, double[] c)
