@@ -42,7 +42,7 @@ internal static class MilpProbe
             foreach (var (restarts, minSteps) in new[] { (32, 100), (0, 100), (32, 0) })
             {
                 sw.Restart();
-                var r = PropertyVerifier.Verify(net, prop, new VerificationOptions { AttackRestarts = restarts, AttackRestartsBeforeMilp = restarts, MinimizerAttackSteps = minSteps, MaxTime = TimeSpan.FromSeconds(max) });
+                var r = PropertyVerifier.Verify(net, prop, new VerificationOptions { AttackRestarts = restarts, AttackRestartsBeforeMilp = restarts, MinimizerAttackSteps = minSteps, RegionAscentLps = args.Contains("--ascent-lps") ? int.Parse(args[Array.IndexOf(args, "--ascent-lps") + 1]) : 8, MaxTime = TimeSpan.FromSeconds(max) });
                 Console.WriteLine($"verify restarts {restarts} minimiser steps {minSteps}: {r.StatusText} {sw.Elapsed.TotalSeconds:F2} s LPs {r.LinearPrograms} {r.Detail}");
             }
         }

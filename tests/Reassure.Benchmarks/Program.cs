@@ -18,6 +18,8 @@ using Reassure.Benchmarks;
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- mnist --points 100 [--threads n] [--lp auto|glop] [--baseline on|off]   (issue 6)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-ratio [--points 100] [--noise 0] [--file path] [--rounds 5]   (ORT ratio of a saved repair, re-exported)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-floor [--points 100] [--file path] [--rounds 9]   (ORT: the repaired graph against graphs with parts taken away)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-paths [--points 100] [--decompose|--exact|--open]   (issue 19: the screened export's time by path)
+//   dotnet run -c Release --project tests/Reassure.Benchmarks -- screen-groups [--points 100] [--noise 0] [--noisy-data]   (issue 19: images the first level leaves open, by grouping)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- ort-fused --library path   (experiment: docs/experiments/fused-gate)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- watermark [--rule previous|best-other] [--threads n]   (issue 17: watermark removal with --avoid)
 //   dotnet run -c Release --project tests/Reassure.Benchmarks -- lp-profile [--points 10]   (one thread: where the LP time goes)
@@ -59,10 +61,10 @@ static int Run(string[] args)
             return OrtRatio.Run(args[1..]);
         case "screen-stats":
             return ScreenStats.Run(args);
-        case "ort-exp":
-            return OrtGateExp.Run(args);
+        case "ort-paths":
+            return OrtPaths.Run(args);
         case "screen-groups":
-            return ScreenGroupsExp.Run(args);
+            return ScreenGroups.Run(args);
         case "ort-screen":
             return OrtScreen.Run(args);
         case "ort-floor":

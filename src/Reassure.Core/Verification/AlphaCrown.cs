@@ -14,7 +14,9 @@ namespace Reassure.Verification;
 /// gradient on mu). The gradient comes from Danskin's theorem: with x* the box vertex minimising the linear bound, the
 /// bound equals the relaxed linear network evaluated at x*, so d/d alpha_j = v_j z_j(x*) (v_j the back-substituted
 /// coefficient of relu(z_j), used only where v_j &gt; 0) and d/d mu_k = a_k . y(x*) - b_k. A bound &gt; 0 proves that
-/// no x of the box reaches the conjunction. The intermediate bounds stay those given (CROWN/DeepPoly).
+/// no x of the box reaches the conjunction. The intermediate bounds stay those given (CROWN/DeepPoly). In the
+/// branch and bound a sub-box starts from its parent's best alpha and mu (warm start, as alpha-beta-CROWN carries
+/// alpha down its tree): a sub-box's bound is mostly closed or given up on within a few steps.
 /// </summary>
 internal static class AlphaCrown
 {
@@ -22,13 +24,19 @@ internal static class AlphaCrown
     /// <summary>Step after which a bound whose improvement rate cannot reach the target in the steps left is given up.</summary>
     private const int CheckAt = 5;
 
-    public readonly record struct Result(double Bound, double[] Lambda, double[] Minimizer, int Iterations);
+    public readonly record struct Result(double Bound, double[] Lambda, double[] Minimizer, int Iterations, AlphaStart Final);
+
+    /// <summary>
+    /// Slopes alpha (<c>[H]</c>) and row weights mu (<c>[rows]</c>) to start from: a branch-and-bound parent's best, which
+    /// is as sound a choice on a sub-box as any other (every alpha in [0, 1] and mu in the simplex give a valid bound).
+    /// </summary>
+    public sealed record AlphaStart(double[] Alpha, double[] Mu);
 
     /// <summary>
     /// Maximises the bound over alpha and mu for at most <paramref name="iterations"/> steps, stopping as soon as it
-    /// exceeds <paramref name="stopAbove"/>.
+    /// exceeds <paramref name="stopAbove"/>, from <paramref name="start"/> when given (else CROWN's slopes and equal weights).
     /// </summary>
-    public static Result Optimize(Network net, InputBox box, NeuronBounds bounds, IReadOnlyList<OutputConstraint> rows, int iterations, double stopAbove)
+    public static Result Optimize(Network net, InputBox box, NeuronBounds bounds, IReadOnlyList<OutputConstraint> rows, int iterations, double stopAbove, AlphaStart? start = null)
     {
         var layers = net.Layers;
         int hidden = layers.Count - 1, n = net.InputSize, m = net.OutputSize, kRows = rows.Count;
@@ -36,11 +44,13 @@ internal static class AlphaCrown
         var hi = bounds.Upper;
         // alpha per neuron (only unstable ones matter), CROWN's choice to start
         var alpha = new double[net.HiddenCount];
-        for (int j = 0; j < alpha.Length; j++) alpha[j] = hi[j] > -lo[j] ? 1 : 0;
+        for (int j = 0; j < alpha.Length; j++) alpha[j] = start is not null ? start.Alpha[j] : hi[j] > -lo[j] ? 1 : 0;
         var mAdam = new double[alpha.Length];
         var vAdam = new double[alpha.Length];
         var mu = new double[kRows];
-        Array.Fill(mu, 1.0 / kRows);
+        if (start is not null && start.Mu.Length == kRows) Array.Copy(start.Mu, mu, kRows);
+        else Array.Fill(mu, 1.0 / kRows);
+        double[] bestAlpha = alpha, bestMu = mu;
         // v[k]: coefficients of a_k = relu(z_k) before relaxation; z[k]: forward pre-activations at x*
         var v = new double[hidden][];
         var z = new double[hidden][];
@@ -106,7 +116,7 @@ internal static class AlphaCrown
                 x[i] = li > 0 ? box.Lower[i] : li < 0 ? box.Upper[i] : 0.5 * (box.Lower[i] + box.Upper[i]);
                 bound += li * x[i];
             }
-            if (bound > best) { best = bound; bestLam = lamX; bestX = x; }
+            if (bound > best) { best = bound; bestLam = lamX; bestX = x; bestAlpha = (double[])alpha.Clone(); bestMu = (double[])mu.Clone(); }
             if (best > stopAbove || it == iterations - 1) { it++; break; }
             if (it == 0) first = bound;
             // hopeless: even the improvement rate of the first steps kept up would not reach the target
@@ -168,6 +178,6 @@ internal static class AlphaCrown
                 }
             }
         }
-        return new Result(best, bestLam, bestX, it);
+        return new Result(best, bestLam, bestX, it, new AlphaStart(bestAlpha, bestMu));
     }
 }

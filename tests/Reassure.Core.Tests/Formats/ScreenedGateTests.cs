@@ -151,8 +151,9 @@ public sealed class ScreenedGateTests
         var now = RepairedOnnxExporter.ToBytes(repaired, model);
         var forms = new[]
         {
-            (now, ScreenForm.Merged, ScreenLevels.One, "now, one level"),
-            (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two), ScreenForm.Merged, ScreenLevels.Two, "now, two levels"),
+            (now, ScreenForm.Shared, ScreenLevels.One, "now, one level"),
+            (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two), ScreenForm.Shared, ScreenLevels.Two, "now, two levels"),
+            (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.Merged), ScreenForm.Merged, ScreenLevels.Two, "two nested levels, merged groups, no identity"),
             (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.Nested), ScreenForm.Nested, ScreenLevels.Two, "two nested levels, groups farthest-first"),
             (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.TailFlat), ScreenForm.TailFlat, ScreenLevels.Two, "tail in the branches, two flat levels"),
             (RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.IdentityElse), ScreenForm.IdentityElse, ScreenLevels.One, "identity else branch"),
@@ -165,10 +166,11 @@ public sealed class ScreenedGateTests
         var gate = graph.Node.Single(n => n.OpType == "If");
         var closed = gate.Attribute.Single(a => a.Name == "else_branch").G;
         Assert.AreEqual("Gemm", closed.Node.Single().OpType, "the closed branch is the original's last layer only");
-        Assert.IsTrue(ModelProto.Parser.ParseFrom(forms[4].Item1).Graph.Node.Any(n => n.Input.Contains(lastGemm)));
+        Assert.IsTrue(ModelProto.Parser.ParseFrom(forms[5].Item1).Graph.Node.Any(n => n.Input.Contains(lastGemm)));
         // The two-level forms differ: an inner If in the one written now.
         Assert.IsTrue(Writes(ModelProto.Parser.ParseFrom(forms[1].Item1).Graph.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G, "ScatterND"));
-        Assert.IsFalse(forms[3].Item1.AsSpan().SequenceEqual(forms[1].Item1));
+        Assert.IsFalse(forms[4].Item1.AsSpan().SequenceEqual(forms[1].Item1));
+        Assert.IsFalse(forms[2].Item1.AsSpan().SequenceEqual(forms[1].Item1), "the identity after the recomputed pre-activations");
         var images = xs.Take(300).Concat(buggy.Select(b => b.Input)).ToList();
         foreach (var (bytes, form, levels, name) in forms)
         {

@@ -73,6 +73,22 @@ public sealed class AttackTests
     }
 
     [TestMethod]
+    public void AcasXu_N2_9_Prop8_ViolatedAtTheRootByAWalkFromTheRestarts()
+    {
+        // Violated on a small share of its box (VNN-COMP 2021); the walks from the restarts' closest points find it
+        // before any split, without them the input-split search needs more boxes.
+        var net = OnnxImporter.Load(TestData.File("vnncomp", "acasxu", "ACASXU_run2a_2_9_batch_2000.onnx")).Network;
+        var prop = VnnLibReader.Read(TestData.File("vnncomp", "acasxu", "prop_8.vnnlib"));
+        var options = new VerificationOptions { MaxTime = TimeSpan.FromSeconds(60), MaxDegreeOfParallelism = 1 };
+        var r = PropertyVerifier.Verify(net, prop, options);
+        Assert.AreEqual(VerificationStatus.Violated, r.Status, r.Detail);
+        Assert.IsTrue(prop.Cases.Any(c => c.Box.Contains(r.Counterexample!) && c.IsUnsafe(net.Evaluate(r.Counterexample!))), "confirmed by the evaluator");
+        Assert.AreEqual(1, r.Boxes, "found at the root");
+        var without = PropertyVerifier.Verify(net, prop, options with { RestartWalks = 0 });
+        Assert.IsGreaterThan(1, without.Boxes, "without the walks the root search misses it");
+    }
+
+    [TestMethod]
     public void Descent_FindsNothingWhereThePropertyHolds()
     {
         // prop_0_0.03 holds (VNN-COMP 2021): every start and every step must end with no point.

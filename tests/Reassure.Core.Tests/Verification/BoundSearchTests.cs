@@ -64,6 +64,33 @@ public sealed class BoundSearchTests
     }
 
     [TestMethod]
+    public void AlphaCrown_WarmStartedFromTheParent_IsSoundAndStartsAboveCrown()
+    {
+        var net = OnnxImporter.Load(TestData.File("vnncomp", "acasxu", "ACASXU_run2a_1_1_batch_2000.onnx")).Network;
+        var cs = VnnLibReader.Read(TestData.File("vnncomp", "acasxu", "prop_2.vnnlib")).Cases[0];
+        var c = cs.Box.Center();
+        var parentBox = new InputBox(c.Select((v, i) => v - (v - cs.Box.Lower[i]) / 16).ToArray(), c.Select((v, i) => v + (cs.Box.Upper[i] - v) / 16).ToArray());
+        var parentBounds = LinearBounds.Compute(net, parentBox);
+        var parent = AlphaCrown.Optimize(net, parentBox, parentBounds, cs.Unsafe[0].Constraints, 30, double.PositiveInfinity);
+        var upper = (double[])parentBox.Upper.Clone();
+        upper[0] = 0.5 * (parentBox.Lower[0] + parentBox.Upper[0]);
+        var box = new InputBox(parentBox.Lower, upper);
+        var b = LinearBounds.Compute(net, box, parentBounds, unstableOnly: true);
+        var cold = AlphaCrown.Optimize(net, box, b, cs.Unsafe[0].Constraints, 1, double.PositiveInfinity);
+        var warm = AlphaCrown.Optimize(net, box, b, cs.Unsafe[0].Constraints, 1, double.PositiveInfinity, parent.Final);
+        Assert.IsGreaterThan(cold.Bound, warm.Bound, $"the parent's slopes and weights ({warm.Bound}) beat CROWN's start ({cold.Bound}) on the child");
+        var more = AlphaCrown.Optimize(net, box, b, cs.Unsafe[0].Constraints, 20, double.PositiveInfinity, parent.Final);
+        Assert.IsGreaterThanOrEqualTo(warm.Bound, more.Bound);
+        double min = double.PositiveInfinity;
+        foreach (var x in TinyNetworks.RandomPoints(5000, 4, box))
+        {
+            var y = net.Evaluate(x);
+            min = Math.Min(min, cs.Unsafe[0].Constraints.Max(r => -r.Slack(y)));
+        }
+        Assert.IsLessThanOrEqualTo(min + 1e-9, more.Bound, $"bound {more.Bound} must not exceed the sampled minimum {min}");
+    }
+
+    [TestMethod]
     public void AlphaCrown_OnAnAcasSubBox_TightensTheBound()
     {
         var net = OnnxImporter.Load(TestData.File("vnncomp", "acasxu", "ACASXU_run2a_1_1_batch_2000.onnx")).Network;

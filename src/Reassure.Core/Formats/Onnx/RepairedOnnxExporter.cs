@@ -32,7 +32,7 @@ public static class RepairedOnnxExporter
     /// <param name="levels">The screen's levels.</param>
     /// <param name="form">The screened form (<see cref="ScreenForm"/>): the one written now, or one written before, which the importer still reads.</param>
     /// <param name="groupCount">The screen's first-level group count (<see cref="ScreenedGate.GroupCount"/> by default; benchmarks try others).</param>
-    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Merged, int? groupCount = null)
+    internal static byte[] ToBytes(RepairedNetwork network, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Shared, int? groupCount = null)
     {
         var net = network.Original;
         net.RequireNoMaxPool("writing the repaired network as Gemm/Relu layers (without the original ONNX graph)");
@@ -88,7 +88,7 @@ public static class RepairedOnnxExporter
         ToBytes(network, source, specs, screened: true);
 
     /// <summary>As <see cref="ToBytes(RepairedNetwork, OnnxModel, IReadOnlyList{Reassure.Specifications.LinearSpecification?})"/>; with <paramref name="screened"/> false, the form written before the screen.</summary>
-    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Merged, int? groupCount = null)
+    internal static byte[] ToBytes(RepairedNetwork network, OnnxModel source, IReadOnlyList<Reassure.Specifications.LinearSpecification?>? specs, bool screened, ScreenLevels levels = ScreenLevels.Auto, ScreenForm form = ScreenForm.Shared, int? groupCount = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var layers = network.Original.Layers;

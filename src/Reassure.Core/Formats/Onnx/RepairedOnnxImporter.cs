@@ -140,7 +140,7 @@ public static class RepairedOnnxImporter
     /// </summary>
     private static IEnumerable<byte[]> Reexports(RepairedNetwork repaired, OnnxModel onnx, ScreenLevels levels)
     {
-        foreach (var form in new[] { ScreenForm.Merged, ScreenForm.Nested, ScreenForm.TailFlat, ScreenForm.IdentityElse })
+        foreach (var form in new[] { ScreenForm.Shared, ScreenForm.Merged, ScreenForm.Nested, ScreenForm.TailFlat, ScreenForm.IdentityElse })
         {
             yield return RepairedOnnxExporter.ToBytes(repaired, onnx, null, screened: true, levels, form);
             if (!repaired.Original.HasMaxPool) yield return RepairedOnnxExporter.ToBytes(repaired, null, screened: true, levels, form); // Gemm/Relu layers cannot hold a max pool

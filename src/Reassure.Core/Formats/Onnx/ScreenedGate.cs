@@ -73,9 +73,9 @@ internal static class ScreenedGate
     /// <param name="groupCount">The first level's group count; by default <see cref="GroupCount"/> (files carry that; benchmarks try others).</param>
     public static void Add(OnnxBuilder b, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
         IReadOnlyList<string> preActivations, string firstActivation, bool flatten, string original, string output, ScreenLevels levels = ScreenLevels.Auto,
-        Tail? tail = null, ScreenForm form = ScreenForm.Merged, int? groupCount = null)
+        Tail? tail = null, ScreenForm form = ScreenForm.Shared, int? groupCount = null)
     {
-        bool nested = form is ScreenForm.Nested or ScreenForm.Merged;
+        bool nested = form is ScreenForm.Nested or ScreenForm.Merged or ScreenForm.Shared, shared = form == ScreenForm.Shared;
         var patches = net.Patches;
         int pCount = patches.Count, w1 = net.Original.Layers[0].Outputs, m = net.Original.OutputSize;
         var inactive = patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray();
@@ -90,7 +90,7 @@ internal static class ScreenedGate
         {
             screen = b.Node("MatMul", [firstActivation, b.Constant("screen", Columns(inactive, patches.Select(p => p.Support.Gamma).ToArray(), w1), w1, pCount)]); // L [N, P]
             var (rows, nonZero) = OpenRows(open, screen, threshold);
-            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Transpose", [nonZero]), null);
+            outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Transpose", [nonZero]), null, shared);
         }
         else
         {
@@ -98,7 +98,7 @@ internal static class ScreenedGate
             // group's least gamma: a lower bound of each member's L_p), then on the rows some group leaves open, the
             // per-patch screen, then the patch network on the rows still open.
             int k = groupCount ?? GroupCount(pCount);
-            var groups = form == ScreenForm.Merged ? MergedGroups(inactive, w1, k) : Groups(inactive, w1, k);
+            var groups = form is ScreenForm.Merged or ScreenForm.Shared ? MergedGroups(inactive, w1, k) : Groups(inactive, w1, k);
             var common = groups.Select(g => g.Skip(1).Aggregate(inactive[g[0]].AsEnumerable(), (set, p) => set.Intersect(inactive[p])).ToArray()).ToArray();
             screen = b.Node("MatMul", [firstActivation, b.Constant("groupscreen", Columns(common, groups.Select(g => g.Min(p => patches[p].Support.Gamma)).ToArray(), w1), w1, groups.Count)]); // [N, G]
             var (rows1, _) = OpenRows(open, screen, threshold);                                                         // [k1]
@@ -110,7 +110,7 @@ internal static class ScreenedGate
                 // the first level lets through, but its nodes run on those empty tensors.
                 var (rows2, _) = OpenRows(open, perPatch, threshold);                                                   // [k2], into rows1
                 string rows = open.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                    // [k2], into the batch
-                outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]), null);
+                outOpen = Exact(open, net, input, originalNodes, preActivations, flatten, originalIn, rows, open.Node("Unsqueeze", [rows, open.Int64s("axes", 1)]), null, shared);
             }
             else
             {
@@ -121,7 +121,7 @@ internal static class ScreenedGate
                 var exact = open.SubgraphWithConstants("exact");
                 var (rows2, _) = OpenRows(exact, perPatch, threshold);                                                  // [k2], into rows1
                 string rows = exact.Node("Gather", [rows1, rows2], null, OnnxBuilder.Int("axis", 0));                   // [k2], into the batch
-                string outExact = Exact(exact, net, input, originalNodes, preActivations, flatten, originalIn, rows, exact.Node("Unsqueeze", [rows, exact.Int64s("axes", 1)]), b.Graph);
+                string outExact = Exact(exact, net, input, originalNodes, preActivations, flatten, originalIn, rows, exact.Node("Unsqueeze", [rows, exact.Int64s("axes", 1)]), b.Graph, shared);
                 exact.Graph.Output.Add(OnnxBuilder.FloatInfo(outExact, "N", m));
                 var none = open.Subgraph("none");
                 string unchanged = none.Node("Identity", [originalIn]);
@@ -242,7 +242,7 @@ internal static class ScreenedGate
     /// patches on MNIST two nested levels were faster than one for batches and no slower for single images; fewer
     /// patches not measured), 256 in the forms before.
     /// </summary>
-    internal static int TwoLevelFrom(ScreenForm form) => form is ScreenForm.Nested or ScreenForm.Merged ? 100 : 256;
+    internal static int TwoLevelFrom(ScreenForm form) => form is ScreenForm.Nested or ScreenForm.Merged or ScreenForm.Shared ? 100 : 256;
 
     /// <summary>Groups of the first level: c sqrt(P), rounded up (c = 2 in the files written).</summary>
     internal static int GroupCount(int patches, double factor = 2) => (int)Math.Ceiling(factor * Math.Sqrt(patches));
@@ -267,10 +267,14 @@ internal static class ScreenedGate
     /// <summary>
     /// The patch network on the batch rows <paramref name="rows"/> <c>[k]</c>: their pre-activations recomputed by copies
     /// of the original nodes, the corrected outputs scattered into the original output at <paramref name="scatterIndices"/>
-    /// <c>[k, 1]</c> (the same rows). Returns the repaired output <c>[N, m]</c>.
+    /// <c>[k, 1]</c> (the same rows). Returns the repaired output <c>[N, m]</c>. With <paramref name="identity"/> (form
+    /// <see cref="ScreenForm.Shared"/>) each recomputed pre-activation passes through LeakyRelu(alpha 1), an exact
+    /// identity: ONNX Runtime then fuses the copied Gemm with it into the same fused kernel as the original's Gemm + Relu,
+    /// which shares the original's pre-packed weights (a copy of equal weights under a plain Gemm, or with one bit
+    /// changed under the fused kernel, does not), so the recompute reads weights the closed path keeps in cache.
     /// </summary>
     private static string Exact(OnnxBuilder open, RepairedNetwork net, string input, IReadOnlyList<NodeProto> originalNodes,
-        IReadOnlyList<string> preActivations, bool flatten, string original, string rows, string scatterIndices, GraphProto? weightsFrom)
+        IReadOnlyList<string> preActivations, bool flatten, string original, string rows, string scatterIndices, GraphProto? weightsFrom, bool identity)
     {
         var patches = net.Patches;
         string rowsInput = open.Node("Gather", [input, rows], null, OnnxBuilder.Int("axis", 0));                               // [k, ...]
@@ -293,14 +297,26 @@ internal static class ScreenedGate
                     copy.Input[k] = own.Name;
                 }
             }
+            var identities = new List<(string From, string To)>();
             for (int k = 0; k < copy.Output.Count; k++)
             {
                 if (copy.Output[k].Length == 0) continue;
                 string fresh = open.Name("row");
+                if (identity && preActivations.Contains(copy.Output[k]))
+                {
+                    // z_l through LeakyRelu(alpha 1): the identity (x for x >= 0, 1 x = x below), so the copy's Gemm
+                    // and it fuse as the original's Gemm and Relu do.
+                    string raw = open.Name("row");
+                    identities.Add((raw, fresh));
+                    renamed[copy.Output[k]] = fresh;
+                    copy.Output[k] = raw;
+                    continue;
+                }
                 renamed[copy.Output[k]] = fresh;
                 copy.Output[k] = fresh;
             }
             open.Graph.Node.Add(copy);
+            foreach (var (from, to) in identities) open.Node("LeakyRelu", [from], to, OnnxBuilder.Float("alpha", 1));
         }
         var rowsPre = preActivations.Select(z => renamed[z]).ToList();                                                  // z_l [k, w_l]
         string rowsOriginal = open.Node("Gather", [original, rows], null, OnnxBuilder.Int("axis", 0));                  // [k, m]
@@ -433,8 +449,11 @@ internal enum ScreenForm
     /// <summary>The last layer in both branches; two levels from 100 patches, the second deciding an inner If whose then branch holds its own copies of the original weights; groups by <see cref="ScreenedGate.Groups"/> (written 2026-12-05 afternoon).</summary>
     Nested,
 
-    /// <summary>As <see cref="Nested"/>, with the first level's groups by <see cref="ScreenedGate.MergedGroups"/>.</summary>
+    /// <summary>As <see cref="Nested"/>, with the first level's groups by <see cref="ScreenedGate.MergedGroups"/> (written 2026-12-05 16:58 to 17:30).</summary>
     Merged,
+
+    /// <summary>As <see cref="Merged"/>, each pre-activation the exact path recomputes passed through LeakyRelu(alpha 1) (an identity), so ONNX Runtime's fused kernel shares the original's pre-packed weights.</summary>
+    Shared,
 }
 
 /// <summary>The levels of the screen (<see cref="ScreenedGate"/>): by the patch count (what files carry), or forced (tests, benchmarks).</summary>

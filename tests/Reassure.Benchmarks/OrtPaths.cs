@@ -4,8 +4,18 @@ using Reassure.Formats.Onnx.Proto;
 
 namespace Reassure.Benchmarks;
 
-/// <summary>Scratch: where the screened export's time goes on the open path.</summary>
-internal static class OrtGateExp
+/// <summary>
+/// <c>ort-paths [--points 100] [--noise 0] [--rounds 9] [--focus|--decompose] [--exact [--levels]] [--exprof] [--open] [--skip] [--dump] [--optimized] [--profile]</c>:
+/// where the screened export's time goes, by path (<see cref="ScreenedGate"/>), in ONNX Runtime. The table (cycled
+/// test images, as <c>ort-screen</c>) times the original, the export, the form before (farthest-first groups), other
+/// group counts, and two graphs that are not repairs: the outer If's then branch replaced by its else branch (the
+/// closed path alone) and the inner If's then branch by its Identity (no exact path). <c>--exact</c>: the same on
+/// images in some support only (every run takes the exact path), beside graphs whose exact path reads the main
+/// graph's pre-activations (unfused original Gemms), reads the main weights, or has transB=0 copies, and
+/// (<c>--levels</c>) under other graph optimization levels. <c>--open</c>: images the first level lets through that
+/// are in no support. <c>--dump</c>/<c>--optimized</c>: the export's nodes, as written / as ONNX Runtime optimizes them.
+/// </summary>
+internal static class OrtPaths
 {
     public static int Run(string[] args)
     {
@@ -32,41 +42,62 @@ internal static class OrtGateExp
         var graphs = new List<(string Label, byte[] Onnx)>
         {
             ("original", File.ReadAllBytes(SharedData.MnistModelPath)),
-            ("screened export (merged groups)", screened),
+            ("screened export (merged groups, shared weights)", screened),
             ("before: nested, farthest-first groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Nested)),
+            ("merged groups, no identity (16:58-17:30)", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Merged)),
             ($"merged, {ScreenedGate.GroupCount(pc, 3)} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Merged, ScreenedGate.GroupCount(pc, 3))),
             ($"merged, {ScreenedGate.GroupCount(pc, 1.5)} groups", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Auto, ScreenForm.Merged, ScreenedGate.GroupCount(pc, 1.5))),
             ("outer then = else (closed path only)", OuterClosed(screened)),
             ("inner then = else (no exact)", InnerClosed(screened)),
         };
         Console.WriteLine($"load before: {MnistMacro.LoadAverage()}");
+        if (args.Contains("--focus")) graphs = graphs.Take(4).ToList();
+        if (args.Contains("--decompose")) graphs = [graphs[0], graphs[1], graphs[2], graphs[6], graphs[7]];
         if (!args.Contains("--skip")) OrtFloor.PrintTable(graphs, model.InputName, xs, rounds);
         if (args.Contains("--profile")) OrtProfile.Print("screened", screened, model.InputName, xs, nodes: 80);
         if (args.Contains("--exact") || args.Contains("--exprof"))
         {
             var some = xs.Where(x => repaired.InAnySupport(x)).Take(8).ToArray(); var inSupport = Enumerable.Range(0, 1024).Select(k => some[k % some.Length]).ToArray();
-            var ex = new List<(string, byte[])> { graphs[0], ("unscreened", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false)), graphs[1], graphs[2],
+            var ex = new List<(string, byte[])> { graphs[0], ("unscreened", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: false)), graphs[1], graphs[2], graphs[3],
                 ("two flat", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.Two, ScreenForm.TailFlat)),
                 ("identity else, one level", RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, ScreenLevels.One, ScreenForm.IdentityElse)),
                 ("exact reads main z (unfused main)", ReadMainZ(screened)),
                 ("exact copies read main weights", InnerOuterWeights(screened)),
-                ("exact copies transB=0", CopiesUntransposed(screened)) };
+                ("exact copies transB=0", CopiesUntransposed(screened)),
+                ("exact copies' weights differ in one bit (not a repair)", PerturbedCopies(screened)),
+                ("merged, exact copies Gemm -> LeakyRelu(1) (as the export, by graph edit)", IdentityActivation(graphs[3].Onnx)) };
             if (args.Contains("--exprof")) goto prof;
             Console.WriteLine("in-support images only:");
-            OrtFloor.PrintTable(ex, model.InputName, inSupport, rounds);
+            if (!args.Contains("--levels")) OrtFloor.PrintTable(ex, model.InputName, inSupport, rounds);
             foreach (var (label, cfg) in new (string, Action<Microsoft.ML.OnnxRuntime.SessionOptions>)[] {
-                ("no mem pattern", so => so.EnableMemoryPattern = false),
-                ("no arena", so => so.EnableCpuMemArena = false),
+                ("opt extended", so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED),
                 ("opt basic", so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC),
                 ("no prepack", so => so.AddSessionConfigEntry("session.disable_prepacking", "1")) })
             {
                 Console.WriteLine(label);
-                OrtFloor.PrintTable(ex.Take(3).ToList(), model.InputName, inSupport, rounds, cfg);
+                OrtFloor.PrintTable([ex[0], ex[1], ex[2], ex[4]], model.InputName, inSupport, rounds, cfg);
             }
             prof:
             OrtProfile.PrintSingle("screened, in-support", screened, model.InputName, inSupport, runs: 400);
             OrtProfile.PrintSingle("screened, in-support, basic", screened, model.InputName, inSupport, runs: 400, so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC);
             OrtProfile.PrintSingle("screened, in-support, extended", screened, model.InputName, inSupport, runs: 400, so => so.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED);
+        }
+        if (args.Contains("--open"))
+        {
+            var net = model.Network;
+            int w1 = net.Layers[0].Outputs, pc2 = repaired.Patches.Count;
+            var inactive = repaired.Patches.Select(p => Enumerable.Range(0, w1).Where(j => !p.Support.Pattern![j]).ToArray()).ToArray();
+            var groups = ScreenedGate.MergedGroups(inactive, w1, ScreenedGate.GroupCount(pc2));
+            var common = groups.Select(g => g.Skip(1).Aggregate(inactive[g[0]].AsEnumerable(), (set, p) => set.Intersect(inactive[p])).ToArray()).ToArray();
+            var passing = xs.Where(x =>
+            {
+                var z = net.PreActivations(x);
+                return common.Any(c => c.Sum(j => Math.Max(z[j], 0)) < 1 + 1.0 / 1024) && !repaired.InAnySupport(x);
+            }).Take(16).ToArray();
+            Console.WriteLine($"{passing.Length} images pass the first level, none in a support");
+            var rows = Enumerable.Range(0, 1024).Select(k => passing[k % passing.Length]).ToArray();
+            OrtFloor.PrintTable(graphs.Take(4).ToList(), model.InputName, rows, rounds);
+            OrtProfile.PrintSingle("screened, open, not in a support", screened, model.InputName, rows, runs: 1000);
         }
         if (args.Contains("--only")) return 0;
         return 0;
@@ -123,6 +154,40 @@ internal static class OrtGateExp
         }
         foreach (var n in exact.Node)
             for (int k = 0; k < n.Input.Count; k++) if (rename.TryGetValue(n.Input[k], out var r)) n.Input[k] = r;
+        return model.ToByteArray();
+    }
+
+    /// <summary>Each of the inner exact branch's Gemm copies followed by LeakyRelu(alpha 1), an identity, which its readers read instead (ONNX Runtime may fuse it as the original's Gemm + Relu).</summary>
+    internal static byte[] IdentityActivation(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var open = TopIf(model.Graph).Attribute.Single(a => a.Name == "then_branch").G;
+        var exact = open.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G;
+        foreach (var gemm in exact.Node.Where(n => n.OpType == "Gemm" && n.Input[1].Contains("weight", StringComparison.Ordinal)).ToList())
+        {
+            string z = gemm.Output[0], raw = z + "_gemm";
+            gemm.Output[0] = raw;
+            var leaky = new NodeProto { OpType = "LeakyRelu", Name = gemm.Name + "_identity" };
+            leaky.Input.Add(raw);
+            leaky.Output.Add(z);
+            leaky.Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 1 });
+            exact.Node.Insert(exact.Node.IndexOf(gemm) + 1, leaky);
+        }
+        return model.ToByteArray();
+    }
+
+    /// <summary>The inner exact branch's own weight copies with one bit of their first value flipped (equal contents no more).</summary>
+    internal static byte[] PerturbedCopies(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var open = TopIf(model.Graph).Attribute.Single(a => a.Name == "then_branch").G;
+        var exact = open.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G;
+        foreach (var t in exact.Initializer.Where(t => t.Name.Contains("weight", StringComparison.Ordinal) && t.Dims.Count == 2))
+        {
+            var raw = t.RawData.ToByteArray();
+            raw[0] ^= 1;
+            t.RawData = ByteString.CopyFrom(raw);
+        }
         return model.ToByteArray();
     }
 
