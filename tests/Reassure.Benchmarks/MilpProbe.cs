@@ -91,26 +91,6 @@ internal static class MilpProbe
 
 internal static class ProbeGrad
 {
-    public static double[] Gradient(Network net, double[] x, double[] c)
-    {
-        var z = net.PreActivations(x);
-        var layers = net.Layers;
-        var v = (double[])c.Clone();
-        for (int l = layers.Count - 1; l >= 0; l--)
-        {
-            var layer = layers[l];
-            if (l < layers.Count - 1)
-            {
-                int off = net.HiddenOffsets[l];
-                for (int j = 0; j < v.Length; j++) if (z[off + j] < 0) v[j] = 0;
-            }
-            var next = new double[layer.Inputs];
-            layer.Map.ApplyTranspose(v, next);
-            v = next;
-        }
-        return v;
-    }
-
     /// <summary>sign PGD with step decay from a start; returns best value of a.f(x) - b.</summary>
     public static (double Best, double[] X) Pgd(Network net, InputBox box, OutputConstraint row, double[] start, int steps, double step0)
     {
@@ -122,7 +102,7 @@ internal static class ProbeGrad
             var y = net.Evaluate(x);
             double v = -row.Slack(y);
             if (v < best) { best = v; bx = (double[])x.Clone(); }
-            var g = Gradient(net, x, row.A);
+            var g = SignGradientDescent.Gradient(net, x, row.A); // the engine's backward pass
             for (int i = 0; i < x.Length; i++) x[i] = Math.Clamp(x[i] - step * (box.Upper[i] - box.Lower[i]) * Math.Sign(g[i]), box.Lower[i], box.Upper[i]);
             step *= Math.Pow(0.01, 1.0 / steps);
         }
