@@ -267,6 +267,51 @@ public sealed class ScreenedGateTests
         }
     }
 
+    /// <summary>
+    /// ONNX's default-domain operators of opset 13 or earlier that a repaired export may write (a subset of the standard;
+    /// an operator outside it, a newer one or another domain's, fails the test below).
+    /// </summary>
+    private static readonly HashSet<string> Opset13 = new(StringComparer.Ordinal)
+    {
+        "Abs", "Add", "ArgMax", "AveragePool", "Cast", "Ceil", "Clip", "Concat", "Constant", "Conv", "Div", "Expand",
+        "Flatten", "Floor", "Gather", "GatherElements", "GatherND", "Gemm", "Greater", "HardSigmoid", "Identity", "If",
+        "LeakyRelu", "Less", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "NonZero", "Not", "Or", "And", "Pad",
+        "ReduceMax", "ReduceMin", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sign", "Slice", "Squeeze", "Sub",
+        "Sum", "Transpose", "Unsqueeze", "Where", "Compress", "Equal", "TopK",
+    };
+
+    [TestMethod]
+    [DataRow(false, DisplayName = "one level (12 patches)")]
+    [DataRow(true, DisplayName = "two levels (7 groups)")]
+    public void Mnist_ScreenedExport_IsStandardOnnx_Opset13_DefaultDomainOnly_InEverySubgraph(bool twoLevels)
+    {
+        var (model, _, repaired, _, _) = Mnist.Value;
+        var file = ModelProto.Parser.ParseFrom(RepairedOnnxExporter.ToBytes(repaired, model, null, screened: true, twoLevels ? ScreenLevels.Two : ScreenLevels.Auto));
+        Assert.HasCount(1, file.OpsetImport, "one opset import");
+        Assert.IsTrue(file.OpsetImport[0].Domain is "" or "ai.onnx", $"opset domain '{file.OpsetImport[0].Domain}'");
+        Assert.AreEqual(13L, file.OpsetImport[0].Version);
+        var nodes = new List<NodeProto>();
+        void Collect(GraphProto g)
+        {
+            foreach (var n in g.Node)
+            {
+                nodes.Add(n);
+                foreach (var a in n.Attribute)
+                {
+                    if (a.G is not null) Collect(a.G);
+                    foreach (var sub in a.Graphs) Collect(sub);
+                }
+            }
+        }
+        Collect(file.Graph);
+        Assert.IsTrue(nodes.Count(n => n.OpType == "If") >= (twoLevels ? 2 : 1), "the screen's If (and the inner one with two levels)");
+        foreach (var n in nodes)
+        {
+            Assert.IsTrue(n.Domain is "" or "ai.onnx", $"node {n.Name} ({n.OpType}) in domain '{n.Domain}'");
+            Assert.Contains(n.OpType, Opset13, $"node {n.Name}: {n.OpType} is not an opset-13 operator this test knows");
+        }
+    }
+
     /// <summary>Whether a node of that type is in the graph or in one of its subgraphs.</summary>
     private static bool Writes(GraphProto g, string op) =>
         g.Node.Any(n => n.OpType == op || n.Attribute.Any(a => a.G is not null && Writes(a.G, op)));
